@@ -1,0 +1,130 @@
+"""Alert annotations rendered from Jinja2 templates, in a sandbox.
+
+Templates use ``[[ ]]`` and ``[% %]`` as Jinja delimiters so that ``{{ }}`` stays free
+for Prometheus' own alert templating (``{{ $labels.route }}``, ``{{ $value }}``),
+which Prometheus renders when the alert fires. Users may override ``summary`` and
+``description`` per service or per SLO; the sandbox keeps a declaration from reaching
+Python internals, and StrictUndefined turns a typo into a validation error.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from perfdash.durations import humanize_seconds
+from perfdash.numbers import format_decimal, human_number
+from perfdash.prometheus.windows import WindowFacts, budget_seconds
+from perfdash.spec.model import SLO, Service
+
+DEFAULT_SUMMARY = (
+    "[[ service ]]/[[ slo ]][[ group ]] is burning its error budget "
+    "[[ factor ]]x too fast ([[ long ]]/[[ short ]])"
+)
+DEFAULT_DESCRIPTION = (
+    "The [[ slo ]] SLO of [[ service ]][[ group ]] (objective [[ objective ]]% over "
+    "[[ window ]]) has burnt error budget at more than [[ factor ]]x the sustainable rate "
+    "over the last [[ long ]] and [[ short ]]. Firing means [[ budget_consumed ]]% of the "
+    "[[ window ]] budget is already spent; at this rate all of it is gone in [[ exhaustion ]]. "
+    "Runbook: [[ runbook_url ]]"
+)
+MISSING_DATA_SUMMARY = "[[ service ]]/[[ slo ]] has no SLI data"
+MISSING_DATA_DESCRIPTION = (
+    "The series behind the [[ slo ]] SLO of [[ service ]] have been absent for "
+    "[[ missing_for ]], so the SLO and its burn-rate alerts measure nothing. Check that the "
+    "service is scraped and its metrics still exist[[ missing_hint ]]. Runbook: [[ runbook_url ]]"
+)
+
+
+class AnnotationTemplateError(ValueError):
+    """A template does not compile or refers to a name perfdash does not provide."""
+
+
+@cache
+def _environment() -> ImmutableSandboxedEnvironment:
+    return ImmutableSandboxedEnvironment(
+        variable_start_string="[[",
+        variable_end_string="]]",
+        block_start_string="[%",
+        block_end_string="%]",
+        comment_start_string="[#",
+        comment_end_string="#]",
+        undefined=StrictUndefined,
+        keep_trailing_newline=False,
+        autoescape=False,
+    )
+
+
+def render(template: str, context: dict[str, Any]) -> str:
+    try:
+        return _environment().from_string(template).render(context)
+    except TemplateError as exc:
+        raise AnnotationTemplateError(str(exc)) from exc
+
+
+def group_suffix(slo: SLO) -> str:
+    """`` [route={{ $labels.route }}]`` for grouped SLOs: Prometheus fills it in per alert."""
+    if not slo.grouping:
+        return ""
+    parts = ", ".join(f"{label}={{{{ $labels.{label} }}}}" for label in slo.grouping)
+    return f" [{parts}]"
+
+
+def runbook_url(service: Service, slo: SLO) -> str:
+    return f"{service.runbook}#{slo.name}"
+
+
+def base_context(service: Service, slo: SLO) -> dict[str, Any]:
+    return {
+        "service": service.name,
+        "team": service.team,
+        "tier": service.tier,
+        "priority": service.priority,
+        "slo": slo.name,
+        "slo_description": slo.description,
+        "objective": format_decimal(slo.objective),
+        "window": str(slo.window),
+        "error_budget": format_decimal(slo.error_budget),
+        "budget_minutes": human_number(budget_seconds(slo) / 60, digits=4),
+        "grouping": list(slo.grouping),
+        "group": group_suffix(slo),
+        "labels": dict(service.labels),
+        "runbook_url": runbook_url(service, slo),
+    }
+
+
+def burn_context(service: Service, slo: SLO, facts: WindowFacts) -> dict[str, Any]:
+    context = base_context(service, slo)
+    context.update(
+        severity=facts.window.severity,
+        long=str(facts.window.long),
+        short=str(facts.window.short),
+        factor=human_number(facts.factor),
+        threshold=human_number(facts.threshold, digits=6),
+        budget_consumed=format_decimal(facts.budget_consumed * 100),
+        exhaustion=humanize_seconds(facts.exhaustion_seconds),
+        detection=humanize_seconds(facts.detection_seconds),
+    )
+    return context
+
+
+def burn_annotations(service: Service, slo: SLO, facts: WindowFacts) -> dict[str, str]:
+    context = burn_context(service, slo, facts)
+    return {
+        "summary": render(slo.alerting.annotations.summary, context),
+        "description": render(slo.alerting.annotations.description, context),
+        "runbook_url": context["runbook_url"],
+    }
+
+
+def missing_data_annotations(service: Service, slo: SLO, *, hint: str) -> dict[str, str]:
+    context = base_context(service, slo)
+    context.update(missing_for=str(slo.alerting.missing_data_for), missing_hint=hint)
+    return {
+        "summary": render(MISSING_DATA_SUMMARY, context),
+        "description": render(MISSING_DATA_DESCRIPTION, context),
+        "runbook_url": context["runbook_url"],
+    }

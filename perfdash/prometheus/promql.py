@@ -1,0 +1,112 @@
+"""PromQL fragments for each SLI kind: the raw-counter side of the recording rules.
+
+Names of the recorded series are defined here once; rules, tests and dashboards
+import them rather than spelling them again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from decimal import Decimal
+
+from perfdash.durations import Duration
+from perfdash.numbers import format_decimal
+from perfdash.spec.model import SLO, EventsSLI, LatencySLI, Matcher, RawSLI, Service
+from perfdash.spec.validate import WINDOW_PLACEHOLDER
+
+BAD_RATE = "slo:bad_events:rate5m"
+TOTAL_RATE = "slo:total_events:rate5m"
+SLI_RATIO = "slo:sli:ratio"
+BUDGET_REMAINING = "slo:error_budget_remaining:ratio"
+CURRENT_BURN = "slo:current_burn_rate:ratio"
+OBJECTIVE = "slo:objective:ratio"
+ERROR_BUDGET = "slo:error_budget:ratio"
+WINDOW_SECONDS = "slo:window:seconds"
+INFO = "slo:info"
+
+
+def error_ratio_name(window: Duration) -> str:
+    """``slo:sli_error:ratio_rate1h``: the bad/total event ratio over ``window``."""
+    return f"slo:sli_error:ratio_rate{window}"
+
+
+def slo_selector(service: Service, slo: SLO) -> str:
+    """Matchers that pick one SLO's recorded series: ``{service="x", slo="y"}``."""
+    return "{" + ", ".join(m.promql() for m in slo_matchers(service, slo)) + "}"
+
+
+def slo_matchers(service: Service, slo: SLO) -> tuple[Matcher, ...]:
+    return (Matcher("service", "=", service.name), Matcher("slo", "=", slo.name))
+
+
+def selector(metric: str, matchers: Iterable[Matcher]) -> str:
+    inner = ", ".join(m.promql() for m in matchers)
+    return f"{metric}{{{inner}}}"
+
+
+def by_clause(slo: SLO) -> str:
+    """``sum by (route) `` for grouped SLOs, plain ``sum`` otherwise: prefix of ``(expr)``."""
+    return f"sum by ({', '.join(slo.grouping)}) " if slo.grouping else "sum"
+
+
+def on_clause(slo: SLO) -> str:
+    return f"on ({', '.join(slo.grouping)})"
+
+
+def le_regex(threshold: Decimal) -> str:
+    """Regex matching every way an exporter or Prometheus writes the bucket boundary.
+
+    Prometheus 2 keeps ``le`` as exposed (``1`` from Go clients, ``1.0`` from Python's);
+    Prometheus 3 normalises it to ``1.0``. Matching all decimal spellings of the same
+    number works on both, and on mixed fleets.
+    """
+    plain = format_decimal(threshold)
+    escaped = re.escape(plain)
+    pattern = escaped + (r"(\.0+)?" if "." not in plain else "0*")
+    alternatives = [pattern]
+    scientific = repr(float(threshold))
+    if "e" in scientific:
+        alternatives.append(re.escape(scientific))
+    return "|".join(alternatives)
+
+
+def _sum(slo: SLO, expr: str) -> str:
+    return f"{by_clause(slo)}({expr})"
+
+
+def total_rate(service: Service, slo: SLO, window: Duration) -> str:
+    """Events per second over ``window``, from raw series."""
+    sli = slo.sli
+    if isinstance(sli, EventsSLI):
+        series = selector(sli.total, (*service.selector, *sli.matchers))
+        return _sum(slo, f"rate({series}[{window}])")
+    if isinstance(sli, LatencySLI):
+        series = selector(sli.histogram + "_count", (*service.selector, *sli.matchers))
+        return _sum(slo, f"rate({series}[{window}])")
+    return _sum(slo, render_raw(sli.total, window))
+
+
+def bad_rate(service: Service, slo: SLO, window: Duration) -> str:
+    """Bad events per second over ``window``, from raw series (may be empty: no errors yet)."""
+    sli = slo.sli
+    if isinstance(sli, EventsSLI):
+        series = selector(sli.total, (*service.selector, *sli.matchers, *sli.bad))
+        return _sum(slo, f"rate({series}[{window}])")
+    if isinstance(sli, LatencySLI):
+        return f"{total_rate(service, slo, window)} - {good_latency_rate(service, slo, window)}"
+    assert isinstance(sli, RawSLI)
+    return _sum(slo, render_raw(sli.bad, window))
+
+
+def good_latency_rate(service: Service, slo: SLO, window: Duration) -> str:
+    """Requests per second at or under the latency threshold: the ``le`` bucket's rate."""
+    sli = slo.sli
+    assert isinstance(sli, LatencySLI)
+    le = Matcher("le", "=~", le_regex(sli.threshold))
+    series = selector(sli.histogram + "_bucket", (*service.selector, *sli.matchers, le))
+    return _sum(slo, f"rate({series}[{window}])")
+
+
+def render_raw(query: str, window: Duration) -> str:
+    return WINDOW_PLACEHOLDER.sub(str(window), query.strip())

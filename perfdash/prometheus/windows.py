@@ -1,0 +1,111 @@
+"""The multiwindow multi-burn-rate alert policy, as data, and the arithmetic around it.
+
+Google SRE Workbook, "Alerting on SLOs", approach 6: page when 2% of the error budget
+burns in 1h (confirmed over 5m) or 5% in 6h (30m); ticket when 10% burns in 1d (2h)
+or in 3d (6h). Burn factors are derived, never tabulated: factor = budget share x
+SLO window / long window, so a 30d SLO gets 14.4, 6, 3, 1 and a 28d SLO gets 13.44,
+5.6, 2.8, 14/15.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from perfdash.durations import Duration
+from perfdash.spec.model import SLO, AlertWindow
+
+DEFAULT_POLICY: tuple[AlertWindow, ...] = (
+    AlertWindow("page", Duration.parse("1h"), Duration.parse("5m"), Decimal("0.02")),
+    AlertWindow("page", Duration.parse("6h"), Duration.parse("30m"), Decimal("0.05")),
+    AlertWindow("ticket", Duration.parse("1d"), Duration.parse("2h"), Decimal("0.1")),
+    AlertWindow("ticket", Duration.parse("3d"), Duration.parse("6h"), Decimal("0.1")),
+)
+
+# The SLI ratio over the shortest window is recorded directly from raw counters; every
+# other window up to this one too (cheap enough and exact for the fast pages). Longer
+# windows are derived from the recorded 5m event rates: reading raw series over days
+# on every evaluation is what makes naive SLO rules expensive.
+BASE_WINDOW = Duration.parse("5m")
+MAX_RAW_WINDOW = Duration.parse("6h")
+# The window of the "current burn rate" series shown on dashboards.
+CURRENT_BURN_WINDOW = Duration.parse("1h")
+
+
+def burn_threshold(window: AlertWindow, slo: SLO) -> Fraction:
+    """Error ratio above which ``window`` fires: burn factor x error budget."""
+    return window.burn_factor(slo.window) * Fraction(slo.error_budget)
+
+
+def recorded_windows(slo: SLO) -> tuple[Duration, ...]:
+    """Every window the SLO's ratio is recorded for: policy windows, 5m, 1h and the SLO window."""
+    windows = {BASE_WINDOW, CURRENT_BURN_WINDOW, slo.window}
+    for window in slo.alerting.enabled_windows():
+        windows.update((window.long, window.short))
+    return tuple(sorted(windows))
+
+
+def is_derived(window: Duration) -> bool:
+    """True when the ratio over ``window`` is built from recorded 5m rates, not raw series."""
+    return window > MAX_RAW_WINDOW
+
+
+def detection_seconds(window: Duration, threshold: Fraction) -> float:
+    """Seconds of a total outage (100% errors) until the ratio over ``window`` exceeds
+    ``threshold``.
+
+    A raw window reads the counters directly, so its ratio rises linearly: threshold x
+    window (the Workbook's figure). A derived window sums 5m rates, each of which ramps
+    up over its own 5 minutes, so it lags: the integral of that ramp reaches threshold x
+    window after sqrt(2 x 5m x threshold x window) while under 5m, then 2.5m later than
+    the raw figure.
+    """
+    needed = float(threshold) * window.seconds
+    if not is_derived(window):
+        return needed
+    ramp = BASE_WINDOW.seconds
+    if needed <= ramp / 2:
+        return float((2 * ramp * needed) ** 0.5)
+    return needed + ramp / 2
+
+
+@dataclass(frozen=True)
+class WindowFacts:
+    """One row of ``perfdash explain``: the Workbook's table for one alert pair."""
+
+    window: AlertWindow
+    factor: Fraction
+    threshold: Fraction
+    budget_consumed: Decimal  # share of the budget burnt over ``long`` when it fires
+    detection_seconds: float  # total outage -> alert (long and short both over threshold)
+    workbook_detection_seconds: float  # the Workbook's figure: threshold x long window
+    exhaustion_seconds: float  # time to burn the whole budget at exactly this factor
+
+
+def window_facts(slo: SLO) -> list[WindowFacts]:
+    rows = []
+    for window in slo.alerting.enabled_windows():
+        factor = window.burn_factor(slo.window)
+        threshold = burn_threshold(window, slo)
+        detection = max(
+            detection_seconds(window.long, threshold), detection_seconds(window.short, threshold)
+        )
+        rows.append(
+            WindowFacts(
+                window=window,
+                factor=factor,
+                threshold=threshold,
+                budget_consumed=window.budget_fraction,
+                detection_seconds=detection,
+                workbook_detection_seconds=float(threshold) * window.long.seconds,
+                exhaustion_seconds=slo.window.seconds / float(factor),
+            )
+        )
+    return rows
+
+
+def budget_seconds(slo: SLO, window: Duration | None = None) -> float:
+    """Seconds of total outage the budget allows over ``window`` (default: the SLO window)."""
+    span = (window or slo.window).seconds
+    return float(slo.error_budget) * span

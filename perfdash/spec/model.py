@@ -1,0 +1,175 @@
+"""The validated, frozen model every generator reads.
+
+perfdash/v1 YAML is the user's contract; this module is internal and may change
+freely. Everything here is already checked: generators never re-validate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Literal
+
+from perfdash.durations import Duration
+
+Severity = Literal["page", "ticket"]
+MatchOp = Literal["=", "!=", "=~", "!~"]
+
+
+@dataclass(frozen=True)
+class Matcher:
+    label: str
+    op: MatchOp
+    value: str
+
+    def promql(self) -> str:
+        return f"{self.label}{self.op}{_quote(self.value)}"
+
+
+def _quote(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def quote_label_value(value: str) -> str:
+    """A PromQL/Prometheus double-quoted string literal."""
+    return _quote(value)
+
+
+@dataclass(frozen=True)
+class AlertWindow:
+    """One multiwindow pair of the policy: fires when both windows burn too fast."""
+
+    severity: Severity
+    long: Duration
+    short: Duration
+    budget_fraction: Decimal  # share of the whole budget consumed over ``long``, e.g. 0.02
+
+    def burn_factor(self, slo_window: Duration) -> Fraction:
+        """Burn rate threshold: budget share x SLO window / long window (SRE Workbook)."""
+        return Fraction(self.budget_fraction) * slo_window.seconds / self.long.seconds
+
+
+@dataclass(frozen=True)
+class Annotations:
+    summary: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Alerting:
+    name: str
+    page: bool
+    ticket: bool
+    for_: Duration | None
+    labels: tuple[tuple[str, str], ...]
+    annotations: Annotations
+    windows: tuple[AlertWindow, ...]
+    missing_data: bool
+    missing_data_for: Duration
+
+    def enabled_windows(self) -> tuple[AlertWindow, ...]:
+        return tuple(
+            w for w in self.windows if (self.page if w.severity == "page" else self.ticket)
+        )
+
+
+@dataclass(frozen=True)
+class EventsSLI:
+    total: str
+    bad: tuple[Matcher, ...]
+    matchers: tuple[Matcher, ...] = ()
+    kind: Literal["events"] = "events"
+
+
+@dataclass(frozen=True)
+class LatencySLI:
+    histogram: str
+    threshold: Decimal
+    matchers: tuple[Matcher, ...] = ()
+    kind: Literal["latency"] = "latency"
+
+
+@dataclass(frozen=True)
+class RawSLI:
+    bad: str  # PromQL with {{ window }}
+    total: str
+    kind: Literal["raw"] = "raw"
+
+
+SLI = EventsSLI | LatencySLI | RawSLI
+
+
+@dataclass(frozen=True)
+class SLO:
+    name: str
+    objective: Decimal  # percent, 0 < objective < 100
+    window: Duration
+    sli: SLI
+    grouping: tuple[str, ...]
+    alerting: Alerting
+    description: str = ""
+
+    @property
+    def error_budget(self) -> Decimal:
+        """Allowed bad-event ratio: 99.9 -> 0.001 (exact)."""
+        return (Decimal(100) - self.objective) / Decimal(100)
+
+    @property
+    def objective_ratio(self) -> Decimal:
+        return self.objective / Decimal(100)
+
+
+@dataclass(frozen=True)
+class RED:
+    requests: str
+    errors: tuple[Matcher, ...]
+    duration: str | None
+
+
+@dataclass(frozen=True)
+class Baseline:
+    benchmark: str
+    metrics: tuple[str, ...]
+    thresholds: tuple[tuple[str, Decimal], ...]
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    team: str
+    tier: int
+    runbook: str
+    labels: tuple[tuple[str, str], ...]
+    selector: tuple[Matcher, ...]
+    red: RED | None
+    slos: tuple[SLO, ...]
+    baselines: tuple[Baseline, ...]
+    source: str  # the file it was declared in, relative, for headers and messages
+    description: str = ""
+
+    @property
+    def priority(self) -> str:
+        return f"P{self.tier}"
+
+    def slo(self, name: str) -> SLO:
+        for slo in self.slos:
+            if slo.name == name:
+                return slo
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Fleet:
+    services: tuple[Service, ...] = field(default_factory=tuple)
+
+    def service(self, name: str) -> Service:
+        for service in self.services:
+            if service.name == name:
+                return service
+        raise KeyError(name)
+
+    @property
+    def slo_count(self) -> int:
+        return sum(len(s.slos) for s in self.services)

@@ -1,0 +1,398 @@
+"""Check loaded documents beyond the schema and build the frozen model.
+
+Every problem in every document is collected before anything is raised, so one
+``perfdash validate`` run lists them all, each at its file, line and column.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import promql_parser
+
+from perfdash.durations import Duration
+from perfdash.errors import Problem, SpecError
+from perfdash.prometheus import annotations
+from perfdash.prometheus.windows import DEFAULT_POLICY, burn_threshold, window_facts
+from perfdash.spec.load import Document, PathKey, find_declaration_files, load_documents
+from perfdash.spec.model import (
+    RED,
+    SLI,
+    SLO,
+    Alerting,
+    AlertWindow,
+    Annotations,
+    Baseline,
+    EventsSLI,
+    Fleet,
+    LatencySLI,
+    Matcher,
+    MatchOp,
+    RawSLI,
+    Service,
+)
+from perfdash.spec.schema import schema_problems
+
+DEFAULT_WINDOW = Duration.parse("30d")
+DEFAULT_ALERT_NAME = "ErrorBudgetBurn"
+DEFAULT_MISSING_DATA_FOR = Duration.parse("10m")
+MIN_SLO_WINDOW = Duration.parse("1h")
+MIN_ALERT_WINDOW = Duration.parse("1m")
+# perfdash sets these on generated series and alerts; declarations may not.
+RESERVED_LABELS = frozenset(
+    {"service", "slo", "team", "severity", "priority", "long", "short", "alertname",
+     "alertstate", "le", "__name__"}
+)
+WINDOW_PLACEHOLDER = re.compile(r"\{\{\s*window\s*\}\}")
+_ANY_PLACEHOLDER = re.compile(r"\{\{.*?\}\}")
+_OPERATORS: tuple[MatchOp, ...] = ("=~", "!~", "!=", "=")
+
+
+def load_fleet(paths: Iterable[str | os.PathLike[str]], *, root: Path | None = None) -> Fleet:
+    """Files and folders of declarations -> validated Fleet, or SpecError with every problem."""
+    files = find_declaration_files(paths)
+    return build_fleet(load_documents(files, root=root))
+
+
+def build_fleet(documents: Iterable[Document]) -> Fleet:
+    problems: list[Problem] = []
+    services: list[Service] = []
+    first_declared: dict[str, Document] = {}
+    for document in documents:
+        found = schema_problems(document)
+        if found:
+            problems.extend(found)
+            continue
+        builder = _ServiceBuilder(document)
+        service = builder.build()
+        problems.extend(builder.problems)
+        name = document.data["metadata"]["name"]
+        if name in first_declared:
+            earlier = first_declared[name]
+            where = earlier.position(("metadata", "name"))
+            problems.append(
+                document.problem(
+                    ("metadata", "name"),
+                    f"duplicate service name {name!r} (first declared at "
+                    f"{earlier.file}:{where.line})",
+                )
+            )
+            continue
+        first_declared[name] = document
+        if service is not None:
+            services.append(service)
+    if problems:
+        raise SpecError(problems)
+    return Fleet(tuple(sorted(services, key=lambda s: s.name)))
+
+
+class _ServiceBuilder:
+    def __init__(self, document: Document) -> None:
+        self.doc = document
+        self.problems: list[Problem] = []
+
+    def problem(self, path: PathKey, message: str, *, key: bool = False) -> None:
+        self.problems.append(self.doc.problem(path, message, key=key))
+
+    def build(self) -> Service | None:
+        data = self.doc.data
+        meta, spec = data["metadata"], data["spec"]
+        labels = self._labels(("metadata", "labels"), meta.get("labels", {}))
+        selector = self._matchers(("spec", "selector"), spec["selector"], default_op="=")
+        red = None
+        if "red" in spec:
+            r = spec["red"]
+            errors = self._matchers(("spec", "red", "errors"), r.get("errors", {}), default_op="=~")
+            red = RED(r["requests"], errors, r.get("duration"))
+            self._check_selector(("spec", "red", "requests"), r["requests"], (*selector, *errors))
+        service_alerting = spec.get("alerting", {})
+        slos: list[SLO] = []
+        seen: dict[str, int] = {}
+        for index, raw in enumerate(spec.get("slos", [])):
+            path: PathKey = ("spec", "slos", index)
+            if raw["name"] in seen:
+                self.problem(
+                    (*path, "name"),
+                    f"duplicate SLO name {raw['name']!r} (first at spec.slos[{seen[raw['name']]}])",
+                )
+                continue
+            seen[raw["name"]] = index
+            slo = self._slo(path, raw, selector, service_alerting)
+            if slo is not None:
+                slos.append(slo)
+        baselines = tuple(
+            Baseline(
+                b["benchmark"],
+                tuple(b.get("metrics", ())),
+                tuple(sorted((k, Decimal(v)) for k, v in b.get("thresholds", {}).items())),
+            )
+            for b in spec.get("baselines", [])
+        )
+        service = Service(
+            name=meta["name"],
+            team=meta["team"],
+            tier=meta["tier"],
+            runbook=meta["runbook"],
+            labels=labels,
+            selector=selector,
+            red=red,
+            slos=tuple(slos),
+            baselines=baselines,
+            source=self.doc.file,
+            description=meta.get("description", ""),
+        )
+        self._check_annotations(service)
+        return service
+
+    # -- SLOs ---------------------------------------------------------------------
+
+    def _slo(
+        self,
+        path: PathKey,
+        raw: Mapping[str, Any],
+        selector: tuple[Matcher, ...],
+        service_alerting: Mapping[str, Any],
+    ) -> SLO | None:
+        ok = True
+        window = self._duration((*path, "window"), raw.get("window"), DEFAULT_WINDOW)
+        if window is None:
+            ok = False
+        elif window < MIN_SLO_WINDOW:
+            self.problem((*path, "window"), f"SLO window must be at least {MIN_SLO_WINDOW}")
+            ok = False
+        grouping = tuple(raw.get("grouping", ()))
+        for i, label in enumerate(grouping):
+            if label in RESERVED_LABELS or label.startswith("__"):
+                self.problem((*path, "grouping", i), f"{label!r} is set by perfdash; group by another label")
+                ok = False
+        sli = self._sli((*path, "sli"), raw["sli"], selector, grouping)
+        alerting = self._alerting(path, service_alerting, raw.get("alerting", {}))
+        if not ok or sli is None or alerting is None or window is None:
+            return None
+        slo = SLO(
+            name=raw["name"],
+            objective=Decimal(raw["objective"]),
+            window=window,
+            sli=sli,
+            grouping=grouping,
+            alerting=alerting,
+            description=raw.get("description", ""),
+        )
+        self._check_windows(path, slo)
+        return slo
+
+    def _sli(
+        self,
+        path: PathKey,
+        raw: Mapping[str, Any],
+        selector: tuple[Matcher, ...],
+        grouping: tuple[str, ...],
+    ) -> SLI | None:
+        if "events" in raw:
+            events = raw["events"]
+            bad = self._matchers((*path, "events", "bad"), events["bad"], default_op="=~")
+            extra = self._matchers((*path, "events", "matchers"), events.get("matchers", {}), default_op="=")
+            self._check_selector((*path, "events", "total"), events["total"], (*selector, *extra, *bad))
+            return EventsSLI(total=events["total"], bad=bad, matchers=extra)
+        if "latency" in raw:
+            latency = raw["latency"]
+            extra = self._matchers((*path, "latency", "matchers"), latency.get("matchers", {}), default_op="=")
+            for matcher in extra:
+                if matcher.label == "le":
+                    self.problem((*path, "latency", "matchers", "le"), "le is set from threshold; remove it")
+            self._check_selector(
+                (*path, "latency", "histogram"), latency["histogram"] + "_bucket", (*selector, *extra)
+            )
+            return LatencySLI(
+                histogram=latency["histogram"], threshold=Decimal(latency["threshold"]), matchers=extra
+            )
+        raw_sli = raw["raw"]
+        ok = all(
+            [self._raw_query((*path, "raw", side), raw_sli[side], grouping) for side in ("bad", "total")]
+        )
+        return RawSLI(bad=raw_sli["bad"], total=raw_sli["total"]) if ok else None
+
+    def _raw_query(self, path: PathKey, query: str, grouping: tuple[str, ...]) -> bool:
+        if not WINDOW_PLACEHOLDER.search(query):
+            self.problem(path, "raw PromQL must use {{ window }} for its range, e.g. rate(x[{{ window }}])")
+            return False
+        leftover = _ANY_PLACEHOLDER.findall(WINDOW_PLACEHOLDER.sub("", query))
+        if leftover:
+            self.problem(path, f"unknown placeholder {leftover[0]}: only {{{{ window }}}} is replaced")
+            return False
+        rendered = WINDOW_PLACEHOLDER.sub("5m", query)
+        try:
+            expr = promql_parser.parse(rendered)
+        except ValueError as exc:
+            self.problem(path, f"PromQL does not parse: {exc}")
+            return False
+        if not _is_instant_vector(expr):
+            self.problem(path, "PromQL must return an instant vector (events per second), not a range or string")
+            return False
+        return True
+
+    # -- alerting -----------------------------------------------------------------
+
+    def _alerting(
+        self, path: PathKey, service_level: Mapping[str, Any], slo_level: Mapping[str, Any]
+    ) -> Alerting | None:
+        """Service-level alerting settings, overridden key by key by the SLO's own."""
+
+        def pick(key: str) -> tuple[Any, PathKey | None]:
+            if key in slo_level:
+                return slo_level[key], (*path, "alerting", key)
+            if key in service_level:
+                return service_level[key], ("spec", "alerting", key)
+            return None, None
+
+        for_value, for_path = pick("for")
+        for_ = self._duration(for_path, for_value, None) if for_path else None
+        windows_value, windows_path = pick("windows")
+        windows: tuple[AlertWindow, ...] = DEFAULT_POLICY
+        if windows_path is not None:
+            parsed = [self._alert_window((*windows_path, i), w) for i, w in enumerate(windows_value)]
+            if any(w is None for w in parsed):
+                return None
+            windows = tuple(w for w in parsed if w is not None)
+        labels = dict(service_level.get("labels", {}))
+        labels.update(slo_level.get("labels", {}))
+        for source, owner in ((service_level, ("spec", "alerting")), (slo_level, (*path, "alerting"))):
+            self._labels((*owner, "labels"), source.get("labels", {}))
+        templates = dict(service_level.get("annotations", {}))
+        templates.update(slo_level.get("annotations", {}))
+        missing = dict(service_level.get("missing_data", {}))
+        missing.update(slo_level.get("missing_data", {}))
+        missing_for = DEFAULT_MISSING_DATA_FOR
+        if "for" in missing:
+            source_path = (*path, "alerting", "missing_data", "for")
+            if "for" not in slo_level.get("missing_data", {}):
+                source_path = ("spec", "alerting", "missing_data", "for")
+            missing_for = self._duration(source_path, missing["for"], DEFAULT_MISSING_DATA_FOR) or missing_for
+        name_value, _ = pick("name")
+        page_value, _ = pick("page")
+        ticket_value, _ = pick("ticket")
+        return Alerting(
+            name=name_value or DEFAULT_ALERT_NAME,
+            page=True if page_value is None else bool(page_value),
+            ticket=True if ticket_value is None else bool(ticket_value),
+            for_=for_,
+            labels=tuple(sorted(labels.items())),
+            annotations=Annotations(
+                summary=templates.get("summary", annotations.DEFAULT_SUMMARY),
+                description=templates.get("description", annotations.DEFAULT_DESCRIPTION),
+            ),
+            windows=windows,
+            missing_data=bool(missing.get("enabled", True)),
+            missing_data_for=missing_for,
+        )
+
+    def _alert_window(self, path: PathKey, raw: Mapping[str, Any]) -> AlertWindow | None:
+        long = self._duration((*path, "long"), raw["long"], None)
+        short = self._duration((*path, "short"), raw["short"], None)
+        if long is None or short is None:
+            return None
+        if short >= long:
+            self.problem((*path, "short"), f"short window {short} must be shorter than the long window {long}")
+            return None
+        if short < MIN_ALERT_WINDOW:
+            self.problem((*path, "short"), f"windows shorter than {MIN_ALERT_WINDOW} cannot hold two scrapes")
+            return None
+        return AlertWindow(raw["severity"], long, short, Decimal(raw["budget_percent"]) / 100)
+
+    def _check_windows(self, path: PathKey, slo: SLO) -> None:
+        """Refuse alerts that can never fire, and windows longer than the SLO window."""
+        for window in slo.alerting.enabled_windows():
+            if window.long > slo.window:
+                self.problem(
+                    (*path, "window"),
+                    f"the {window.severity} alert's long window {window.long} is longer than the "
+                    f"SLO window {slo.window}",
+                )
+                continue
+            threshold = burn_threshold(window, slo)
+            if threshold >= 1:
+                factor = window.burn_factor(slo.window)
+                self.problem(
+                    (*path, "objective"),
+                    f"the {window.severity} alert over {window.long}/{window.short} can never fire: "
+                    f"burn factor {float(factor):g} x error budget {slo.error_budget} = "
+                    f"{float(threshold):g} >= 1 (an error ratio cannot exceed 100%); disable it "
+                    f"(alerting.{window.severity}: false) or declare alerting.windows",
+                )
+
+    def _check_annotations(self, service: Service) -> None:
+        for index, slo in enumerate(service.slos):
+            facts = window_facts(slo)
+            if not facts:
+                continue
+            for field_name in ("summary", "description"):
+                template = getattr(slo.alerting.annotations, field_name)
+                try:
+                    annotations.render(template, annotations.burn_context(service, slo, facts[0]))
+                except annotations.AnnotationTemplateError as exc:
+                    where = self._source_of(("spec", "slos", index), ("annotations", field_name))
+                    self.problem(where, f"annotation template: {exc}")
+
+    def _source_of(self, slo_path: PathKey, key: tuple[str, ...]) -> PathKey:
+        own = (*slo_path, "alerting", *key)
+        if own in self.doc.positions:
+            return own
+        return ("spec", "alerting", *key)
+
+    # -- small values ---------------------------------------------------------------
+
+    def _duration(self, path: PathKey, value: Any, default: Duration | None) -> Duration | None:
+        if value is None:
+            return default
+        try:
+            return Duration.parse(value)
+        except ValueError as exc:
+            self.problem(path, str(exc))
+            return None
+
+    def _labels(self, path: PathKey, raw: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+        for name in raw:
+            if name in RESERVED_LABELS or name.startswith("__"):
+                self.problem((*path, name), f"label {name!r} is set by perfdash and cannot be declared", key=True)
+        return tuple(sorted(raw.items()))
+
+    def _matchers(self, path: PathKey, raw: Mapping[str, str], *, default_op: MatchOp) -> tuple[Matcher, ...]:
+        matchers = []
+        for label, text in raw.items():
+            op, value = default_op, text
+            for candidate in _OPERATORS:
+                if text.startswith(candidate):
+                    op, value = candidate, text[len(candidate):]
+                    break
+            if label.startswith("__"):
+                self.problem((*path, label), f"label {label!r} is reserved", key=True)
+                continue
+            matcher = Matcher(label, op, value)
+            if op in ("=~", "!~"):
+                try:
+                    promql_parser.parse("{" + matcher.promql() + "}")
+                except ValueError as exc:
+                    self.problem((*path, label), f"invalid regular expression {value!r}: {exc}")
+                    continue
+            matchers.append(matcher)
+        return tuple(sorted(matchers, key=lambda m: (m.label, m.op, m.value)))
+
+    def _check_selector(self, path: PathKey, metric: str, matchers: Iterable[Matcher]) -> None:
+        inner = ", ".join(m.promql() for m in matchers)
+        try:
+            promql_parser.parse(f"{metric}{{{inner}}}")
+        except ValueError as exc:
+            self.problem(path, f"selector does not parse: {exc}")
+
+
+def _is_instant_vector(expr: Any) -> bool:
+    if isinstance(expr, promql_parser.ParenExpr):
+        return _is_instant_vector(expr.expr)
+    return not isinstance(
+        expr, promql_parser.MatrixSelector | promql_parser.SubqueryExpr | promql_parser.StringLiteral
+    )
