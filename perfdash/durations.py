@@ -47,6 +47,8 @@ class Duration:
 
 def humanize_seconds(seconds: float) -> str:
     """``52.0`` -> ``52s``, ``259.2`` -> ``4m19s``, ``43200`` -> ``12h``: for tables, rounded."""
+    if seconds < 10:
+        return f"{seconds:.2g}s"
     total = int(round(seconds))
     if total < 60:
         return f"{total}s"

@@ -3,6 +3,7 @@
     PerfdashError                 exit status 1; the base callers catch
     ├── SpecError                 declarations are invalid: a list of Problems
     ├── OutputError               generated output cannot be written or is stale
+    ├── NotFoundError             a named service or SLO does not exist
     ├── PromtoolNotFound          no promtool binary (hint: apt-get install prometheus)
     ├── PromtoolError             promtool ran and failed: command, status, output
     └── ExternalToolError         another helper program failed or is missing
@@ -81,6 +82,10 @@ class OutputError(PerfdashError):
     def __init__(self, message: str, *, paths: Sequence[str] = ()) -> None:
         self.paths = tuple(paths)
         super().__init__(message)
+
+
+class NotFoundError(PerfdashError):
+    """A service or SLO named on the command line is not declared."""
 
 
 class PromtoolNotFound(PerfdashError):

@@ -1,0 +1,232 @@
+"""The perfdash command line: parse options, call the library, print.
+
+This is the only module that writes to stdout/stderr or decides exit codes:
+
+    0    success
+    1    invalid declarations, a failed check (stale output, failing rule tests),
+         or a refusal by promtool
+    2    usage error
+    70   a bug in perfdash (the traceback is printed; please report it)
+    130  interrupted (Ctrl-C)
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from perfdash import __version__
+from perfdash.errors import OutputError, PerfdashError
+
+F = TypeVar("F", bound=Callable[..., Any])
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+EXIT_CODES_HELP = """\b
+Exit status:
+  0    success
+  1    invalid input, a failed check, or a tool/server refused
+  2    usage error
+  70   internal error (a bug: please report it)
+  130  interrupted
+"""
+DEFAULT_PATHS = ("slos",)
+
+
+class PerfdashGroup(click.Group):
+    """Turns every PerfdashError into ``Error: ...`` on stderr with its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PerfdashError as exc:
+            error = click.ClickException(str(exc))
+            error.exit_code = exc.exit_code
+            raise error from exc
+
+
+def paths_argument(function: F) -> F:
+    return click.argument("paths", nargs=-1, type=click.Path(path_type=Path))(function)
+
+
+def out_option(function: F) -> F:
+    return click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("."),
+        show_default=True,
+        help="Folder that holds alerts/ (and dashboards/).",
+    )(function)
+
+
+def _load(paths: Sequence[Path]) -> Any:
+    from perfdash.spec import load_fleet
+
+    return load_fleet(paths or [Path(p) for p in DEFAULT_PATHS])
+
+
+@click.group(cls=PerfdashGroup, context_settings=CONTEXT_SETTINGS, epilog=EXIT_CODES_HELP)
+@click.version_option(__version__, "-V", "--version", prog_name="perfdash")
+def cli() -> None:
+    """SLOs, burn-rate alerts and dashboards as code for Prometheus and Grafana.
+
+    Declarations live in slos/*.yaml; `perfdash build` compiles them into
+    alerts/ (Prometheus rules and their promtool tests).
+    """
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@paths_argument
+def validate(paths: tuple[Path, ...]) -> None:
+    """Check declarations and report every problem as FILE:LINE:COL.
+
+    PATHS are files or folders (default: slos/).
+
+    \b
+    Example:
+      perfdash validate
+      perfdash validate slos/checkout.yaml
+    """
+    fleet = _load(paths)
+    click.echo(f"ok: {len(fleet.services)} services, {fleet.slo_count} SLOs")
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@paths_argument
+@out_option
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if generated files are missing or stale.")
+def build(paths: tuple[Path, ...], out_dir: Path, check: bool) -> None:
+    """Compile declarations into alerts/ (rules and promtool tests).
+
+    Writes are atomic and only touch files perfdash generated; unchanged input gives
+    byte-identical output.
+
+    \b
+    Example:
+      perfdash build
+      perfdash build --check          # in CI: is the committed output fresh?
+      perfdash build slos/ --out /tmp/preview
+    """
+    from perfdash.build import OWNED_DIRS, build_artifacts
+    from perfdash.output import check_output, write_output
+
+    artifacts = build_artifacts(_load(paths))
+    if check:
+        staleness = check_output(out_dir, artifacts, OWNED_DIRS)
+        if staleness.clean:
+            click.echo(f"ok: {len(artifacts)} generated files are up to date")
+            return
+        for label, items in (("missing", staleness.missing), ("stale", staleness.stale), ("extra", staleness.extra)):
+            for item in items:
+                click.echo(f"{label}: {item}", err=True)
+        raise OutputError("generated files are out of date: run `perfdash build` and commit the result")
+    report = write_output(out_dir, artifacts, OWNED_DIRS)
+    click.echo(
+        f"wrote {len(report.written)}, unchanged {len(report.unchanged)}, "
+        f"removed {len(report.removed)} (of {len(artifacts)} generated files)"
+    )
+
+
+@cli.command(name="test", epilog=EXIT_CODES_HELP)
+@paths_argument
+@out_option
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="promtool processes at once (default: CPUs).")
+def test_command(paths: tuple[Path, ...], out_dir: Path, jobs: int | None) -> None:
+    """Run promtool check rules and the generated promtool unit tests, per SLO.
+
+    The output under --out must be fresh (run `perfdash build` first).
+
+    \b
+    Example:
+      perfdash build && perfdash test
+    """
+    from perfdash.build import OWNED_DIRS, build_artifacts
+    from perfdash.output import check_output
+    from perfdash.prometheus.check import run_rule_checks
+
+    fleet = _load(paths)
+    if not check_output(out_dir, build_artifacts(fleet), OWNED_DIRS).clean:
+        raise OutputError(f"the output in {out_dir} is not what the declarations generate: run `perfdash build`")
+    report = run_rule_checks(fleet, out_dir, jobs=jobs)
+    click.echo(f"promtool check rules: {len(report.rule_files)} files ok")
+    for result in report.results:
+        name = f"{result.service}/{result.slo}"
+        if result.status == "passed":
+            click.echo(f"PASS  {name}")
+        elif result.status == "untested":
+            click.echo(f"SKIP  {name}: {result.detail}")
+        else:
+            click.echo(f"FAIL  {name}")
+            click.echo("\n".join("      " + line for line in result.detail.splitlines()))
+    counts = {s: sum(r.status == s for r in report.results) for s in ("passed", "failed", "untested")}
+    click.echo(f"{counts['passed']} passed, {counts['failed']} failed, {counts['untested']} without generated tests")
+    if not report.ok:
+        raise OutputError(f"{counts['failed']} SLO(s) failed their rule tests")
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+def schema() -> None:
+    """Print the JSON Schema of perfdash/v1 declarations.
+
+    Editors validate and complete declarations with it: save it and add
+    `# yaml-language-server: $schema=perfdash-v1.schema.json` on top of each file.
+
+    \b
+    Example:
+      perfdash schema > perfdash-v1.schema.json
+    """
+    from perfdash.spec.schema import schema_text
+
+    click.echo(schema_text(), nl=False)
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.argument("target", metavar="SERVICE[/SLO]")
+@click.option(
+    "-p", "--path", "paths", multiple=True, type=click.Path(path_type=Path),
+    help="Declaration file or folder (repeatable; default: slos/).",
+)
+def explain(target: str, paths: tuple[Path, ...]) -> None:
+    """Show an SLO's error budget and, per alert, its burn factor, detection time and
+    time to exhaustion (the SRE Workbook's table, computed).
+
+    \b
+    Example:
+      perfdash explain checkout/availability
+      perfdash explain checkout
+    """
+    from perfdash.explain import explain as explain_slo
+    from perfdash.render import explanation_text
+
+    for index, explanation in enumerate(explain_slo(_load(paths), target)):
+        if index:
+            click.echo()
+        click.echo(explanation_text(explanation))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point: maps bugs to exit 70 and Ctrl-C to 130."""
+    try:
+        returned = cli.main(args=argv, prog_name="perfdash", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except Exception:
+        traceback.print_exc()
+        click.echo(
+            "perfdash crashed: this is a bug. Please report it with the traceback above.", err=True
+        )
+        sys.exit(70)
+    sys.exit(returned if isinstance(returned, int) else 0)
