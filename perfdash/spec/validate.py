@@ -375,7 +375,7 @@ class _ServiceBuilder:
             matcher = Matcher(label, op, value)
             if op in ("=~", "!~"):
                 try:
-                    promql_parser.parse("{" + matcher.promql() + "}")
+                    promql_parser.parse("perfdash_check{" + matcher.promql() + "}")
                 except ValueError as exc:
                     self.problem((*path, label), f"invalid regular expression {value!r}: {exc}")
                     continue
