@@ -5,14 +5,25 @@ Pure: no file is read or written here. ``perfdash.output`` writes or checks the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from perfdash.parallel import map_chunks
 from perfdash.prometheus.rule_tests import build_rule_test_files
 from perfdash.prometheus.rules import build_rule_files
-from perfdash.spec.model import Fleet
+from perfdash.spec.model import Fleet, Service
 
 # Folders whose perfdash-generated files a build owns: it may replace or delete them.
 OWNED_DIRS = ("alerts/rules", "alerts/tests")
 
 
-def build_artifacts(fleet: Fleet) -> dict[str, str]:
-    artifacts = {**build_rule_files(fleet), **build_rule_test_files(fleet)}
+def build_artifacts(fleet: Fleet, *, jobs: int | None = None) -> dict[str, str]:
+    artifacts: dict[str, str] = {}
+    for part in map_chunks(_service_artifacts, fleet.services, jobs=jobs):
+        artifacts.update(part)
     return dict(sorted(artifacts.items()))
+
+
+def _service_artifacts(services: Sequence[Service]) -> dict[str, str]:
+    """Files that depend on these services alone (rules and their tests)."""
+    subset = Fleet(tuple(services))
+    return {**build_rule_files(subset), **build_rule_test_files(subset)}

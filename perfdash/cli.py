@@ -98,7 +98,9 @@ def validate(paths: tuple[Path, ...]) -> None:
 @cli.command(epilog=EXIT_CODES_HELP)
 @paths_argument
 @out_option
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 if generated files are missing or stale.")
+@click.option(
+    "--check", is_flag=True, help="Write nothing; exit 1 if generated files are missing or stale."
+)
 def build(paths: tuple[Path, ...], out_dir: Path, check: bool) -> None:
     """Compile declarations into alerts/ (rules and promtool tests).
 
@@ -120,10 +122,16 @@ def build(paths: tuple[Path, ...], out_dir: Path, check: bool) -> None:
         if staleness.clean:
             click.echo(f"ok: {len(artifacts)} generated files are up to date")
             return
-        for label, items in (("missing", staleness.missing), ("stale", staleness.stale), ("extra", staleness.extra)):
+        for label, items in (
+            ("missing", staleness.missing),
+            ("stale", staleness.stale),
+            ("extra", staleness.extra),
+        ):
             for item in items:
                 click.echo(f"{label}: {item}", err=True)
-        raise OutputError("generated files are out of date: run `perfdash build` and commit the result")
+        raise OutputError(
+            "generated files are out of date: run `perfdash build` and commit the result"
+        )
     report = write_output(out_dir, artifacts, OWNED_DIRS)
     click.echo(
         f"wrote {len(report.written)}, unchanged {len(report.unchanged)}, "
@@ -134,7 +142,13 @@ def build(paths: tuple[Path, ...], out_dir: Path, check: bool) -> None:
 @cli.command(name="test", epilog=EXIT_CODES_HELP)
 @paths_argument
 @out_option
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="promtool processes at once (default: CPUs).")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="promtool processes at once (default: CPUs).",
+)
 def test_command(paths: tuple[Path, ...], out_dir: Path, jobs: int | None) -> None:
     """Run promtool check rules and the generated promtool unit tests, per SLO.
 
@@ -150,7 +164,9 @@ def test_command(paths: tuple[Path, ...], out_dir: Path, jobs: int | None) -> No
 
     fleet = _load(paths)
     if not check_output(out_dir, build_artifacts(fleet), OWNED_DIRS).clean:
-        raise OutputError(f"the output in {out_dir} is not what the declarations generate: run `perfdash build`")
+        raise OutputError(
+            f"the output in {out_dir} is not what the declarations generate: run `perfdash build`"
+        )
     report = run_rule_checks(fleet, out_dir, jobs=jobs)
     click.echo(f"promtool check rules: {len(report.rule_files)} files ok")
     for result in report.results:
@@ -162,8 +178,12 @@ def test_command(paths: tuple[Path, ...], out_dir: Path, jobs: int | None) -> No
         else:
             click.echo(f"FAIL  {name}")
             click.echo("\n".join("      " + line for line in result.detail.splitlines()))
-    counts = {s: sum(r.status == s for r in report.results) for s in ("passed", "failed", "untested")}
-    click.echo(f"{counts['passed']} passed, {counts['failed']} failed, {counts['untested']} without generated tests")
+    counts = {
+        s: sum(r.status == s for r in report.results) for s in ("passed", "failed", "untested")
+    }
+    click.echo(
+        f"{counts['passed']} passed, {counts['failed']} failed, {counts['untested']} without generated tests"
+    )
     if not report.ok:
         raise OutputError(f"{counts['failed']} SLO(s) failed their rule tests")
 
@@ -187,7 +207,11 @@ def schema() -> None:
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.argument("target", metavar="SERVICE[/SLO]")
 @click.option(
-    "-p", "--path", "paths", multiple=True, type=click.Path(path_type=Path),
+    "-p",
+    "--path",
+    "paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
     help="Declaration file or folder (repeatable; default: slos/).",
 )
 def explain(target: str, paths: tuple[Path, ...]) -> None:

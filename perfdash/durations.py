@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 # Units are written largest first and each at most once, as Prometheus requires.
@@ -31,25 +32,30 @@ class Duration:
         return cls(seconds)
 
     def __str__(self) -> str:
-        # Days, not weeks, so a 28d SLO window reads 28d in rule names.
-        remaining = self.seconds
-        parts = []
-        for unit in ("d", "h", "m", "s"):
-            count, remaining = divmod(remaining, _UNIT_SECONDS[unit])
-            if count:
-                parts.append(f"{count}{unit}")
-        return "".join(parts) or "0s"
+        return _format_seconds(self.seconds)
 
     @property
     def minutes(self) -> float:
         return self.seconds / 60
 
 
+@lru_cache(maxsize=1024)
+def _format_seconds(seconds: int) -> str:
+    # Days, not weeks, so a 28d SLO window reads 28d in rule names.
+    remaining = seconds
+    parts = []
+    for unit in ("d", "h", "m", "s"):
+        count, remaining = divmod(remaining, _UNIT_SECONDS[unit])
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts) or "0s"
+
+
 def humanize_seconds(seconds: float) -> str:
     """``52.0`` -> ``52s``, ``259.2`` -> ``4m19s``, ``43200`` -> ``12h``: for tables, rounded."""
     if seconds < 10:
         return f"{seconds:.2g}s"
-    total = int(round(seconds))
+    total = round(seconds)
     if total < 60:
         return f"{total}s"
     parts = []

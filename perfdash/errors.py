@@ -27,7 +27,9 @@ _SECRET_PATTERNS = (
     (re.compile(r"(?P<head>\b(?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]+", re.I), r"\g<head>***"),
     # key=value pairs whose key says secret
     (
-        re.compile(r"(?P<head>\b(?:password|passwd|token|secret|api[_-]?key)\s*[=:]\s*)[^\s,;&]+", re.I),
+        re.compile(
+            r"(?P<head>\b(?:password|passwd|token|secret|api[_-]?key)\s*[=:]\s*)[^\s,;&]+", re.I
+        ),
         r"\g<head>***",
     ),
 )
@@ -61,7 +63,9 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}"
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        return (
+            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        )
 
 
 class SpecError(PerfdashError):

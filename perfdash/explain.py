@@ -32,7 +32,9 @@ def explain(fleet: Fleet, target: str) -> list[Explanation]:
             slos = (service.slo(slo_name),)
         except KeyError:
             known = ", ".join(s.name for s in service.slos) or "none"
-            raise NotFoundError(f"service {service_name!r} has no SLO {slo_name!r} (SLOs: {known})") from None
+            raise NotFoundError(
+                f"service {service_name!r} has no SLO {slo_name!r} (SLOs: {known})"
+            ) from None
     return [
         Explanation(
             service=service,

@@ -38,7 +38,7 @@ def fraction_to_decimal(value: Fraction) -> Decimal:
     power = 0
     while (10**power) % denominator:
         power += 1
-    return Decimal(value.numerator * (10 ** power // denominator)).scaleb(-power)
+    return Decimal(value.numerator * (10**power // denominator)).scaleb(-power)
 
 
 def promql_number(value: Fraction | Decimal | int) -> str:

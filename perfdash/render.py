@@ -41,8 +41,16 @@ def explanation_text(explanation: Explanation) -> str:
         "",
         f"Burn-rate alerts ({slo.alerting.name}); detection is for a total outage{for_text}:",
         table(
-            ["severity", "long/short", "factor", "error ratio >", "budget spent", "detection",
-             "workbook", "exhaustion"],
+            [
+                "severity",
+                "long/short",
+                "factor",
+                "error ratio >",
+                "budget spent",
+                "detection",
+                "workbook",
+                "exhaustion",
+            ],
             [
                 [
                     f.window.severity,

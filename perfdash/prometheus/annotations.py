@@ -9,10 +9,10 @@ Python internals, and StrictUndefined turns a typo into a validation error.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from perfdash.durations import humanize_seconds
@@ -58,9 +58,14 @@ def _environment() -> ImmutableSandboxedEnvironment:
     )
 
 
+@lru_cache(maxsize=512)
+def _compiled(template: str) -> Template:
+    return _environment().from_string(template)
+
+
 def render(template: str, context: dict[str, Any]) -> str:
     try:
-        return _environment().from_string(template).render(context)
+        return _compiled(template).render(context)
     except TemplateError as exc:
         raise AnnotationTemplateError(str(exc)) from exc
 

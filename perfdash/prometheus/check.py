@@ -35,7 +35,9 @@ def run_rule_checks(fleet: Fleet, out_dir: Path, *, jobs: int | None = None) -> 
     """``promtool check rules`` on every rule file (raises PromtoolError when one is
     rejected), then ``promtool test rules`` on every generated test file."""
     rule_files = [rule_file_path(s) for s in fleet.services if s.slos]
-    checked = promtool.check_rules([Path(f) for f in rule_files], cwd=out_dir) if rule_files else None
+    checked = (
+        promtool.check_rules([Path(f) for f in rule_files], cwd=out_dir) if rule_files else None
+    )
 
     plan: list[tuple[str, str, list[str]]] = []
     untested: dict[tuple[str, str], str] = {}
@@ -61,7 +63,9 @@ def run_rule_checks(fleet: Fleet, out_dir: Path, *, jobs: int | None = None) -> 
                 continue
             files = next(f for s, n, f in plan if (s, n) == key)
             if not files:
-                results.append(SLOResult(*key, "failed", "no generated test file: run perfdash build"))
+                results.append(
+                    SLOResult(*key, "failed", "no generated test file: run perfdash build")
+                )
                 continue
             failed = [by_file[f] for f in files if not by_file[f].ok]
             detail = "\n".join(run.output for run in failed)

@@ -52,7 +52,9 @@ class PromtoolRun:
         return "\n".join(p for p in (self.stdout.rstrip(), self.stderr.rstrip()) if p)
 
 
-def run(args: Sequence[str], *, cwd: Path | None = None, timeout: float = DEFAULT_TIMEOUT) -> PromtoolRun:
+def run(
+    args: Sequence[str], *, cwd: Path | None = None, timeout: float = DEFAULT_TIMEOUT
+) -> PromtoolRun:
     """Run promtool with ``args``; returns whatever it said, failing or not."""
     command = (find_promtool(), *args)
     try:
@@ -60,7 +62,9 @@ def run(args: Sequence[str], *, cwd: Path | None = None, timeout: float = DEFAUL
             command, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
         )
     except subprocess.TimeoutExpired as exc:
-        raise PromtoolError(command, -1, _text(exc.stdout), f"timed out after {timeout:g}s") from exc
+        raise PromtoolError(
+            command, -1, _text(exc.stdout), f"timed out after {timeout:g}s"
+        ) from exc
     except OSError as exc:
         raise PromtoolNotFound(f"cannot run {command[0]}: {exc.strerror}") from exc
     return PromtoolRun(tuple(command), done.returncode, done.stdout, done.stderr)
@@ -80,7 +84,9 @@ def check_rules(files: Sequence[Path], *, cwd: Path | None = None) -> PromtoolRu
     return result
 
 
-def test_rules_each(files: Sequence[Path], *, cwd: Path | None = None, jobs: int | None = None) -> list[PromtoolRun]:
+def test_rules_each(
+    files: Sequence[Path], *, cwd: Path | None = None, jobs: int | None = None
+) -> list[PromtoolRun]:
     """``promtool test rules`` once per file, ``jobs`` at a time; never raises on test failure."""
     workers = jobs or max(1, os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -36,7 +36,6 @@ from perfdash.prometheus.rules import (
 )
 from perfdash.prometheus.synthetic import (
     Segment,
-    Selector,
     counter_values,
     example_value,
     selectors_in,
@@ -90,8 +89,16 @@ def build_slo_tests(service: Service, slo: SLO) -> dict[str, str]:
     rule_file = "../../rules/" + rule_file_path(service).rsplit("/", 1)[1]
     scenarios = _Scenarios(service, slo, model)
     files = {}
-    main_tests = [t for t in (scenarios.outage(), scenarios.ticket_burn(), scenarios.zero_traffic(),
-                              scenarios.missing_data()) if t]
+    main_tests = [
+        t
+        for t in (
+            scenarios.outage(),
+            scenarios.ticket_burn(),
+            scenarios.zero_traffic(),
+            scenarios.missing_data(),
+        )
+        if t
+    ]
     files[main_path] = dump(
         {"rule_files": [rule_file], "evaluation_interval": "1m", "tests": main_tests}, header=header
     )
@@ -169,7 +176,9 @@ def _raw_model(sli: RawSLI, groups: tuple[dict[str, str], ...]) -> _TrafficModel
         base = _labels_for(total_sel.matchers)
         bad = _labels_for((*total_sel.matchers, *bad_sel.matchers), base)
         good = _failing(base, total_sel.matchers, bad_sel.matchers)
-        return _TrafficModel("raw", ((total_sel.metric, good),), ((total_sel.metric, bad),), (), groups)
+        return _TrafficModel(
+            "raw", ((total_sel.metric, good),), ((total_sel.metric, bad),), (), groups
+        )
     return _TrafficModel(
         "raw",
         (),
@@ -192,7 +201,9 @@ def _labels_for(matchers: Sequence[Matcher], base: dict[str, str] | None = None)
     return {k: v for k, v in labels.items() if v != ""}
 
 
-def _failing(base: dict[str, str], matchers: Sequence[Matcher], bad: Sequence[Matcher]) -> dict[str, str]:
+def _failing(
+    base: dict[str, str], matchers: Sequence[Matcher], bad: Sequence[Matcher]
+) -> dict[str, str]:
     """Labels of a good-event series: selected by ``matchers``, rejected by ``bad``."""
     labels = dict(base)
     for label in sorted({m.label for m in bad}):
@@ -235,13 +246,17 @@ class _Scenarios:
 
     # -- input series ---------------------------------------------------------------
 
-    def series(self, phases_by_group: Sequence[Sequence[_Phase]], *, threshold_form: str = "go") -> list[dict[str, str]]:
+    def series(
+        self, phases_by_group: Sequence[Sequence[_Phase]], *, threshold_form: str = "go"
+    ) -> list[dict[str, str]]:
         """Input series for each group's traffic phases (the remaining groups idle)."""
         out = []
         scale = _integer_scale([p for phases in phases_by_group for p in phases])
         for index, group in enumerate(self.model.groups):
             phases = phases_by_group[index] if index < len(phases_by_group) else phases_by_group[-1]
-            good = [Segment(p.minutes, int(scale * p.per_minute * (1 - p.error_ratio))) for p in phases]
+            good = [
+                Segment(p.minutes, int(scale * p.per_minute * (1 - p.error_ratio))) for p in phases
+            ]
             bad = [Segment(p.minutes, int(scale * p.per_minute * p.error_ratio)) for p in phases]
             total = [Segment(p.minutes, int(scale * p.per_minute)) for p in phases]
             for metric, labels in self.model.good:
@@ -252,8 +267,14 @@ class _Scenarios:
                 out.append(self._one(metric, labels, group, total, threshold_form))
         return out
 
-    def _one(self, metric: str, labels: dict[str, str], group: dict[str, str],
-             segments: list[Segment], threshold_form: str) -> dict[str, str]:
+    def _one(
+        self,
+        metric: str,
+        labels: dict[str, str],
+        group: dict[str, str],
+        segments: list[Segment],
+        threshold_form: str,
+    ) -> dict[str, str]:
         final = {**labels, **group}
         if final.get("le") == "__threshold__":
             final["le"] = self._le(threshold_form)
@@ -299,7 +320,10 @@ class _Scenarios:
             "expr": f"abs({metric}{self.selector()} / {value} - 1) < bool {TOLERANCE}",
             "eval_time": f"{minutes}m",
             "exp_samples": [
-                {"labels": series_name("", {**series_labels(self.service, self.slo), **g}), "value": 1}
+                {
+                    "labels": series_name("", {**series_labels(self.service, self.slo), **g}),
+                    "value": 1,
+                }
                 for g in self.model.groups
             ],
         }
@@ -320,9 +344,12 @@ class _Scenarios:
         checks: list[dict[str, Any]] = [
             self.nothing_fired(HEALTHY_MINUTES),
             {
-                "expr": "ALERTS" + self.selector(
-                    alertstate="firing", long=str(fastest.window.long),
-                    short=str(fastest.window.short), **first_group,
+                "expr": "ALERTS"
+                + self.selector(
+                    alertstate="firing",
+                    long=str(fastest.window.long),
+                    short=str(fastest.window.short),
+                    **first_group,
                 ),
                 "eval_time": f"{fire_at}m",
                 "exp_samples": [{"labels": self.alert_series(fastest, first_group), "value": 1}],
@@ -330,8 +357,11 @@ class _Scenarios:
         ]
         for other in self.model.groups[1:]:
             checks.append(
-                {"expr": "ALERTS" + self.selector(alertstate="firing", **other),
-                 "eval_time": f"{fire_at}m", "exp_samples": []}
+                {
+                    "expr": "ALERTS" + self.selector(alertstate="firing", **other),
+                    "eval_time": f"{fire_at}m",
+                    "exp_samples": [],
+                }
             )
         detection = _seconds_text(fastest.detection_seconds)
         return {
@@ -354,11 +384,17 @@ class _Scenarios:
         lowest_ticket = min(f.factor for f in tickets)
         if lowest_ticket >= lowest_page:
             return None
-        burn = PREFERRED_BURN if lowest_ticket < PREFERRED_BURN < lowest_page else (lowest_ticket + lowest_page) / 2
+        burn = (
+            PREFERRED_BURN
+            if lowest_ticket < PREFERRED_BURN < lowest_page
+            else (lowest_ticket + lowest_page) / 2
+        )
         ratio = burn * self.budget
         if ratio >= 1:
             return None
-        for_minutes = math.ceil(self.slo.alerting.for_.seconds / 60) if self.slo.alerting.for_ else 0
+        for_minutes = (
+            math.ceil(self.slo.alerting.for_.seconds / 60) if self.slo.alerting.for_ else 0
+        )
         minutes = 60 + for_minutes + 1
         rate = Fraction(REQUESTS_PER_MINUTE)
         burning = [_Phase(minutes, rate, ratio)]
@@ -412,7 +448,8 @@ class _Scenarios:
             # The histogram is there but the threshold is not one of its buckets.
             rate = Fraction(REQUESTS_PER_MINUTE)
             series = [
-                s for s in self.series([[_Phase(minutes, rate, Fraction(0))]])
+                s
+                for s in self.series([[_Phase(minutes, rate, Fraction(0))]])
                 if 'le="' + self._le("go") + '"' not in s["series"]
             ]
             name = "latency threshold that is not a bucket boundary: SLIDataMissing fires"
@@ -430,7 +467,8 @@ class _Scenarios:
             "input_series": series,
             "promql_expr_test": [
                 {
-                    "expr": "ALERTS" + self.selector(alertname=MISSING_DATA_ALERT, alertstate="firing"),
+                    "expr": "ALERTS"
+                    + self.selector(alertname=MISSING_DATA_ALERT, alertstate="firing"),
                     "eval_time": f"{minutes}m",
                     "exp_samples": [{"labels": series_name("ALERTS", labels), "value": 1}],
                 }

