@@ -1,0 +1,34 @@
+# One command to run perfdash on the example fleet, one to run every test.
+#   make run    set up, then validate + build + test the example fleet (slos/ -> alerts/)
+#   make test   set up, then lint and run the whole test suite (unit + integration)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup system-deps run test lint clean
+
+$(BIN)/perfdash: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+system-deps:
+	./scripts/install-system-deps.sh
+
+setup: system-deps $(BIN)/perfdash
+
+run: setup
+	$(BIN)/perfdash validate
+	$(BIN)/perfdash build
+	$(BIN)/perfdash test
+
+lint: $(BIN)/perfdash
+	$(BIN)/ruff check perfdash tests benchmarks
+	$(BIN)/ruff format --check perfdash tests benchmarks
+
+test: setup lint
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the real components the tests talk to (Debian/Ubuntu), only when missing:
+# promtool + prometheus (rule checks, live rule loading), alertmanager + amtool.
+set -euo pipefail
+need=()
+command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
+command -v alertmanager >/dev/null 2>&1 && command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "need root (or sudo) to apt-get install ${need[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "installing ${need[*]} (apt-get)" >&2
+$sudo apt-get update -qq
+# policy-rc.d keeps Debian from starting the packaged services: tests start their own.
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
