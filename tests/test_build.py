@@ -1,0 +1,61 @@
+"""The build as a whole: determinism, freshness of the committed output, the example fleet."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from perfdash.build import OWNED_DIRS, build_artifacts
+from perfdash.output import check_output
+from perfdash.spec.model import Fleet
+from tests.conftest import REPO
+
+
+def _build_in_child(out: Path, *, hash_seed: str, jobs: str) -> dict[str, bytes]:
+    env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PERFDASH_JOBS": jobs}
+    subprocess.run(
+        [sys.executable, "-m", "perfdash", "build", "slos", "--out", str(out)],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_builds_are_byte_identical_across_hash_seeds_and_worker_counts(tmp_path: Path) -> None:
+    one = _build_in_child(tmp_path / "a", hash_seed="1", jobs="1")
+    other = _build_in_child(tmp_path / "b", hash_seed="4242", jobs="2")
+    assert one and one == other
+
+
+def test_parallel_and_serial_generation_agree_on_a_large_fleet(tmp_path: Path) -> None:
+    from benchmarks.fleet import write_fleet
+    from perfdash.spec import load_fleet
+
+    write_fleet(120, tmp_path / "fleet", per_file=7)
+    serial = build_artifacts(load_fleet([tmp_path / "fleet"], root=tmp_path, jobs=1), jobs=1)
+    parallel = build_artifacts(load_fleet([tmp_path / "fleet"], root=tmp_path, jobs=2), jobs=2)
+    assert len(serial) == 120 * 9  # a rule file and two test files per SLO, 4 SLOs each
+    assert serial == parallel
+
+
+def test_the_committed_alerts_are_what_the_example_fleet_generates(example_fleet: Fleet) -> None:
+    staleness = check_output(REPO, build_artifacts(example_fleet), OWNED_DIRS)
+    assert staleness.clean, f"run `perfdash build` and commit: {staleness}"
+
+
+def test_the_example_fleet_shows_every_feature(example_fleet: Fleet) -> None:
+    services = example_fleet.services
+    slos = [slo for s in services for slo in s.slos]
+    assert len(services) >= 4
+    assert {slo.sli.kind for slo in slos} == {"events", "latency", "raw"}
+    assert any(str(slo.window) == "28d" for slo in slos)
+    assert any(slo.grouping for slo in slos)
+    assert any(not slo.alerting.page for slo in slos), "a disabled page tier"
+    assert any(not slo.alerting.ticket for slo in slos), "a disabled ticket tier"
+    assert any(slo.alerting.for_ is not None for slo in slos), "a per-SLO for:"
+    assert any(slo.alerting.windows != slos[0].alerting.windows for slo in slos), "custom windows"
+    assert len({s.source for s in services}) < len(services), "a multi-document file"
