@@ -58,3 +58,26 @@ def test_the_alertmanager_example_routes_pages_and_tickets(tmp_path: Path) -> No
             check=False,
         )
         assert done.stdout.strip() == receiver, done.stdout + done.stderr
+
+
+def _declaration_examples() -> list[tuple[str, str]]:
+    examples = []
+    for path in [REPO / "README.md", *sorted(DOCS.glob("*.md"))]:
+        for index, block in enumerate(YAML_BLOCK.findall(path.read_text(encoding="utf-8"))):
+            if "apiVersion: perfdash/v1" in block:
+                examples.append((f"{path.name}#{index}", block))
+    return examples
+
+
+@pytest.mark.parametrize(("where", "block"), _declaration_examples(), ids=lambda v: str(v)[:30])
+def test_every_declaration_example_in_the_docs_validates(where: str, block: str, tmp_path: Path) -> None:
+    from perfdash.spec import load_fleet
+
+    path = tmp_path / "example.yaml"
+    path.write_text(block, encoding="utf-8")
+    fleet = load_fleet([path], root=tmp_path)
+    assert fleet.services, where
+
+
+def test_the_docs_show_declaration_examples() -> None:
+    assert len(_declaration_examples()) >= 4

