@@ -80,21 +80,24 @@ def test_usage_errors_exit_2(project: Path) -> None:
 def test_build_writes_rules_and_tests_then_a_rebuild_changes_nothing(project: Path) -> None:
     first = run_cli(["build"], cwd=project)
     assert first.exit_code == 0
-    assert first.stdout == "wrote 3, unchanged 0, removed 0 (of 3 generated files)\n"
-    assert sorted(_tree(project / "alerts")) == [
-        "rules/checkout.yaml",
-        "tests/checkout/availability.slow-burn.yaml",
-        "tests/checkout/availability.yaml",
+    assert first.stdout == "wrote 5, unchanged 0, removed 0 (of 5 generated files)\n"
+    assert sorted(_tree(project)) == [
+        "alerts/rules/checkout.yaml",
+        "alerts/tests/checkout/availability.slow-burn.yaml",
+        "alerts/tests/checkout/availability.yaml",
+        "dashboards/overview.json",
+        "dashboards/payments/checkout.json",
+        "slos/checkout.yaml",
     ]
-    before = _tree(project / "alerts")
+    before = _tree(project)
     second = run_cli(["build"], cwd=project)
-    assert second.stdout == "wrote 0, unchanged 3, removed 0 (of 3 generated files)\n"
-    assert _tree(project / "alerts") == before
+    assert second.stdout == "wrote 0, unchanged 5, removed 0 (of 5 generated files)\n"
+    assert _tree(project) == before
 
 
 def test_build_check_passes_on_fresh_output_and_lists_stale_missing_and_extra(project: Path) -> None:
     run_cli(["build"], cwd=project)
-    assert run_cli(["build", "--check"], cwd=project).stdout == "ok: 3 generated files are up to date\n"
+    assert run_cli(["build", "--check"], cwd=project).stdout == "ok: 5 generated files are up to date\n"
 
     rules = project / "alerts/rules/checkout.yaml"
     rules.write_text(rules.read_text() + "# edited by hand\n")
@@ -120,19 +123,19 @@ def test_build_removes_generated_files_it_no_longer_produces_but_never_a_users_f
     own = project / "alerts/rules/handwritten.yaml"
     own.write_text("groups: []\n")
     result = run_cli(["build"], cwd=project)
-    assert result.stdout == "wrote 0, unchanged 3, removed 1 (of 3 generated files)\n"
+    assert result.stdout == "wrote 0, unchanged 5, removed 1 (of 5 generated files)\n"
     assert not retired.exists()
     assert own.read_text() == "groups: []\n"
 
 
 def test_a_failed_build_leaves_the_previous_output_untouched(project: Path) -> None:
     run_cli(["build"], cwd=project)
-    before = _tree(project / "alerts")
     declaration = project / "slos/checkout.yaml"
     declaration.write_text(declaration.read_text().replace("objective: 99.9", "objective: 100"))
+    before = _tree(project)
     result = run_cli(["build"], cwd=project)
     assert result.exit_code == 1
-    assert _tree(project / "alerts") == before
+    assert _tree(project) == before
 
 
 def test_build_out_writes_elsewhere(project: Path, tmp_path: Path) -> None:

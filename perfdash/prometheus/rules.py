@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from perfdash.identifiers import dashboard_uid
 from perfdash.numbers import format_decimal, promql_number
 from perfdash.prometheus import annotations, promql
 from perfdash.prometheus.windows import (
@@ -135,6 +136,7 @@ def recording_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
                 "window": str(slo.window),
                 "runbook_url": annotations.runbook_url(service, slo),
                 "grouping": ",".join(slo.grouping),
+                "dashboard_uid": dashboard_uid(service.name),
             },
         ),
     ]

@@ -1,0 +1,44 @@
+"""Every generated dashboard as ``{relative path: JSON text}``.
+
+Service dashboards go to ``dashboards/<team>/<service>.json`` (one folder per team, as
+in Grafana), the overview to ``dashboards/overview.json``. JSON is written with sorted
+keys and a trailing newline, so unchanged declarations give unchanged bytes.
+"""
+
+from __future__ import annotations
+
+import orjson
+from collections.abc import Iterable
+from typing import Any
+
+from perfdash.grafana.overview import overview_dashboard
+from perfdash.grafana.service import service_dashboard
+from perfdash.spec.model import Fleet, Service
+
+DASHBOARDS_DIR = "dashboards"
+OVERVIEW_PATH = f"{DASHBOARDS_DIR}/overview.json"
+OVERVIEW_FOLDER = "perfdash"
+
+
+def dashboard_path(service: Service) -> str:
+    return f"{DASHBOARDS_DIR}/{service.team}/{service.name}.json"
+
+
+def dashboard_json(dashboard: dict[str, Any]) -> str:
+    # orjson: the standard library's encoder is pure Python as soon as it indents, and
+    # dumping was most of the time spent on dashboards of a large fleet.
+    return (
+        orjson.dumps(dashboard, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+    )
+
+
+def has_dashboard(service: Service) -> bool:
+    return bool(service.slos) or service.red is not None
+
+
+def build_service_dashboards(services: Iterable[Service]) -> dict[str, dict[str, Any]]:
+    return {dashboard_path(s): service_dashboard(s) for s in services if has_dashboard(s)}
+
+
+def build_overview(fleet: Fleet) -> dict[str, dict[str, Any]]:
+    return {OVERVIEW_PATH: overview_dashboard(fleet)} if fleet.slo_count else {}
