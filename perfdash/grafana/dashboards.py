@@ -7,9 +7,10 @@ keys and a trailing newline, so unchanged declarations give unchanged bytes.
 
 from __future__ import annotations
 
-import orjson
 from collections.abc import Iterable
 from typing import Any
+
+import orjson
 
 from perfdash.grafana.overview import overview_dashboard
 from perfdash.grafana.service import service_dashboard

@@ -202,7 +202,7 @@ def _slo_table() -> g.Table:
                         "Value #D": 7,
                         "Value #E": 8,
                         "dashboard_uid": 9,
-                    },  # fmt: skip
+                    },
                     "renameByName": {
                         "objective": "Objective %",
                         "dashboard_uid": "Dashboard uid",

@@ -16,8 +16,8 @@ from urllib.parse import quote
 import grafanalib.core as g
 
 from perfdash.grafana import panels as p
-from perfdash.identifiers import OVERVIEW_UID, dashboard_uid
 from perfdash.grafana.normalize import DATASOURCE_VARIABLE, normalize_dashboard
+from perfdash.identifiers import OVERVIEW_UID, dashboard_uid
 from perfdash.numbers import format_decimal, human_number
 from perfdash.prometheus import promql
 from perfdash.prometheus.windows import CURRENT_BURN_WINDOW, window_facts
@@ -353,7 +353,8 @@ def _slo_row(layout: p.Layout, service: Service, slo: SLO) -> None:
         )
     burn_targets = [
         p.target(
-            f"{promql.error_ratio_name(w)}{own}\n/ on (service, slo) group_left () {promql.ERROR_BUDGET}{meta}",
+            f"{promql.error_ratio_name(w)}{own}"
+            f"\n/ on (service, slo) group_left () {promql.ERROR_BUDGET}{meta}",
             legend=f"over {w} ({', '.join(longs[w])}){group_legend}",
             ref=chr(ord("A") + i),
         )
