@@ -8,9 +8,22 @@ Pure: no file is read or written here. ``perfdash.output`` writes or checks the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
 
-from perfdash.grafana.dashboards import build_overview, build_service_dashboards, dashboard_json
+from perfdash.errors import Problem, SpecError
+from perfdash.grafana.dashboards import (
+    OVERVIEW_PATH,
+    build_overview,
+    build_service_dashboards,
+    dashboard_json,
+    dashboard_path,
+    has_dashboard,
+)
+from perfdash.grafana.jsonnet import apply_override, build_extra_dashboards, find_overrides
+from perfdash.identifiers import OVERVIEW_UID, dashboard_uid
 from perfdash.parallel import map_chunks
 from perfdash.prometheus.rule_tests import build_rule_test_files
 from perfdash.prometheus.rules import build_rule_files
@@ -20,17 +33,50 @@ from perfdash.spec.model import Fleet, Service
 OWNED_DIRS = ("alerts/rules", "alerts/tests", "dashboards")
 
 
-def build_artifacts(fleet: Fleet, *, jobs: int | None = None) -> dict[str, str]:
+def build_artifacts(
+    fleet: Fleet, *, jobs: int | None = None, jsonnet_dir: Path | None = None
+) -> dict[str, str]:
+    """Every generated file. With ``jsonnet_dir``, dashboard overrides found there (or
+    declared) are applied and extra Jsonnet dashboards built; without, no file is read."""
+    overrides = find_overrides(fleet.services, jsonnet_dir) if jsonnet_dir else {}
+    generate = partial(_service_artifacts, overrides=overrides, jsonnet_dir=jsonnet_dir)
     artifacts: dict[str, str] = {}
-    for part in map_chunks(_service_artifacts, fleet.services, jobs=jobs):
+    for part in map_chunks(generate, fleet.services, jobs=jobs):
         artifacts.update(part)
-    for path, dashboard in build_overview(fleet).items():
+    extra = build_extra_dashboards(jsonnet_dir) if jsonnet_dir else {}
+    _check_unique_uids(fleet, extra)
+    for path, dashboard in {**build_overview(fleet), **extra}.items():
         artifacts[path] = dashboard_json(dashboard)
     return dict(sorted(artifacts.items()))
 
 
-def _service_artifacts(services: Sequence[Service]) -> dict[str, str]:
-    """Files that depend on these services alone (rules and their tests)."""
+def _service_artifacts(
+    services: Sequence[Service], *, overrides: Mapping[str, str], jsonnet_dir: Path | None
+) -> dict[str, str]:
+    """Files that depend on these services alone: rules, their tests, dashboards."""
     subset = Fleet(tuple(services))
-    dashboards = {path: dashboard_json(d) for path, d in build_service_dashboards(services).items()}
-    return {**build_rule_files(subset), **build_rule_test_files(subset), **dashboards}
+    dashboards = build_service_dashboards(services)
+    for service in services:
+        if service.name in overrides and jsonnet_dir is not None:
+            path = dashboard_path(service)
+            dashboards[path] = apply_override(
+                dashboards[path], overrides[service.name], jsonnet_dir=jsonnet_dir
+            )
+    rendered = {path: dashboard_json(d) for path, d in dashboards.items()}
+    return {**build_rule_files(subset), **build_rule_test_files(subset), **rendered}
+
+
+def _check_unique_uids(fleet: Fleet, extra: Mapping[str, dict[str, Any]]) -> None:
+    """Extra Jsonnet dashboards must not take a generated dashboard's uid."""
+    taken = {dashboard_uid(s.name): dashboard_path(s) for s in fleet.services if has_dashboard(s)}
+    taken[OVERVIEW_UID] = OVERVIEW_PATH
+    for path, dashboard in extra.items():
+        uid = dashboard.get("uid")
+        if uid in taken:
+            raise SpecError(
+                [
+                    Problem(
+                        path, 0, 0, "uid", f"dashboard uid {uid!r} is already used by {taken[uid]}"
+                    )
+                ]
+            )

@@ -63,6 +63,17 @@ def out_option(function: F) -> F:
     )(function)
 
 
+def jsonnet_option(function: F) -> F:
+    return click.option(
+        "--jsonnet-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("dashboards"),
+        show_default=True,
+        help="Folder of dashboard overrides (overrides/<service>.libsonnet) and extra "
+        "dashboards (src/*.jsonnet).",
+    )(function)
+
+
 def _load(paths: Sequence[Path]) -> Any:
     from perfdash.spec import load_fleet
 
@@ -98,11 +109,28 @@ def validate(paths: tuple[Path, ...]) -> None:
 @cli.command(epilog=EXIT_CODES_HELP)
 @paths_argument
 @out_option
+@jsonnet_option
 @click.option(
     "--check", is_flag=True, help="Write nothing; exit 1 if generated files are missing or stale."
 )
-def build(paths: tuple[Path, ...], out_dir: Path, check: bool) -> None:
-    """Compile declarations into alerts/ (rules and promtool tests).
+@click.option(
+    "--provisioning",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write a Grafana dashboard provider and the dashboards, a folder per team, here.",
+)
+@click.option(
+    "--provisioning-path",
+    help="Where Grafana sees PROVISIONING/dashboards (default: its absolute path here).",
+)
+def build(
+    paths: tuple[Path, ...],
+    out_dir: Path,
+    jsonnet_dir: Path,
+    check: bool,
+    provisioning: Path | None,
+    provisioning_path: str | None,
+) -> None:
+    """Compile declarations into alerts/ (rules, promtool tests) and dashboards/.
 
     Writes are atomic and only touch files perfdash generated; unchanged input gives
     byte-identical output.
@@ -112,36 +140,51 @@ def build(paths: tuple[Path, ...], out_dir: Path, check: bool) -> None:
       perfdash build
       perfdash build --check          # in CI: is the committed output fresh?
       perfdash build slos/ --out /tmp/preview
+      perfdash build --provisioning /etc/grafana/perfdash
     """
     from perfdash.build import OWNED_DIRS, build_artifacts
+    from perfdash.grafana.provisioning import provisioning_files
     from perfdash.output import check_output, write_output
 
-    artifacts = build_artifacts(_load(paths))
+    artifacts = build_artifacts(_load(paths), jsonnet_dir=jsonnet_dir)
     if check:
-        staleness = check_output(out_dir, artifacts, OWNED_DIRS)
-        if staleness.clean:
-            click.echo(f"ok: {len(artifacts)} generated files are up to date")
-            return
-        for label, items in (
-            ("missing", staleness.missing),
-            ("stale", staleness.stale),
-            ("extra", staleness.extra),
-        ):
-            for item in items:
-                click.echo(f"{label}: {item}", err=True)
-        raise OutputError(
-            "generated files are out of date: run `perfdash build` and commit the result"
-        )
+        _report_staleness(check_output(out_dir, artifacts, OWNED_DIRS), len(artifacts))
+        return
     report = write_output(out_dir, artifacts, OWNED_DIRS)
-    click.echo(
+    click.echo(_written(report, len(artifacts)))
+    if provisioning is not None:
+        where = provisioning_path or str((provisioning / "dashboards").resolve())
+        files = provisioning_files(artifacts, grafana_path=where)
+        click.echo(
+            "provisioning: " + _written(write_output(provisioning, files, ("",)), len(files))
+        )
+
+
+def _written(report: Any, total: int) -> str:
+    return (
         f"wrote {len(report.written)}, unchanged {len(report.unchanged)}, "
-        f"removed {len(report.removed)} (of {len(artifacts)} generated files)"
+        f"removed {len(report.removed)} (of {total} generated files)"
     )
+
+
+def _report_staleness(staleness: Any, total: int) -> None:
+    if staleness.clean:
+        click.echo(f"ok: {total} generated files are up to date")
+        return
+    for label, items in (
+        ("missing", staleness.missing),
+        ("stale", staleness.stale),
+        ("extra", staleness.extra),
+    ):
+        for item in items:
+            click.echo(f"{label}: {item}", err=True)
+    raise OutputError("generated files are out of date: run `perfdash build` and commit the result")
 
 
 @cli.command(name="test", epilog=EXIT_CODES_HELP)
 @paths_argument
 @out_option
+@jsonnet_option
 @click.option(
     "-j",
     "--jobs",
@@ -149,7 +192,9 @@ def build(paths: tuple[Path, ...], out_dir: Path, check: bool) -> None:
     default=None,
     help="promtool processes at once (default: CPUs).",
 )
-def test_command(paths: tuple[Path, ...], out_dir: Path, jobs: int | None) -> None:
+def test_command(
+    paths: tuple[Path, ...], out_dir: Path, jsonnet_dir: Path, jobs: int | None
+) -> None:
     """Run promtool check rules and the generated promtool unit tests, per SLO.
 
     The output under --out must be fresh (run `perfdash build` first).
@@ -163,7 +208,7 @@ def test_command(paths: tuple[Path, ...], out_dir: Path, jobs: int | None) -> No
     from perfdash.prometheus.check import run_rule_checks
 
     fleet = _load(paths)
-    if not check_output(out_dir, build_artifacts(fleet), OWNED_DIRS).clean:
+    if not check_output(out_dir, build_artifacts(fleet, jsonnet_dir=jsonnet_dir), OWNED_DIRS).clean:
         raise OutputError(
             f"the output in {out_dir} is not what the declarations generate: run `perfdash build`"
         )

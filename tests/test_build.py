@@ -44,7 +44,8 @@ def test_parallel_and_serial_generation_agree_on_a_large_fleet(tmp_path: Path) -
 
 
 def test_the_committed_alerts_are_what_the_example_fleet_generates(example_fleet: Fleet) -> None:
-    staleness = check_output(REPO, build_artifacts(example_fleet), OWNED_DIRS)
+    artifacts = build_artifacts(example_fleet, jsonnet_dir=REPO / "dashboards")
+    staleness = check_output(REPO, artifacts, OWNED_DIRS)
     assert staleness.clean, f"run `perfdash build` and commit: {staleness}"
 
 

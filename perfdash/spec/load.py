@@ -49,6 +49,7 @@ class Document:
     data: Any
     positions: dict[PathKey, Position] = field(default_factory=dict)
     key_positions: dict[PathKey, Position] = field(default_factory=dict)
+    directory: Path | None = None  # folder of the file, for paths declared relative to it
 
     def position(self, path: Iterable[str | int], *, key: bool = False) -> Position:
         """Where ``path`` is written; the nearest enclosing value when it is absent."""
@@ -113,7 +114,10 @@ def load_file(path: Path, *, display_name: str | None = None) -> list[Document]:
         text = path.read_bytes()
     except OSError as exc:
         raise SpecError([Problem(name, 0, 0, "", f"cannot read: {exc.strerror}")]) from exc
-    return load_text(text, name)
+    documents = load_text(text, name)
+    for document in documents:
+        document.directory = path.resolve().parent
+    return documents
 
 
 def load_text(text: str | bytes, file: str) -> list[Document]:

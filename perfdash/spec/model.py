@@ -148,6 +148,7 @@ class Service:
     baselines: tuple[Baseline, ...]
     source: str  # the file it was declared in, relative, for headers and messages
     description: str = ""
+    dashboard_jsonnet: str | None = None  # absolute path of a declared dashboard override
 
     @property
     def priority(self) -> str:

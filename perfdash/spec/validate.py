@@ -219,6 +219,7 @@ class _ServiceBuilder:
             baselines=baselines,
             source=self.doc.file,
             description=meta.get("description", ""),
+            dashboard_jsonnet=self._jsonnet_file(spec.get("dashboard", {}).get("jsonnet")),
         )
         self._check_annotations(service)
         return service
@@ -449,6 +450,17 @@ class _ServiceBuilder:
         return ("spec", "alerting", *key)
 
     # -- small values ---------------------------------------------------------------
+
+    def _jsonnet_file(self, declared: str | None) -> str | None:
+        """The declared dashboard override, resolved against the declaration's folder."""
+        if declared is None:
+            return None
+        base = self.doc.directory or Path.cwd()
+        resolved = (base / declared).resolve()
+        if not resolved.is_file():
+            self.problem(("spec", "dashboard", "jsonnet"), f"no such file: {resolved}")
+            return None
+        return str(resolved)
 
     def _duration(self, path: PathKey, value: Any, default: Duration | None) -> Duration | None:
         if value is None:
