@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from perfdash.alertmanager.routing import build_alertmanager_files
 from perfdash.errors import Problem, SpecError
 from perfdash.grafana.dashboards import (
     OVERVIEW_PATH,
@@ -30,7 +31,7 @@ from perfdash.prometheus.rules import build_rule_files
 from perfdash.spec.model import Fleet, Service
 
 # Folders whose perfdash-generated files a build owns: it may replace or delete them.
-OWNED_DIRS = ("alerts/rules", "alerts/tests", "dashboards")
+OWNED_DIRS = ("alerts/rules", "alerts/tests", "alerts/alertmanager", "dashboards")
 
 
 def build_artifacts(
@@ -47,6 +48,7 @@ def build_artifacts(
     _check_unique_uids(fleet, extra)
     for path, dashboard in {**build_overview(fleet), **extra}.items():
         artifacts[path] = dashboard_json(dashboard)
+    artifacts.update(build_alertmanager_files(fleet))
     return dict(sorted(artifacts.items()))
 
 

@@ -74,10 +74,24 @@ def jsonnet_option(function: F) -> F:
     )(function)
 
 
-def _load(paths: Sequence[Path]) -> Any:
+def runbook_option(function: F) -> F:
+    return click.option(
+        "--missing-runbook",
+        type=click.Choice(["error", "warn"]),
+        default="error",
+        show_default=True,
+        help="A service with alerts but no runbook URL is an error, or only a warning.",
+    )(function)
+
+
+def _load(paths: Sequence[Path], *, missing_runbook: str = "error") -> Any:
+    """Load the fleet; warnings go to stderr (errors raise and become exit status 1)."""
     from perfdash.spec import load_fleet
 
-    return load_fleet(paths or [Path(p) for p in DEFAULT_PATHS])
+    fleet = load_fleet(paths or [Path(p) for p in DEFAULT_PATHS], missing_runbook=missing_runbook)
+    for warning in fleet.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return fleet
 
 
 @click.group(cls=PerfdashGroup, context_settings=CONTEXT_SETTINGS, epilog=EXIT_CODES_HELP)
@@ -92,7 +106,8 @@ def cli() -> None:
 
 @cli.command(epilog=EXIT_CODES_HELP)
 @paths_argument
-def validate(paths: tuple[Path, ...]) -> None:
+@runbook_option
+def validate(paths: tuple[Path, ...], missing_runbook: str) -> None:
     """Check declarations and report every problem as FILE:LINE:COL.
 
     PATHS are files or folders (default: slos/).
@@ -102,14 +117,16 @@ def validate(paths: tuple[Path, ...]) -> None:
       perfdash validate
       perfdash validate slos/checkout.yaml
     """
-    fleet = _load(paths)
-    click.echo(f"ok: {len(fleet.services)} services, {fleet.slo_count} SLOs")
+    fleet = _load(paths, missing_runbook=missing_runbook)
+    teams = f", {len(fleet.teams)} teams" if fleet.teams else ""
+    click.echo(f"ok: {len(fleet.services)} services, {fleet.slo_count} SLOs{teams}")
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
 @paths_argument
 @out_option
 @jsonnet_option
+@runbook_option
 @click.option(
     "--check", is_flag=True, help="Write nothing; exit 1 if generated files are missing or stale."
 )
@@ -122,13 +139,28 @@ def validate(paths: tuple[Path, ...]) -> None:
     "--provisioning-path",
     help="Where Grafana sees PROVISIONING/dashboards (default: its absolute path here).",
 )
+@click.option(
+    "--alertmanager-base",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Your alertmanager.yml: write it with perfdash's routes and inhibit rules merged in.",
+)
+@click.option(
+    "--alertmanager-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("alertmanager.yml"),
+    show_default=True,
+    help="Where the merged configuration goes (it holds your receivers' secrets: do not commit).",
+)
 def build(
     paths: tuple[Path, ...],
     out_dir: Path,
     jsonnet_dir: Path,
+    missing_runbook: str,
     check: bool,
     provisioning: Path | None,
     provisioning_path: str | None,
+    alertmanager_base: Path | None,
+    alertmanager_out: Path,
 ) -> None:
     """Compile declarations into alerts/ (rules, promtool tests) and dashboards/.
 
@@ -141,23 +173,32 @@ def build(
       perfdash build --check          # in CI: is the committed output fresh?
       perfdash build slos/ --out /tmp/preview
       perfdash build --provisioning /etc/grafana/perfdash
+      perfdash build --alertmanager-base am/base.yml --alertmanager-out am/alertmanager.yml
     """
+    from perfdash.alertmanager.merge import merge_into_base
     from perfdash.build import OWNED_DIRS, build_artifacts
     from perfdash.grafana.provisioning import provisioning_files
-    from perfdash.output import check_output, write_output
+    from perfdash.output import check_output, write_file, write_output
 
-    artifacts = build_artifacts(_load(paths), jsonnet_dir=jsonnet_dir)
+    fleet = _load(paths, missing_runbook=missing_runbook)
+    artifacts = build_artifacts(fleet, jsonnet_dir=jsonnet_dir)
+    merged = None
+    if alertmanager_base is not None:  # merged before any write: a bad base writes nothing
+        base = alertmanager_base.read_text(encoding="utf-8")
+        merged = merge_into_base(fleet, base, base_name=str(alertmanager_base))
     if check:
         _report_staleness(check_output(out_dir, artifacts, OWNED_DIRS), len(artifacts))
         return
-    report = write_output(out_dir, artifacts, OWNED_DIRS)
-    click.echo(_written(report, len(artifacts)))
+    click.echo(_written(write_output(out_dir, artifacts, OWNED_DIRS), len(artifacts)))
     if provisioning is not None:
         where = provisioning_path or str((provisioning / "dashboards").resolve())
         files = provisioning_files(artifacts, grafana_path=where)
         click.echo(
             "provisioning: " + _written(write_output(provisioning, files, ("",)), len(files))
         )
+    if merged is not None:
+        write_file(alertmanager_out, merged)
+        click.echo(f"wrote {alertmanager_out} (merged with {alertmanager_base})")
 
 
 def _written(report: Any, total: int) -> str:
@@ -185,6 +226,7 @@ def _report_staleness(staleness: Any, total: int) -> None:
 @paths_argument
 @out_option
 @jsonnet_option
+@runbook_option
 @click.option(
     "-j",
     "--jobs",
@@ -193,7 +235,11 @@ def _report_staleness(staleness: Any, total: int) -> None:
     help="promtool processes at once (default: CPUs).",
 )
 def test_command(
-    paths: tuple[Path, ...], out_dir: Path, jsonnet_dir: Path, jobs: int | None
+    paths: tuple[Path, ...],
+    out_dir: Path,
+    jsonnet_dir: Path,
+    missing_runbook: str,
+    jobs: int | None,
 ) -> None:
     """Run promtool check rules and the generated promtool unit tests, per SLO.
 
@@ -203,34 +249,23 @@ def test_command(
     Example:
       perfdash build && perfdash test
     """
+    from perfdash.alertmanager.check import run_routing_checks
     from perfdash.build import OWNED_DIRS, build_artifacts
     from perfdash.output import check_output
     from perfdash.prometheus.check import run_rule_checks
+    from perfdash.render import test_failures, test_report_text
 
-    fleet = _load(paths)
+    fleet = _load(paths, missing_runbook=missing_runbook)
     if not check_output(out_dir, build_artifacts(fleet, jsonnet_dir=jsonnet_dir), OWNED_DIRS).clean:
         raise OutputError(
             f"the output in {out_dir} is not what the declarations generate: run `perfdash build`"
         )
     report = run_rule_checks(fleet, out_dir, jobs=jobs)
-    click.echo(f"promtool check rules: {len(report.rule_files)} files ok")
-    for result in report.results:
-        name = f"{result.service}/{result.slo}"
-        if result.status == "passed":
-            click.echo(f"PASS  {name}")
-        elif result.status == "untested":
-            click.echo(f"SKIP  {name}: {result.detail}")
-        else:
-            click.echo(f"FAIL  {name}")
-            click.echo("\n".join("      " + line for line in result.detail.splitlines()))
-    counts = {
-        s: sum(r.status == s for r in report.results) for s in ("passed", "failed", "untested")
-    }
-    click.echo(
-        f"{counts['passed']} passed, {counts['failed']} failed, {counts['untested']} without generated tests"
-    )
-    if not report.ok:
-        raise OutputError(f"{counts['failed']} SLO(s) failed their rule tests")
+    routing = run_routing_checks(out_dir)
+    click.echo(test_report_text(report, routing))
+    failed = test_failures(report, routing)
+    if failed:
+        raise OutputError(failed)
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
@@ -275,6 +310,52 @@ def explain(target: str, paths: tuple[Path, ...]) -> None:
         if index:
             click.echo()
         click.echo(explanation_text(explanation))
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@paths_argument
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("docs/runbooks"),
+    show_default=True,
+    help="Folder of runbooks: <service>.md stubs are written here when missing.",
+)
+@click.option(
+    "--template",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Your own Jinja2 template (default: perfdash's; see perfdash/templates/).",
+)
+@click.option("--grafana-url", default="", help="Grafana base URL, for absolute dashboard links.")
+def runbooks(
+    paths: tuple[Path, ...], out_dir: Path, template: Path | None, grafana_url: str
+) -> None:
+    """Write a Markdown runbook stub for every service that has none yet.
+
+    Each SLO gets a section (its name is the anchor alerts link to) with the objective,
+    budget, alert table and first queries. Existing files are never overwritten.
+
+    \b
+    Example:
+      perfdash runbooks --out docs/runbooks --grafana-url https://grafana.example.com
+    """
+    from perfdash.output import write_file
+    from perfdash.runbooks import plan_runbooks
+
+    existing = {p.name for p in out_dir.glob("*.md")} if out_dir.is_dir() else set()
+    plan = plan_runbooks(
+        _load(paths, missing_runbook="warn"),
+        existing,
+        template=template.read_text(encoding="utf-8") if template else None,
+        template_name=str(template or "runbook.md.j2"),
+        grafana_url=grafana_url,
+    )
+    for name, text in plan.written.items():
+        write_file(out_dir / name, text)
+        click.echo(f"wrote {out_dir / name}")
+    for name in plan.kept:
+        click.echo(f"kept {out_dir / name} (exists)")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -138,6 +138,16 @@ def write_output(
     return WriteReport(tuple(written), tuple(unchanged), tuple(removed))
 
 
+def write_file(target: Path, text: str) -> None:
+    """Write one file atomically (temporary file next to it, then rename)."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = _stage(target, text.encode("utf-8"), f".{os.getpid()}.tmp")
+        os.replace(temporary, target)
+    except OSError as exc:
+        raise OutputError(f"cannot write {exc.filename or target}: {exc.strerror}") from exc
+
+
 def _stage(target: Path, data: bytes, suffix: str) -> Path:
     temporary = target.with_name(f".{target.name}{suffix}")
     # O_EXCL: never follow or reuse something already there; mode 0666 minus umask.

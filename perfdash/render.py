@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from perfdash.alertmanager.check import RouteResult
 from perfdash.durations import humanize_seconds
 from perfdash.explain import Explanation
 from perfdash.numbers import format_decimal, human_number
+from perfdash.prometheus.check import RuleCheckReport
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -77,3 +79,42 @@ def explanation_text(explanation: Explanation) -> str:
 def _minutes(seconds: float) -> str:
     minutes = seconds / 60
     return f"{human_number(minutes, digits=4)} min ({humanize_seconds(seconds)})"
+
+
+def test_report_text(report: RuleCheckReport, routing: Sequence[RouteResult] | None) -> str:
+    """``perfdash test``: a line per SLO and per route test, then the counts."""
+    lines = [f"promtool check rules: {len(report.rule_files)} files ok"]
+    for result in report.results:
+        name = f"{result.service}/{result.slo}"
+        if result.status == "passed":
+            lines.append(f"PASS  {name}")
+        elif result.status == "untested":
+            lines.append(f"SKIP  {name}: {result.detail}")
+        else:
+            lines.append(f"FAIL  {name}")
+            lines += ["      " + line for line in result.detail.splitlines()]
+    for route in routing or []:
+        verdict = "PASS" if route.ok else "FAIL"
+        lines.append(f"{verdict}  route {route.name} -> {', '.join(route.got) or 'nothing'}")
+        if not route.ok:
+            lines.append(f"      expected {route.expected}")
+    counts = {
+        s: sum(r.status == s for r in report.results) for s in ("passed", "failed", "untested")
+    }
+    summary = (
+        f"{counts['passed']} passed, {counts['failed']} failed, "
+        f"{counts['untested']} without generated tests"
+    )
+    if routing is not None:
+        summary += f"; routes: {sum(r.ok for r in routing)} passed, {sum(not r.ok for r in routing)} failed"
+    lines.append(summary)
+    return "\n".join(lines)
+
+
+def test_failures(report: RuleCheckReport, routing: Sequence[RouteResult] | None) -> str:
+    """The error message when anything failed, else ""."""
+    slos = sum(r.status == "failed" for r in report.results)
+    routes = sum(not r.ok for r in routing or [])
+    if not slos and not routes:
+        return ""
+    return f"{slos} SLO(s) failed their rule tests, {routes} route test(s) failed"

@@ -120,7 +120,7 @@ def _headline_stats(layout: p.Layout) -> None:
             "SLOs whose error budget burned faster than sustainable over the last hour (burn rate "
             "above 1x). Not an emergency by itself: pages and tickets fire from the multiwindow "
             "alerts; use it to spot trends before they page.",
-            f"count({promql.CURRENT_BURN} > 1 {_IN_TEAMS}) or vector(0)",
+            f"count(count by (service, slo) ({promql.CURRENT_BURN} > 1 {_IN_TEAMS})) or vector(0)",
             unit="none",
             thresholds=p.steps((p.OK, None), (p.WARN, 1.0)),
         ),
@@ -184,7 +184,10 @@ def _slo_table() -> g.Table:
             "firing alerts: click the row to open the service dashboard, then its runbook."
         ),
         dataSource=p.DATASOURCE,
-        targets=[p.target(expr, ref=ref, instant=True) for ref, (_, expr) in COLUMNS.items()],
+        # Table-format frames: Grafana's merge joins them on their common label columns.
+        targets=[
+            p.target(expr, ref=ref, instant=True, table=True) for ref, (_, expr) in COLUMNS.items()
+        ],
         transformations=[
             {"id": "merge", "options": {}},
             {

@@ -53,12 +53,15 @@ class Layout:
         self.line_height = 0
 
 
-def target(expr: str, *, legend: str = "", ref: str = "A", instant: bool = False) -> g.Target:
+def target(
+    expr: str, *, legend: str = "", ref: str = "A", instant: bool = False, table: bool = False
+) -> g.Target:
     return g.Target(
         expr=expr,
         legendFormat=legend,
         refId=ref,
         instant=instant,
+        format="table" if table else "time_series",
         datasource={"type": "prometheus", "uid": DATASOURCE},
     )
 

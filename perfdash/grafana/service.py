@@ -74,27 +74,34 @@ def service_dashboard(service: Service) -> dict[str, Any]:
         time=g.Time("now-6h", "now"),
         refresh="1m",
         templating=g.Templating(list=_variables(service)),
-        links=[
-            p.link(
-                "Runbook", service.runbook, tooltip=f"How to operate {service.name}", icon="doc"
-            ),
-            p.link(
-                "SLO overview",
-                f"/d/{OVERVIEW_UID}",
-                tooltip="Every SLO of the fleet",
-                icon="dashboard",
-                new_tab=False,
-            ),
-            p.link(
-                "Alerts",
-                "/alerting/list?search=" + quote(f"label:service={service.name}"),
-                tooltip=f"Firing and pending alerts of {service.name}",
-                icon="bolt",
-            ),
-        ],
+        links=_links(service),
         panels=layout.panels,
     ).auto_panel_ids()
     return normalize_dashboard(to_json_data(dashboard))
+
+
+def _links(service: Service) -> list[g.DashboardLink]:
+    links = []
+    if service.runbook:
+        links.append(
+            p.link("Runbook", service.runbook, tooltip=f"How to operate {service.name}", icon="doc")
+        )
+    links += [
+        p.link(
+            "SLO overview",
+            f"/d/{OVERVIEW_UID}",
+            tooltip="Every SLO of the fleet",
+            icon="dashboard",
+            new_tab=False,
+        ),
+        p.link(
+            "Alerts",
+            "/alerting/list?search=" + quote(f"label:service={service.name}"),
+            tooltip=f"Firing and pending alerts of {service.name}",
+            icon="bolt",
+        ),
+    ]
+    return links
 
 
 def _variables(service: Service) -> list[g.Template]:
@@ -151,7 +158,7 @@ def _summary(layout: p.Layout, service: Service, slo: SLO) -> None:
     own = slo_filter(service, slo)
     meta = promql.slo_selector(service, slo)
     objective = format_decimal(slo.objective)
-    runbook = f"{service.runbook}#{slo.name}"
+    runbook = [p.panel_link("Runbook", f"{service.runbook}#{slo.name}")] if service.runbook else []
     worst = " (worst selected group)" if slo.grouping else ""
     layout.add(
         p.stat(
@@ -164,7 +171,7 @@ def _summary(layout: p.Layout, service: Service, slo: SLO) -> None:
             unit="percentunit",
             decimals=_decimals(slo),
             thresholds=p.steps((p.BAD, None), (p.OK, float(slo.objective_ratio))),
-            links=[p.panel_link("Runbook", runbook)],
+            links=runbook,
             no_value="no traffic",
         ),
         width=4,
@@ -180,7 +187,7 @@ def _summary(layout: p.Layout, service: Service, slo: SLO) -> None:
             unit="percentunit",
             decimals=1,
             thresholds=p.steps((p.BAD, None), (p.WARN, 0.0), (p.OK, 0.25)),
-            links=[p.panel_link("Runbook", runbook)],
+            links=runbook,
             no_value="no traffic",
         ),
         width=4,
@@ -212,7 +219,7 @@ def _summary(layout: p.Layout, service: Service, slo: SLO) -> None:
                 },
                 {"type": "value", "options": {"0": {"text": "exhausted", "index": 1}}},
             ],
-            links=[p.panel_link("Runbook", runbook)],
+            links=runbook,
             no_value="no traffic",
         ),
         width=4,
@@ -234,7 +241,11 @@ def _red(layout: p.Layout, service: Service) -> None:
             f"recent deploys.",
             [
                 p.target(f"sum(rate({requests}{rate}))", legend="requests/s", ref="A"),
-                p.target(f"sum(rate({errors}{rate}))", legend="errors/s", ref="B"),
+                p.target(
+                    f"sum(rate({errors}{rate}))\nor 0 * sum(rate({requests}{rate}))",
+                    legend="errors/s",
+                    ref="B",
+                ),
             ],
             unit="reqps",
             minimum=0,
@@ -250,7 +261,9 @@ def _red(layout: p.Layout, service: Service) -> None:
             "users see errors now: check the runbook and recent changes.",
             [
                 p.target(
-                    f"sum(rate({errors}{rate}))\n/\nsum(rate({requests}{rate}))",
+                    # Error series appear with the first error: until then the ratio is 0.
+                    f"(sum(rate({errors}{rate})) or 0 * sum(rate({requests}{rate})))"
+                    f"\n/\nsum(rate({requests}{rate}))",
                     legend="error ratio",
                 )
             ],
@@ -364,7 +377,12 @@ def _slo_row(layout: p.Layout, service: Service, slo: SLO) -> None:
         f"{f.window.severity} when {f.window.long} and {f.window.short} both exceed {human_number(f.factor)}x"
         for f in facts
     )
-    factors = sorted({(float(f.factor), f.window.severity) for f in facts})
+    # One threshold per factor; where a page and a ticket share one, it is the page's.
+    severity_of: dict[float, str] = {}
+    for f in facts:
+        if severity_of.get(float(f.factor)) != "page":
+            severity_of[float(f.factor)] = f.window.severity
+    factors = sorted(severity_of.items())
     layout.add(
         p.timeseries(
             "Burn rate per alert window",
@@ -398,7 +416,7 @@ def _slo_row(layout: p.Layout, service: Service, slo: SLO) -> None:
             "Firing alerts",
             f"When this SLO's alerts fired: burn-rate alerts per window pair and severity, and "
             f"SLIDataMissing when its series vanished. A page here means users are affected now: "
-            f"follow the runbook ({service.runbook}#{slo.name}).",
+            f"follow the runbook{f' ({service.runbook}#{slo.name})' if service.runbook else ''}.",
             f"ALERTS{_with_state(own)}",
             legend=f"{{{{alertname}}}} {{{{severity}}}} {{{{long}}}}/{{{{short}}}}{group_legend}",
         ),

@@ -28,14 +28,15 @@ DEFAULT_DESCRIPTION = (
     "The [[ slo ]] SLO of [[ service ]][[ group ]] (objective [[ objective ]]% over "
     "[[ window ]]) has burnt error budget at more than [[ factor ]]x the sustainable rate "
     "over the last [[ long ]] and [[ short ]]. Firing means [[ budget_consumed ]]% of the "
-    "[[ window ]] budget is already spent; at this rate all of it is gone in [[ exhaustion ]]. "
-    "Runbook: [[ runbook_url ]]"
+    "[[ window ]] budget is already spent; at this rate all of it is gone in [[ exhaustion ]]."
+    "[% if runbook_url %] Runbook: [[ runbook_url ]][% endif %]"
 )
 MISSING_DATA_SUMMARY = "[[ service ]]/[[ slo ]] has no SLI data"
 MISSING_DATA_DESCRIPTION = (
     "The series behind the [[ slo ]] SLO of [[ service ]] have been absent for "
     "[[ missing_for ]], so the SLO and its burn-rate alerts measure nothing. Check that the "
-    "service is scraped and its metrics still exist[[ missing_hint ]]. Runbook: [[ runbook_url ]]"
+    "service is scraped and its metrics still exist[[ missing_hint ]]."
+    "[% if runbook_url %] Runbook: [[ runbook_url ]][% endif %]"
 )
 
 
@@ -79,7 +80,8 @@ def group_suffix(slo: SLO) -> str:
 
 
 def runbook_url(service: Service, slo: SLO) -> str:
-    return f"{service.runbook}#{slo.name}"
+    """``<runbook>#<slo>``: the SLO's section of the service runbook ("" without a runbook)."""
+    return f"{service.runbook}#{slo.name}" if service.runbook else ""
 
 
 def base_context(service: Service, slo: SLO) -> dict[str, Any]:
@@ -118,18 +120,26 @@ def burn_context(service: Service, slo: SLO, facts: WindowFacts) -> dict[str, An
 
 def burn_annotations(service: Service, slo: SLO, facts: WindowFacts) -> dict[str, str]:
     context = burn_context(service, slo, facts)
-    return {
-        "summary": render(slo.alerting.annotations.summary, context),
-        "description": render(slo.alerting.annotations.description, context),
-        "runbook_url": context["runbook_url"],
-    }
+    return _with_runbook(
+        {
+            "summary": render(slo.alerting.annotations.summary, context),
+            "description": render(slo.alerting.annotations.description, context),
+        },
+        context["runbook_url"],
+    )
 
 
 def missing_data_annotations(service: Service, slo: SLO, *, hint: str) -> dict[str, str]:
     context = base_context(service, slo)
     context.update(missing_for=str(slo.alerting.missing_data_for), missing_hint=hint)
-    return {
-        "summary": render(MISSING_DATA_SUMMARY, context),
-        "description": render(MISSING_DATA_DESCRIPTION, context),
-        "runbook_url": context["runbook_url"],
-    }
+    return _with_runbook(
+        {
+            "summary": render(MISSING_DATA_SUMMARY, context),
+            "description": render(MISSING_DATA_DESCRIPTION, context),
+        },
+        context["runbook_url"],
+    )
+
+
+def _with_runbook(annotations: dict[str, str], url: str) -> dict[str, str]:
+    return {**annotations, "runbook_url": url} if url else annotations

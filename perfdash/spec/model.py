@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import Literal
 
 from perfdash.durations import Duration
+from perfdash.errors import Problem
 
 Severity = Literal["page", "ticket"]
 MatchOp = Literal["=", "!=", "=~", "!~"]
@@ -136,11 +137,37 @@ class Baseline:
 
 
 @dataclass(frozen=True)
+class Receivers:
+    """Alertmanager receiver names per severity."""
+
+    page: str
+    ticket: str
+
+
+@dataclass(frozen=True)
+class Timing:
+    group_wait: Duration
+    group_interval: Duration
+    repeat_interval: Duration
+
+
+@dataclass(frozen=True)
+class Team:
+    """Where a team's alerts go (a ``kind: Team`` declaration)."""
+
+    name: str
+    receivers: Receivers
+    page_timing: Timing
+    ticket_timing: Timing
+    source: str
+
+
+@dataclass(frozen=True)
 class Service:
     name: str
     team: str
     tier: int
-    runbook: str
+    runbook: str | None
     labels: tuple[tuple[str, str], ...]
     selector: tuple[Matcher, ...]
     red: RED | None
@@ -149,6 +176,11 @@ class Service:
     source: str  # the file it was declared in, relative, for headers and messages
     description: str = ""
     dashboard_jsonnet: str | None = None  # absolute path of a declared dashboard override
+    routing: Receivers | None = None  # overrides the team's receivers
+
+    @property
+    def has_alerts(self) -> bool:
+        return any(slo.alerting.enabled_windows() or slo.alerting.missing_data for slo in self.slos)
 
     @property
     def priority(self) -> str:
@@ -164,6 +196,15 @@ class Service:
 @dataclass(frozen=True)
 class Fleet:
     services: tuple[Service, ...] = field(default_factory=tuple)
+    teams: tuple[Team, ...] = field(default_factory=tuple)
+    # Problems reported as warnings (e.g. a missing runbook with --missing-runbook=warn).
+    warnings: tuple[Problem, ...] = field(default_factory=tuple)
+
+    def team(self, name: str) -> Team:
+        for team in self.teams:
+            if team.name == name:
+                return team
+        raise KeyError(name)
 
     def service(self, name: str) -> Service:
         for service in self.services:

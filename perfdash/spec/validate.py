@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import promql_parser
 
@@ -38,7 +38,10 @@ from perfdash.spec.model import (
     Matcher,
     MatchOp,
     RawSLI,
+    Receivers,
     Service,
+    Team,
+    Timing,
 )
 from perfdash.spec.schema import schema_problems
 
@@ -69,13 +72,25 @@ _ANY_PLACEHOLDER = re.compile(r"\{\{.*?\}\}")
 _OPERATORS: tuple[MatchOp, ...] = ("=~", "!~", "!=", "=")
 
 
+MissingRunbook = Literal["error", "warn"]
+DEFAULT_TIMINGS = {
+    "page": Timing(Duration.parse("30s"), Duration.parse("5m"), Duration.parse("4h")),
+    "ticket": Timing(Duration.parse("5m"), Duration.parse("30m"), Duration.parse("24h")),
+}
+
+
 def load_fleet(
-    paths: Iterable[str | os.PathLike[str]], *, root: Path | None = None, jobs: int | None = None
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    root: Path | None = None,
+    jobs: int | None = None,
+    missing_runbook: MissingRunbook = "error",
 ) -> Fleet:
     """Files and folders of declarations -> validated Fleet, or SpecError with every problem.
 
     Files are read and checked in parallel on large fleets; checks across files
-    (duplicate service names) run once every file is in.
+    (duplicate names, teams without receivers) run once every file is in. A service
+    with alerts but no runbook is an error, or a warning in ``Fleet.warnings``.
     """
     files = find_declaration_files(paths)
     base = root or Path.cwd()
@@ -86,24 +101,29 @@ def load_fleet(
     ):
         declared.extend(part_declared)
         problems.extend(part_problems)
-    return _assemble(declared, problems)
+    return _assemble(declared, problems, missing_runbook=missing_runbook)
 
 
-def build_fleet(documents: Iterable[Document]) -> Fleet:
+def build_fleet(
+    documents: Iterable[Document], *, missing_runbook: MissingRunbook = "error"
+) -> Fleet:
     """Already-loaded documents -> validated Fleet (or SpecError)."""
     declared, problems = _build_documents(documents)
-    return _assemble(declared, problems)
+    return _assemble(declared, problems, missing_runbook=missing_runbook)
 
 
 @dataclass(frozen=True)
 class _Declared:
-    """One service document that passed the schema (service None if it had problems)."""
+    """One document that passed the schema (``value`` None if it had problems)."""
 
+    kind: str
     name: str
     file: str
     line: int
     column: int
-    service: Service | None
+    value: Service | Team | None
+    team_at: tuple[int, int] = (0, 0)  # services: where metadata.team is written
+    metadata_at: tuple[int, int] = (0, 0)
 
 
 def _load_files(files: Sequence[Path], *, root: Path) -> tuple[list[_Declared], list[Problem]]:
@@ -128,42 +148,146 @@ def _build_documents(documents: Iterable[Document]) -> tuple[list[_Declared], li
         if found:
             problems.extend(found)
             continue
-        builder = _ServiceBuilder(document)
-        service = builder.build()
+        kind = document.data["kind"]
+        builder = _TeamBuilder(document) if kind == "Team" else _ServiceBuilder(document)
+        value = builder.build()
         problems.extend(builder.problems)
-        where = document.position(("metadata", "name"))
-        name = document.data["metadata"]["name"]
+        name_at = document.position(("metadata", "name"))
+        team_at = document.position(("metadata", "team"))
+        metadata_at = document.position(("metadata",), key=True)
         declared.append(
             _Declared(
-                name, document.file, where.line, where.column, None if builder.problems else service
+                kind,
+                document.data["metadata"]["name"],
+                document.file,
+                name_at.line,
+                name_at.column,
+                None if builder.problems else value,
+                (team_at.line, team_at.column),
+                (metadata_at.line, metadata_at.column),
             )
         )
     return declared, problems
 
 
-def _assemble(declared: Iterable[_Declared], problems: list[Problem]) -> Fleet:
+def _assemble(
+    declared: Iterable[_Declared], problems: list[Problem], *, missing_runbook: MissingRunbook
+) -> Fleet:
     services: list[Service] = []
-    first: dict[str, _Declared] = {}
+    teams: list[Team] = []
+    first: dict[tuple[str, str], _Declared] = {}
+    service_items: list[_Declared] = []
     for item in declared:
-        if item.name in first:
-            earlier = first[item.name]
+        key = (item.kind, item.name)
+        if key in first:
+            earlier = first[key]
             problems.append(
                 Problem(
                     item.file,
                     item.line,
                     item.column,
                     "metadata.name",
-                    f"duplicate service name {item.name!r} (first declared at "
+                    f"duplicate {item.kind.lower()} name {item.name!r} (first declared at "
                     f"{earlier.file}:{earlier.line})",
                 )
             )
             continue
-        first[item.name] = item
-        if item.service is not None:
-            services.append(item.service)
+        first[key] = item
+        if isinstance(item.value, Service):
+            services.append(item.value)
+            service_items.append(item)
+        elif isinstance(item.value, Team):
+            teams.append(item.value)
+    warnings = _check_runbooks(service_items, problems, missing_runbook)
+    _check_routing(service_items, {t.name for t in teams}, problems)
     if problems:
         raise SpecError(problems)
-    return Fleet(tuple(sorted(services, key=lambda s: s.name)))
+    return Fleet(
+        tuple(sorted(services, key=lambda s: s.name)),
+        tuple(sorted(teams, key=lambda t: t.name)),
+        tuple(sorted(warnings)),
+    )
+
+
+def _check_runbooks(
+    items: Iterable[_Declared], problems: list[Problem], missing_runbook: MissingRunbook
+) -> list[Problem]:
+    """No alert without a runbook (the SRE rule): an error, or a warning when asked."""
+    found = []
+    for item in items:
+        service = item.value
+        assert isinstance(service, Service)
+        if service.runbook is None and service.has_alerts:
+            line, column = item.metadata_at
+            found.append(
+                Problem(
+                    item.file,
+                    line,
+                    column,
+                    "metadata.runbook",
+                    f"service {service.name!r} has alerts but no runbook: add metadata.runbook "
+                    "(`perfdash runbooks` writes a stub to start from)",
+                )
+            )
+    if missing_runbook == "error":
+        problems.extend(found)
+        return []
+    return found
+
+
+def _check_routing(items: Iterable[_Declared], teams: set[str], problems: list[Problem]) -> None:
+    """Once any Team declares receivers, every team whose services alert must have one."""
+    if not teams:
+        return
+    for item in items:
+        service = item.value
+        assert isinstance(service, Service)
+        if service.has_alerts and service.routing is None and service.team not in teams:
+            line, column = item.team_at
+            problems.append(
+                Problem(
+                    item.file,
+                    line,
+                    column,
+                    "metadata.team",
+                    f"team {service.team!r} has no Team declaration with page and ticket "
+                    "receivers (or set spec.routing on the service)",
+                )
+            )
+
+
+class _TeamBuilder:
+    def __init__(self, document: Document) -> None:
+        self.doc = document
+        self.problems: list[Problem] = []
+
+    def build(self) -> Team:
+        spec = self.doc.data["spec"]
+        timings = spec.get("timings", {})
+        return Team(
+            name=self.doc.data["metadata"]["name"],
+            receivers=Receivers(spec["receivers"]["page"], spec["receivers"]["ticket"]),
+            page_timing=self._timing("page", timings.get("page", {})),
+            ticket_timing=self._timing("ticket", timings.get("ticket", {})),
+            source=self.doc.file,
+        )
+
+    def _timing(self, severity: str, raw: Mapping[str, str]) -> Timing:
+        default = DEFAULT_TIMINGS[severity]
+        values = {}
+        for field_name in ("group_wait", "group_interval", "repeat_interval"):
+            text = raw.get(field_name)
+            if text is None:
+                values[field_name] = getattr(default, field_name)
+                continue
+            try:
+                values[field_name] = Duration.parse(text)
+            except ValueError as exc:
+                self.problems.append(
+                    self.doc.problem(("spec", "timings", severity, field_name), str(exc))
+                )
+                values[field_name] = getattr(default, field_name)
+        return Timing(**values)
 
 
 class _ServiceBuilder:
@@ -211,7 +335,7 @@ class _ServiceBuilder:
             name=meta["name"],
             team=meta["team"],
             tier=meta["tier"],
-            runbook=meta["runbook"],
+            runbook=meta.get("runbook"),
             labels=labels,
             selector=selector,
             red=red,
@@ -219,6 +343,7 @@ class _ServiceBuilder:
             baselines=baselines,
             source=self.doc.file,
             description=meta.get("description", ""),
+            routing=Receivers(**spec["routing"]) if "routing" in spec else None,
             dashboard_jsonnet=self._jsonnet_file(spec.get("dashboard", {}).get("jsonnet")),
         )
         self._check_annotations(service)
