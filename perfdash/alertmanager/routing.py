@@ -17,7 +17,7 @@ from typing import Any
 
 from perfdash.durations import Duration
 from perfdash.prometheus.rules import GENERATED_MARK, MISSING_DATA_ALERT
-from perfdash.spec.model import Fleet, Receivers, Service, Timing
+from perfdash.spec.model import DEFAULT_TIMINGS, Fleet, Receivers, Service, Team, Timing
 from perfdash.yamlout import dump
 
 ALERTMANAGER_DIR = "alerts/alertmanager"
@@ -106,9 +106,7 @@ def perfdash_route(fleet: Fleet) -> dict[str, Any]:
     }
 
 
-def _timing(team: Any, severity: str) -> Timing:
-    from perfdash.spec.validate import DEFAULT_TIMINGS
-
+def _timing(team: Team | None, severity: str) -> Timing:
     if team is None:
         return DEFAULT_TIMINGS[severity]
     return team.page_timing if severity == "page" else team.ticket_timing

@@ -12,8 +12,15 @@ from decimal import Decimal
 
 from perfdash.durations import Duration
 from perfdash.numbers import format_decimal
-from perfdash.spec.model import SLO, EventsSLI, LatencySLI, Matcher, RawSLI, Service
-from perfdash.spec.validate import WINDOW_PLACEHOLDER
+from perfdash.spec.model import (
+    SLO,
+    WINDOW_PLACEHOLDER,
+    EventsSLI,
+    LatencySLI,
+    Matcher,
+    RawSLI,
+    Service,
+)
 
 BAD_RATE = "slo:bad_events:rate5m"
 TOTAL_RATE = "slo:total_events:rate5m"

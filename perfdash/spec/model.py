@@ -6,6 +6,7 @@ freely. Everything here is already checked: generators never re-validate.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -92,6 +93,10 @@ class LatencySLI:
     kind: Literal["latency"] = "latency"
 
 
+# In raw SLIs, replaced by each window the rules need (``rate(x[{{ window }}])``).
+WINDOW_PLACEHOLDER = re.compile(r"\{\{\s*window\s*\}\}")
+
+
 @dataclass(frozen=True)
 class RawSLI:
     bad: str  # PromQL with {{ window }}
@@ -149,6 +154,13 @@ class Timing:
     group_wait: Duration
     group_interval: Duration
     repeat_interval: Duration
+
+
+# Alertmanager timings per severity when a Team does not say.
+DEFAULT_TIMINGS = {
+    "page": Timing(Duration.parse("30s"), Duration.parse("5m"), Duration.parse("4h")),
+    "ticket": Timing(Duration.parse("5m"), Duration.parse("30m"), Duration.parse("24h")),
+}
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,11 @@ from perfdash.prometheus import annotations
 from perfdash.prometheus.windows import DEFAULT_POLICY, burn_threshold, window_facts
 from perfdash.spec.load import Document, PathKey, find_declaration_files, load_documents
 from perfdash.spec.model import (
+    DEFAULT_TIMINGS,
     RED,
     SLI,
     SLO,
+    WINDOW_PLACEHOLDER,
     Alerting,
     AlertWindow,
     Annotations,
@@ -67,16 +69,11 @@ RESERVED_LABELS = frozenset(
         "__name__",
     }
 )
-WINDOW_PLACEHOLDER = re.compile(r"\{\{\s*window\s*\}\}")
 _ANY_PLACEHOLDER = re.compile(r"\{\{.*?\}\}")
 _OPERATORS: tuple[MatchOp, ...] = ("=~", "!~", "!=", "=")
 
 
 MissingRunbook = Literal["error", "warn"]
-DEFAULT_TIMINGS = {
-    "page": Timing(Duration.parse("30s"), Duration.parse("5m"), Duration.parse("4h")),
-    "ticket": Timing(Duration.parse("5m"), Duration.parse("30m"), Duration.parse("24h")),
-}
 
 
 def load_fleet(
