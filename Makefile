@@ -26,6 +26,7 @@ run: setup
 lint: $(BIN)/perfdash
 	$(BIN)/ruff check perfdash tests benchmarks
 	$(BIN)/ruff format --check perfdash tests benchmarks
+	$(BIN)/mypy perfdash
 
 test: setup lint
 	$(BIN)/python -m pytest -q

@@ -44,7 +44,7 @@ class PerfdashGroup(click.Group):
             return super().invoke(ctx)
         except PerfdashError as exc:
             error = click.ClickException(str(exc))
-            error.exit_code = exc.exit_code
+            error.exit_code = exc.exit_code  # type: ignore[misc]  # per instance, by design
             raise error from exc
 
 

@@ -50,12 +50,14 @@ def promql_number(value: Fraction | Decimal | int) -> str:
     return format_decimal(value)
 
 
-def human_number(value: Fraction | Decimal | int, *, digits: int = 4) -> str:
+def human_number(value: Fraction | Decimal | int | float, *, digits: int = 4) -> str:
     """Rounded for people (tables, annotations): at most ``digits`` significant digits."""
     if isinstance(value, Fraction) and is_terminating(value):
         value = fraction_to_decimal(value)
     if isinstance(value, Fraction):
         number = Decimal(value.numerator) / Decimal(value.denominator)
+    elif isinstance(value, float):
+        number = Decimal(repr(value))
     else:
         number = Decimal(value)
     if number == 0:

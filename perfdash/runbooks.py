@@ -110,7 +110,7 @@ def _slo_context(service: Service, slo: SLO) -> dict[str, Any]:
 def _bad_events(service: Service, slo: SLO) -> str:
     sli = slo.sli
     if sli.kind == "events":
-        return "`" + promql.selector(sli.total, (*service.selector, *sli.matchers, *sli.bad)) + "`"  # type: ignore[union-attr]
+        return "`" + promql.selector(sli.total, (*service.selector, *sli.matchers, *sli.bad)) + "`"
     if sli.kind == "latency":
-        return f"requests of `{sli.histogram}` slower than {format_decimal(sli.threshold)}s"  # type: ignore[union-attr]
-    return f"`{sli.bad.strip()}` out of `{sli.total.strip()}`"  # type: ignore[union-attr]
+        return f"requests of `{sli.histogram}` slower than {format_decimal(sli.threshold)}s"
+    return f"`{sli.bad.strip()}` out of `{sli.total.strip()}`"

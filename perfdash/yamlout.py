@@ -132,7 +132,8 @@ def _plain_ok(text: str) -> bool:
         and ": " not in text
         and " #" not in text
         and not _CONTROL.search(text)
-        and _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == "tag:yaml.org,2002:str"
+        and _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+        == "tag:yaml.org,2002:str"
     )
 
 

@@ -95,7 +95,7 @@ def _link(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _variable(raw: dict[str, Any]) -> dict[str, Any]:
-    variable = {
+    variable: dict[str, Any] = {
         key: raw[key]
         for key in (
             "type", "name", "label", "hide", "description", "query", "datasource", "current",

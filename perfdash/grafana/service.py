@@ -306,7 +306,7 @@ def _latency_thresholds(service: Service, histogram: str) -> list[g.Threshold] |
             float(slo.sli.threshold)
             for slo in service.slos
             if slo.sli.kind == "latency" and slo.sli.histogram == histogram
-        }  # type: ignore[union-attr]
+        }
     )
     if not limits:
         return None
@@ -432,8 +432,8 @@ def _with_state(selector: str) -> str:
 def _sli_words(slo: SLO) -> str:
     sli = slo.sli
     if sli.kind == "events":
-        bad = ", ".join(m.promql() for m in sli.bad)  # type: ignore[union-attr]
-        return f"events of {sli.total} not matching {bad}"  # type: ignore[union-attr]
+        bad = ", ".join(m.promql() for m in sli.bad)
+        return f"events of {sli.total} not matching {bad}"
     if sli.kind == "latency":
-        return f"requests of {sli.histogram} faster than {format_decimal(sli.threshold)}s"  # type: ignore[union-attr]
+        return f"requests of {sli.histogram} faster than {format_decimal(sli.threshold)}s"
     return "the declared raw PromQL (bad / total)"

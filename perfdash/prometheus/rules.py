@@ -20,7 +20,8 @@ from typing import Any
 
 from perfdash.identifiers import dashboard_uid
 from perfdash.numbers import format_decimal, promql_number
-from perfdash.prometheus import annotations, promql
+from perfdash.prometheus import annotations as alert_text
+from perfdash.prometheus import promql
 from perfdash.prometheus.windows import (
     BASE_WINDOW,
     CURRENT_BURN_WINDOW,
@@ -134,7 +135,7 @@ def recording_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
                 "tier": str(service.tier),
                 "objective": format_decimal(slo.objective),
                 "window": str(slo.window),
-                "runbook_url": annotations.runbook_url(service, slo),
+                "runbook_url": alert_text.runbook_url(service, slo),
                 "grouping": ",".join(slo.grouping),
                 "dashboard_uid": dashboard_uid(service.name),
             },
@@ -171,7 +172,7 @@ def burn_alert(service: Service, slo: SLO, facts: WindowFacts) -> dict[str, Any]
         "long": str(facts.window.long),
         "short": str(facts.window.short),
     }
-    rule["annotations"] = annotations.burn_annotations(service, slo, facts)
+    rule["annotations"] = alert_text.burn_annotations(service, slo, facts)
     return rule
 
 
@@ -188,7 +189,7 @@ def missing_data_alert(service: Service, slo: SLO) -> dict[str, Any]:
         "expr": f"absent({promql.BAD_RATE}{own})",
         "for": str(slo.alerting.missing_data_for),
         "labels": alert_labels(service, slo, "ticket"),
-        "annotations": annotations.missing_data_annotations(service, slo, hint=hint),
+        "annotations": alert_text.missing_data_annotations(service, slo, hint=hint),
     }
 
 

@@ -15,7 +15,7 @@ from typing import Any
 try:  # Python 3.11+ keeps the regex parser here
     from re import _parser as sre_parse  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover
-    import sre_parse  # type: ignore[no-redef]
+    import sre_parse
 
 import promql_parser
 

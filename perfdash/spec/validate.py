@@ -21,7 +21,7 @@ import promql_parser
 from perfdash.durations import Duration
 from perfdash.errors import Problem, SpecError
 from perfdash.parallel import map_chunks
-from perfdash.prometheus import annotations
+from perfdash.prometheus import annotations as alert_text
 from perfdash.prometheus.windows import DEFAULT_POLICY, burn_threshold, window_facts
 from perfdash.spec.load import Document, PathKey, find_declaration_files, load_documents
 from perfdash.spec.model import (
@@ -503,8 +503,8 @@ class _ServiceBuilder:
             for_=for_,
             labels=tuple(sorted(labels.items())),
             annotations=Annotations(
-                summary=templates.get("summary", annotations.DEFAULT_SUMMARY),
-                description=templates.get("description", annotations.DEFAULT_DESCRIPTION),
+                summary=templates.get("summary", alert_text.DEFAULT_SUMMARY),
+                description=templates.get("description", alert_text.DEFAULT_DESCRIPTION),
             ),
             windows=windows,
             missing_data=bool(missing.get("enabled", True)),
@@ -557,11 +557,11 @@ class _ServiceBuilder:
                 continue
             for field_name in ("summary", "description"):
                 template = getattr(slo.alerting.annotations, field_name)
-                if template in (annotations.DEFAULT_SUMMARY, annotations.DEFAULT_DESCRIPTION):
+                if template in (alert_text.DEFAULT_SUMMARY, alert_text.DEFAULT_DESCRIPTION):
                     continue  # perfdash's own templates are tested, not re-checked per SLO
                 try:
-                    annotations.render(template, annotations.burn_context(service, slo, facts[0]))
-                except annotations.AnnotationTemplateError as exc:
+                    alert_text.render(template, alert_text.burn_context(service, slo, facts[0]))
+                except alert_text.AnnotationTemplateError as exc:
                     where = self._source_of(("spec", "slos", index), ("annotations", field_name))
                     self.problem(where, f"annotation template: {exc}")
 
