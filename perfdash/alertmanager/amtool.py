@@ -19,7 +19,7 @@ def find_amtool() -> str:
     if configured:
         if not (os.path.isfile(configured) and os.access(configured, os.X_OK)):
             raise ExternalToolError(f"PERFDASH_AMTOOL={configured} is not an executable file")
-        return configured
+        return os.path.abspath(configured)
     found = shutil.which("amtool")
     if not found:
         raise ExternalToolError(

@@ -6,9 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from perfdash.prometheus import promtool
-from perfdash.prometheus.rule_tests import test_file_paths, untestable_reason
+from perfdash.prometheus.rule_tests import build_slo_tests, untestable_reason
 from perfdash.prometheus.rules import rule_file_path
-from perfdash.spec.model import Fleet
+from perfdash.spec.model import SLO, Fleet, Service
+
+
+def generated_tests(service: Service, slo: SLO) -> set[str]:
+    """The test files a build writes for this SLO (the slow-burn one only with alerts)."""
+    return set(build_slo_tests(service, slo))
 
 
 @dataclass(frozen=True)
@@ -39,35 +44,42 @@ def run_rule_checks(fleet: Fleet, out_dir: Path, *, jobs: int | None = None) -> 
         promtool.check_rules([Path(f) for f in rule_files], cwd=out_dir) if rule_files else None
     )
 
-    plan: list[tuple[str, str, list[str]]] = []
-    untested: dict[tuple[str, str], str] = {}
+    # Per SLO: a verdict already known (untested, files missing), or the files to run.
+    known: dict[tuple[str, str], SLOResult] = {}
+    planned: dict[tuple[str, str], list[str]] = {}
     for service in fleet.services:
         for slo in service.slos:
+            key = (service.name, slo.name)
             reason = untestable_reason(service, slo)
             if reason:
-                untested[(service.name, slo.name)] = reason
+                known[key] = SLOResult(*key, "untested", reason)
                 continue
-            files = [f for f in test_file_paths(service, slo) if (out_dir / f).is_file()]
-            plan.append((service.name, slo.name, files))
-    runs = promtool.test_rules_each(
-        [Path(f) for _, _, files in plan for f in files], cwd=out_dir, jobs=jobs
+            files = sorted(generated_tests(service, slo))
+            missing = [f for f in files if not (out_dir / f).is_file()]
+            if missing:
+                detail = f"generated test file missing ({', '.join(missing)}): run perfdash build"
+                known[key] = SLOResult(*key, "failed", detail, tuple(files))
+                continue
+            planned[key] = files
+    to_run = [f for files in planned.values() for f in files]
+    runs = dict(
+        zip(
+            to_run,
+            promtool.test_rules_each([Path(f) for f in to_run], cwd=out_dir, jobs=jobs),
+            strict=True,
+        )
     )
-    by_file = dict(zip([f for _, _, files in plan for f in files], runs, strict=True))
 
     results = []
     for service in fleet.services:
         for slo in service.slos:
             key = (service.name, slo.name)
-            if key in untested:
-                results.append(SLOResult(*key, "untested", untested[key]))
+            if key in known:
+                results.append(known[key])
                 continue
-            files = next(f for s, n, f in plan if (s, n) == key)
-            if not files:
-                results.append(
-                    SLOResult(*key, "failed", "no generated test file: run perfdash build")
-                )
-                continue
-            failed = [by_file[f] for f in files if not by_file[f].ok]
+            failed = [runs[f] for f in planned[key] if not runs[f].ok]
             detail = "\n".join(run.output for run in failed)
-            results.append(SLOResult(*key, "failed" if failed else "passed", detail, tuple(files)))
+            results.append(
+                SLOResult(*key, "failed" if failed else "passed", detail, tuple(planned[key]))
+            )
     return RuleCheckReport(tuple(rule_files), checked.output if checked else "", tuple(results))

@@ -26,14 +26,15 @@ def find_promtool() -> str:
     if configured:
         if not (os.path.isfile(configured) and os.access(configured, os.X_OK)):
             raise PromtoolNotFound(f"PERFDASH_PROMTOOL={configured} is not an executable file")
-        return configured
+        # Absolute: promtool runs with cwd set to the output folder.
+        return os.path.abspath(configured)
     found = shutil.which("promtool")
     if not found:
         raise PromtoolNotFound(
             "promtool not found on PATH; install it (Debian/Ubuntu: apt-get install prometheus) "
             "or set PERFDASH_PROMTOOL to its path"
         )
-    return found
+    return os.path.abspath(found)
 
 
 @dataclass(frozen=True)

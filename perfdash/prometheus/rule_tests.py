@@ -41,7 +41,7 @@ from perfdash.prometheus.synthetic import (
     selectors_in,
     series_name,
 )
-from perfdash.prometheus.windows import WindowFacts, window_facts
+from perfdash.prometheus.windows import BASE_WINDOW, WindowFacts, window_facts
 from perfdash.spec.model import SLO, EventsSLI, Fleet, LatencySLI, Matcher, RawSLI, Service
 from perfdash.yamlout import dump
 
@@ -95,6 +95,7 @@ def build_slo_tests(service: Service, slo: SLO) -> dict[str, str]:
             scenarios.outage(),
             scenarios.ticket_burn(),
             scenarios.zero_traffic(),
+            scenarios.no_errors_yet(),
             scenarios.missing_data(),
         )
         if t
@@ -247,7 +248,11 @@ class _Scenarios:
     # -- input series ---------------------------------------------------------------
 
     def series(
-        self, phases_by_group: Sequence[Sequence[_Phase]], *, threshold_form: str = "go"
+        self,
+        phases_by_group: Sequence[Sequence[_Phase]],
+        *,
+        threshold_form: str = "go",
+        omit_bad: bool = False,
     ) -> list[dict[str, str]]:
         """Input series for each group's traffic phases (the remaining groups idle)."""
         out = []
@@ -261,7 +266,7 @@ class _Scenarios:
             total = [Segment(p.minutes, int(scale * p.per_minute)) for p in phases]
             for metric, labels in self.model.good:
                 out.append(self._one(metric, labels, group, good, threshold_form))
-            for metric, labels in self.model.bad:
+            for metric, labels in () if omit_bad else self.model.bad:
                 out.append(self._one(metric, labels, group, bad, threshold_form))
             for metric, labels in self.model.total:
                 out.append(self._one(metric, labels, group, total, threshold_form))
@@ -337,10 +342,18 @@ class _Scenarios:
         for_seconds = self.slo.alerting.for_.seconds if self.slo.alerting.for_ else 0
         bound = math.ceil((fastest.detection_seconds + for_seconds) / 60) + 1
         rate = Fraction(REQUESTS_PER_MINUTE)
-        failing = [_Phase(HEALTHY_MINUTES, rate, Fraction(0)), _Phase(bound + 1, rate, Fraction(1))]
-        healthy = [_Phase(HEALTHY_MINUTES + bound + 1, rate, Fraction(0))]
+        # After the outage, healthy traffic until the short window has forgotten it.
+        recovery = math.ceil(fastest.window.short.seconds / 60) + 5
+        failing = [
+            _Phase(HEALTHY_MINUTES, rate, Fraction(0)),
+            _Phase(bound + 1, rate, Fraction(1)),
+            _Phase(recovery, rate, Fraction(0)),
+        ]
+        healthy = [_Phase(HEALTHY_MINUTES + bound + 1 + recovery, rate, Fraction(0))]
         first_group = self.model.groups[0]
         fire_at = HEALTHY_MINUTES + bound
+        resolved_at = HEALTHY_MINUTES + bound + 1 + recovery
+        fast_pair = {"long": str(fastest.window.long), "short": str(fastest.window.short)}
         checks: list[dict[str, Any]] = [
             self.nothing_fired(HEALTHY_MINUTES),
             {
@@ -363,12 +376,22 @@ class _Scenarios:
                     "exp_samples": [],
                 }
             )
+        # The short window is what lets a page resolve soon after the errors stop: the
+        # long window alone would keep it firing for most of an hour.
+        checks.append(
+            {
+                "expr": "ALERTS" + self.selector(alertstate="firing", **fast_pair, **first_group),
+                "eval_time": f"{resolved_at}m",
+                "exp_samples": [],
+            }
+        )
         detection = _seconds_text(fastest.detection_seconds)
         return {
             "name": (
                 f"total outage: nothing fires before it, the {fastest.window.severity} alert "
                 f"{fastest.window.long}/{fastest.window.short} fires within {bound}m "
-                f"(detection {detection} + for + one evaluation)"
+                f"(detection {detection} + for + one evaluation) and resolves {recovery}m "
+                "after the errors stop"
             ),
             "interval": "1m",
             "input_series": self.series([failing, healthy]),
@@ -472,6 +495,34 @@ class _Scenarios:
                     "eval_time": f"{minutes}m",
                     "exp_samples": [{"labels": series_name("ALERTS", labels), "value": 1}],
                 }
+            ],
+        }
+
+    def no_errors_yet(self) -> dict[str, Any]:
+        """Bad-event series only appear with the first error: until then the SLO reads 0
+        and SLIDataMissing stays quiet (the rules' zero fallback)."""
+        minutes = math.ceil(self.slo.alerting.missing_data_for.seconds / 60) + 5
+        phases = [_Phase(minutes, Fraction(REQUESTS_PER_MINUTE), Fraction(0))]
+        ratio = f"{promql.error_ratio_name(BASE_WINDOW)}{self.selector()}"
+        return {
+            "name": "traffic without a single error yet: the error ratio is 0 and nothing fires",
+            "interval": "1m",
+            "input_series": self.series([phases], omit_bad=True),
+            "promql_expr_test": [
+                self.nothing_fired(minutes),
+                {
+                    "expr": f"{ratio} == bool 0",
+                    "eval_time": f"{minutes}m",
+                    "exp_samples": [
+                        {
+                            "labels": series_name(
+                                "", {**series_labels(self.service, self.slo), **g}
+                            ),
+                            "value": 1,
+                        }
+                        for g in self.model.groups
+                    ],
+                },
             ],
         }
 
