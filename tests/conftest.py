@@ -24,7 +24,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture(autouse=True)
-def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+def clean_environ(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """No PERFDASH_*/GRAFANA_* settings leak in, and HOME is a fresh temporary folder."""
     for name in list(os.environ):
         if name.startswith(("PERFDASH_", "GRAFANA_")):
@@ -37,7 +39,9 @@ def require_binary(name: str) -> str:
     found = shutil.which(name)
     if found:
         return found
-    message = f"{name} is not installed (Debian: apt-get install prometheus prometheus-alertmanager)"
+    message = (
+        f"{name} is not installed (Debian: apt-get install prometheus prometheus-alertmanager)"
+    )
     if IN_CI:
         pytest.fail(f"{message}; CI must provide it", pytrace=False)
     pytest.skip(message)

@@ -22,7 +22,9 @@ def _build_in_child(out: Path, *, hash_seed: str, jobs: str) -> dict[str, bytes]
         check=True,
         capture_output=True,
     )
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()
+    }
 
 
 def test_builds_are_byte_identical_across_hash_seeds_and_worker_counts(tmp_path: Path) -> None:

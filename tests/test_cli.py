@@ -25,7 +25,9 @@ def project(tmp_path: Path) -> Path:
 
 def _tree(root: Path) -> dict[str, bytes]:
     return {
-        p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
     }
 
 
@@ -95,9 +97,14 @@ def test_build_writes_rules_and_tests_then_a_rebuild_changes_nothing(project: Pa
     assert _tree(project) == before
 
 
-def test_build_check_passes_on_fresh_output_and_lists_stale_missing_and_extra(project: Path) -> None:
+def test_build_check_passes_on_fresh_output_and_lists_stale_missing_and_extra(
+    project: Path,
+) -> None:
     run_cli(["build"], cwd=project)
-    assert run_cli(["build", "--check"], cwd=project).stdout == "ok: 5 generated files are up to date\n"
+    assert (
+        run_cli(["build", "--check"], cwd=project).stdout
+        == "ok: 5 generated files are up to date\n"
+    )
 
     rules = project / "alerts/rules/checkout.yaml"
     rules.write_text(rules.read_text() + "# edited by hand\n")
@@ -235,7 +242,10 @@ def test_the_entry_point_exits_1_on_bad_input_and_2_on_usage(tmp_path: Path) -> 
     assert bad.returncode == 1
     assert bad.stderr.startswith("Error: ")
     usage = subprocess.run(
-        [sys.executable, "-m", "perfdash", "frobnicate"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "perfdash", "frobnicate"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert usage.returncode == 2
 
@@ -245,5 +255,7 @@ def test_importing_the_spec_package_loads_no_network_or_database_client() -> Non
         "import sys, perfdash.spec, perfdash.build; "
         "print(sorted(m for m in ('httpx', 'psycopg', 'grafana_client') if m in sys.modules))"
     )
-    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    )
     assert done.stdout.strip() == "[]"

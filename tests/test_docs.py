@@ -70,7 +70,9 @@ def _declaration_examples() -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize(("where", "block"), _declaration_examples(), ids=lambda v: str(v)[:30])
-def test_every_declaration_example_in_the_docs_validates(where: str, block: str, tmp_path: Path) -> None:
+def test_every_declaration_example_in_the_docs_validates(
+    where: str, block: str, tmp_path: Path
+) -> None:
     from perfdash.spec import load_fleet
 
     path = tmp_path / "example.yaml"

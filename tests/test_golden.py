@@ -37,7 +37,9 @@ def _expected(case: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_declarations_compile_to_the_golden_files(case: str, request: pytest.FixtureRequest) -> None:
+def test_declarations_compile_to_the_golden_files(
+    case: str, request: pytest.FixtureRequest
+) -> None:
     generated = _generated(case)
     if request.config.getoption("--update-golden"):
         out = GOLDEN / case / "out"
@@ -63,7 +65,9 @@ def test_declarations_compile_to_the_golden_files(case: str, request: pytest.Fix
 @pytest.mark.parametrize("case", CASES)
 def test_golden_output_has_no_float_noise_or_machine_specific_text(case: str) -> None:
     for relative, text in _expected(case).items():
-        assert not FLOAT_NOISE.search(text), f"float noise in {relative}: {FLOAT_NOISE.search(text)}"
+        assert not FLOAT_NOISE.search(text), (
+            f"float noise in {relative}: {FLOAT_NOISE.search(text)}"
+        )
         assert "/work/" not in text and "/tmp/" not in text, f"absolute path in {relative}"
 
 
@@ -77,7 +81,9 @@ def test_golden_cases_cover_every_sli_kind_grouping_and_28d() -> None:
 
 @pytest.mark.integration
 @pytest.mark.parametrize("case", CASES)
-def test_golden_rules_pass_promtool_check_and_their_generated_tests(case: str, promtool_bin: str) -> None:
+def test_golden_rules_pass_promtool_check_and_their_generated_tests(
+    case: str, promtool_bin: str
+) -> None:
     from perfdash.prometheus import promtool
 
     out = GOLDEN / case / "out"
