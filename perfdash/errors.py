@@ -6,7 +6,22 @@
     ├── NotFoundError             a named service or SLO does not exist
     ├── PromtoolNotFound          no promtool binary (hint: apt-get install prometheus)
     ├── PromtoolError             promtool ran and failed: command, status, output
-    └── ExternalToolError         another helper program failed or is missing
+    ├── ExternalToolError         another helper program failed or is missing
+    ├── ConfigError               perfdash.yaml or connection settings are invalid
+    ├── RemoteError               a server perfdash deploys to failed: method, URL, status, body
+    │   ├── GrafanaError          Grafana's HTTP API refused a request or could not be reached
+    │   │   ├── GrafanaAuthError      401/403: bad credentials or a missing permission
+    │   │   ├── GrafanaConflict       412: changed by someone else, or the uid/name is taken
+    │   │   └── GrafanaFolderNotFound 400/404 "folder not found" when saving a dashboard
+    │   └── PrometheusError       Prometheus (reload, loaded rules) or a Mimir/Cortex ruler
+    ├── ApplyError                apply finished, but some objects failed: every one is listed
+    ├── ResultFileError           a benchmark result file is malformed: file, line
+    ├── StoreError                the baseline store (PostgreSQL) failed or refused
+    │   ├── StoreUnavailable      cannot connect (no DSN, server down, bad credentials)
+    │   └── StoreSchemaError      the store is not initialised, or newer than perfdash
+    ├── NoBaselineError           nothing to compare against (never a silent pass)
+    ├── PushError                 the Prometheus Pushgateway refused the verdict
+    └── RegressionFound           `baseline compare --fail-on-regression` found one
 
 Library code raises these and nothing else on purpose; it never prints, exits or
 raises click exceptions. ``perfdash.cli`` is the one place that maps them to output
@@ -22,13 +37,15 @@ from dataclasses import dataclass
 
 _SECRET_PATTERNS = (
     # scheme://user:password@host -> scheme://user:***@host
-    (re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+(?=@)", re.I), r"\g<head>***"),
+    (re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s/]+(?=@)", re.I), r"\g<head>***"),
     # Authorization headers and bearer tokens
     (re.compile(r"(?P<head>\b(?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]+", re.I), r"\g<head>***"),
-    # key=value pairs whose key says secret
+    # key=value pairs whose key says secret (also PGPASSWORD=, GRAFANA_TOKEN=, access_token=)
     (
         re.compile(
-            r"(?P<head>\b(?:password|passwd|token|secret|api[_-]?key)\s*[=:]\s*)[^\s,;&]+", re.I
+            r"(?P<head>\b[\w-]*?(?:password|passwd|token|secret|api[_-]?key)\s*[=:]\s*)"
+            r"(?:'[^']*'|\"[^\"]*\"|[^\s,;&]+)",
+            re.I,
         ),
         r"\g<head>***",
     ),
@@ -113,3 +130,130 @@ class PromtoolError(PerfdashError):
 
 class ExternalToolError(PerfdashError):
     """A helper program other than promtool is missing or failed."""
+
+
+class ConfigError(PerfdashError):
+    """``perfdash.yaml``, an environment variable or an option has an invalid value."""
+
+
+BODY_EXCERPT_CHARS = 300
+
+
+class RemoteError(PerfdashError):
+    """A server perfdash deploys to answered with an error, or could not be reached.
+
+    ``status`` is None when no response arrived (timeout, refused or dropped
+    connection). ``body`` is an excerpt of the response, with secrets scrubbed.
+    ``attempts`` is how many times the request was sent (retries included).
+    """
+
+    attempts = 1
+
+    def __init__(
+        self, method: str, url: str, *, status: int | None, body: str = "", detail: str = ""
+    ) -> None:
+        self.method = method
+        self.url = redact(url)
+        self.status = status
+        self.body = redact(_excerpt(body))
+        self.detail = detail
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        where = f"{self.method} {self.url}"
+        status = f"HTTP {self.status}" if self.status is not None else "no response"
+        text = f"{where}: {self.detail or status}"
+        if self.detail and self.status is not None:
+            text += f" (HTTP {self.status})"
+        if self.body and self.body not in self.detail:
+            text += f"\n  response: {self.body}"
+        return text
+
+
+def _excerpt(body: str) -> str:
+    flat = " ".join(body.split())
+    if len(flat) <= BODY_EXCERPT_CHARS:
+        return flat
+    return flat[: BODY_EXCERPT_CHARS - 3] + "..."
+
+
+class GrafanaError(RemoteError):
+    """Grafana's HTTP API refused a request (non-2xx) or could not be reached."""
+
+
+class GrafanaAuthError(GrafanaError):
+    """401 (credentials missing or rejected) or 403 (a permission is missing)."""
+
+
+class GrafanaConflict(GrafanaError):
+    """412: the dashboard changed since it was read (``version-mismatch``), or its uid or
+    title is taken (``name-exists``). perfdash never overwrites it."""
+
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        *,
+        status: int | None,
+        body: str = "",
+        detail: str = "",
+        reason: str = "",
+    ) -> None:
+        self.reason = reason
+        super().__init__(method, url, status=status, body=body, detail=detail)
+
+
+class GrafanaFolderNotFound(GrafanaError):
+    """A dashboard was saved into a folder that does not exist (400 or 404, by version)."""
+
+
+class PrometheusError(RemoteError):
+    """Prometheus (reload, ``/api/v1/rules``) or a Mimir/Cortex ruler refused a request,
+    or the rules did not load."""
+
+
+class ApplyError(PerfdashError):
+    """``perfdash apply`` applied what it could; these objects failed (one line each)."""
+
+    def __init__(self, failures: Sequence[str], *, applied: int) -> None:
+        self.failures = tuple(failures)
+        self.applied = applied
+        lines = "\n".join(f"  {failure}" for failure in self.failures)
+        super().__init__(
+            f"{len(self.failures)} change(s) failed ({applied} applied); a re-run retries "
+            f"only what is still different:\n{lines}"
+        )
+
+
+class ResultFileError(PerfdashError):
+    """A benchmark result file cannot be read as its format: names the file and line."""
+
+    def __init__(self, file: str, line: int, message: str) -> None:
+        self.file = file
+        self.line = line
+        self.message = message
+        super().__init__(f"{file}:{line}: {message}" if line else f"{file}: {message}")
+
+
+class StoreError(PerfdashError):
+    """The baseline store failed or refused a statement. Never carries the DSN password."""
+
+
+class StoreUnavailable(StoreError):
+    """No DSN was given, or the PostgreSQL server cannot be reached or refused the login."""
+
+
+class StoreSchemaError(StoreError):
+    """The store has no perfdash schema yet (run ``perfdash baseline init``), or a newer one."""
+
+
+class NoBaselineError(PerfdashError):
+    """A comparison found no baseline (or no candidate) runs: never a silent pass."""
+
+
+class PushError(PerfdashError):
+    """The Prometheus Pushgateway could not be reached or refused the pushed verdict."""
+
+
+class RegressionFound(PerfdashError):
+    """``baseline compare --fail-on-regression`` found at least one regression (exit 1)."""

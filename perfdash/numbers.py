@@ -16,8 +16,8 @@ def format_decimal(value: Decimal | int) -> str:
     number = Decimal(value)
     if number == number.to_integral_value():
         return str(int(number))
-    text = format(number.normalize(), "f")
-    return text
+    # Strip trailing zeros by hand: normalize() would round to the context's 28 digits.
+    return format(number, "f").rstrip("0")
 
 
 def is_terminating(value: Fraction) -> bool:

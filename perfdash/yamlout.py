@@ -13,6 +13,7 @@ values through ``yaml.safe_load`` to hold this to YAML's rules.
 from __future__ import annotations
 
 import json
+import math
 import re
 from functools import lru_cache
 from typing import Any
@@ -21,8 +22,13 @@ import yaml
 
 _RESOLVER = yaml.resolver.Resolver()
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ufeff\u2028\u2029]")
-_BLOCK_LINE_OK = re.compile(r"^[^\x00-\x08\x0b-\x1f\x7f\ufeff]*$")
+# Characters YAML cannot hold as written (non-printable) or reads as line breaks.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ufeff\u2028\u2029\ufffe\uffff\ud800-\udfff]")
+_BLOCK_LINE_OK = re.compile(
+    r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff\u2028\u2029\ufffe\uffff\ud800-\udfff]*$"
+)
+# What json.dumps leaves as is but a YAML double-quoted scalar must escape.
+_UNESCAPED = re.compile(r"[\x7f-\x9f\ufeff\u2028\u2029\ufffe\uffff\ud800-\udfff]")
 
 
 def dump(data: Any, *, header: str = "") -> str:
@@ -89,8 +95,10 @@ def _emit_list_item(item: Any, indent: int, out: list[str]) -> None:
 def _block(text: str, indent: int) -> str:
     """A literal block scalar, or a quoted string when block style cannot hold ``text``."""
     lines = text.split("\n")
+    first = next((line for line in lines if line), "")
     if (
-        lines[0][:1] in (" ", "\t")
+        # The first non-empty line sets the block's indentation: it cannot start blank.
+        first[:1] in (" ", "\t")
         or text.endswith("\n")
         or not all(_BLOCK_LINE_OK.match(line) for line in lines)
         or any(line != line.rstrip() for line in lines)
@@ -116,17 +124,32 @@ def _scalar(value: Any, indent: int) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return repr(value)
+        return _float(value)
     if isinstance(value, list | dict):
         assert not value, "non-empty collections are emitted in block style"
         return "[]" if isinstance(value, list) else "{}"
     return _string(str(value))
 
 
+def _float(value: float) -> str:
+    """A float YAML reads back as that float: ``.inf``, ``.nan``, ``1.0e+16`` (not ``1e+16``,
+    which YAML 1.1 reads as a string)."""
+    if math.isnan(value):
+        return ".nan"
+    if math.isinf(value):
+        return ".inf" if value > 0 else "-.inf"
+    text = repr(value)
+    if "e" in text and "." not in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}.0e{exponent}"
+    return text
+
+
 def _plain_ok(text: str) -> bool:
     return bool(
         text
         and text[0] not in _INDICATORS
+        and not text.startswith("...")  # a document end marker at column 0
         and text == text.strip()
         and not text.endswith(":")
         and ": " not in text
@@ -150,5 +173,7 @@ def _string(text: str) -> str:
 
 
 def _quoted(text: str) -> str:
-    # JSON strings are YAML double-quoted scalars.
-    return json.dumps(text, ensure_ascii=False)
+    # JSON strings are YAML double-quoted scalars, once the characters JSON keeps raw
+    # but YAML refuses or reads as line breaks are escaped too.
+    quoted = json.dumps(text, ensure_ascii=False)
+    return _UNESCAPED.sub(lambda match: f"\\u{ord(match.group()):04x}", quoted)

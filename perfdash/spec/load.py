@@ -125,7 +125,7 @@ def load_text(text: str | bytes, file: str) -> list[Document]:
     documents: list[Document] = []
     try:
         for index, node in enumerate(yaml.compose_all(text, Loader=_Loader)):
-            if node is None:
+            if node is None or _is_empty(node):
                 continue
             documents.append(_Builder(file, index).document(node))
     except yaml.MarkedYAMLError as exc:
@@ -138,6 +138,15 @@ def load_text(text: str | bytes, file: str) -> list[Document]:
     except RecursionError as exc:
         raise SpecError([Problem(file, 0, 0, "", "YAML nesting is too deep")]) from exc
     return documents
+
+
+def _is_empty(node: yaml.Node) -> bool:
+    """A document with nothing but comments (``---`` then nothing): ignored, like no document."""
+    return (
+        isinstance(node, yaml.ScalarNode)
+        and node.tag == "tag:yaml.org,2002:null"
+        and node.value == ""
+    )
 
 
 class _TooBig(Exception):
@@ -188,7 +197,11 @@ class _Builder:
         assert isinstance(node, yaml.ScalarNode)
         return _scalar(node)
 
-    def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
+    def _mapping(
+        self, node: yaml.MappingNode, path: PathKey, *, skip: frozenset[str] = frozenset()
+    ) -> dict[str, Any]:
+        """The mapping's values; keys in ``skip`` (already written explicitly) are not built,
+        so a merged-in value never takes the position of the one that overrides it."""
         result: dict[str, Any] = {}
         first_seen: dict[str, Position] = {}
         merged: list[yaml.MappingNode] = []
@@ -214,12 +227,14 @@ class _Builder:
                 )
                 continue
             first_seen[key] = key_at
+            if key in skip:
+                continue
             self.key_positions[(*path, key)] = key_at
             result[key] = self._value(value_node, (*path, key))
-        # YAML merge keys (<<: *defaults): explicit keys win over merged ones.
+        # YAML merge keys (<<: *defaults): explicit keys win over merged ones, and an
+        # earlier merged mapping over a later one.
         for source in merged:
-            for key, value in self._mapping(source, path).items():
-                result.setdefault(key, value)
+            result.update(self._mapping(source, path, skip=skip | frozenset(result)))
         return result
 
 

@@ -44,6 +44,7 @@ def _validator() -> jsonschema.Draft202012Validator:
 
 
 KINDS = ("Service", "Team")
+LABEL_NAME_PATTERN = "^[a-zA-Z_][a-zA-Z0-9_]*$"
 
 
 def schema_problems(document: Document) -> list[Problem]:
@@ -76,16 +77,17 @@ def _to_problems(document: Document, error: ValidationError) -> list[Problem]:
     if kind == "required":
         missing = [name for name in error.validator_value if name not in instance]
         return [document.problem(path, f"missing required field {name!r}") for name in missing]
-    if kind == "propertyNames":
-        bad = [key for key in instance if not _matches_pattern(error, key)]
+    if kind == "pattern" and error.validator_value == LABEL_NAME_PATTERN:
+        # propertyNames errors come back as the key's own pattern error, located at the
+        # mapping: point at the key itself. Grouping entries are label names too.
+        in_keys = list(error.relative_schema_path)[-2:-1] == ["propertyNames"]
         return [
             document.problem(
-                (*path, key),
-                f"{key!r} is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)",
-                key=True,
+                (*path, instance) if in_keys else path,
+                f"{instance!r} is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)",
+                key=in_keys,
             )
-            for key in bad
-        ] or [document.problem(path, error.message)]
+        ]
     if kind == "type":
         expected = error.validator_value
         expected_text = " or ".join(expected) if isinstance(expected, list) else expected
@@ -121,15 +123,6 @@ def _to_problems(document: Document, error: ValidationError) -> list[Problem]:
     if kind == "pattern":
         return [document.problem(path, f"{_show(instance)} does not match {error.validator_value}")]
     return [document.problem(path, error.message)]
-
-
-def _matches_pattern(error: ValidationError, key: str) -> bool:
-    import re
-
-    pattern = (
-        error.validator_value.get("pattern") if isinstance(error.validator_value, dict) else None
-    )
-    return bool(pattern is None or re.search(pattern, key))
 
 
 def _unknown_field(key: str, allowed: list[str]) -> str:
