@@ -5,7 +5,7 @@ This is the only module that writes to stdout/stderr or decides exit codes:
     0    success
     1    invalid declarations, a failed check (stale output, failing rule tests),
          or a refusal by promtool
-    2    usage error
+    2    usage error; `plan --detailed-exitcode`: changes are present
     70   a bug in perfdash (the traceback is printed; please report it)
     130  interrupted (Ctrl-C)
 """
@@ -29,7 +29,7 @@ EXIT_CODES_HELP = """\b
 Exit status:
   0    success
   1    invalid input, a failed check, or a tool/server refused
-  2    usage error
+  2    usage error; `plan --detailed-exitcode`: changes are present
   70   internal error (a bug: please report it)
   130  interrupted
 """
@@ -145,6 +145,15 @@ def validate(paths: tuple[Path, ...], missing_runbook: str) -> None:
     help="Your alertmanager.yml: write it with perfdash's routes and inhibit rules merged in.",
 )
 @click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["files", "prometheus-rule"]),
+    default="files",
+    show_default=True,
+    help="prometheus-rule: also write alerts/kubernetes/<service>.yaml, PrometheusRule "
+    "manifests (monitoring.coreos.com/v1) of the same rule groups.",
+)
+@click.option(
     "--alertmanager-out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=Path("alertmanager.yml"),
@@ -160,6 +169,7 @@ def build(
     provisioning: Path | None,
     provisioning_path: str | None,
     alertmanager_base: Path | None,
+    output_format: str,
     alertmanager_out: Path,
 ) -> None:
     """Compile declarations into alerts/ (rules, promtool tests) and dashboards/.
@@ -174,6 +184,7 @@ def build(
       perfdash build slos/ --out /tmp/preview
       perfdash build --provisioning /etc/grafana/perfdash
       perfdash build --alertmanager-base am/base.yml --alertmanager-out am/alertmanager.yml
+      perfdash build --format prometheus-rule   # + alerts/kubernetes/*.yaml
     """
     from perfdash.alertmanager.merge import merge_into_base
     from perfdash.build import OWNED_DIRS, build_artifacts
@@ -182,14 +193,20 @@ def build(
 
     fleet = _load(paths, missing_runbook=missing_runbook)
     artifacts = build_artifacts(fleet, jsonnet_dir=jsonnet_dir)
+    owned: tuple[str, ...] = OWNED_DIRS
+    if output_format == "prometheus-rule":
+        from perfdash.kubernetes import KUBERNETES_DIR, prometheus_rule_manifests
+
+        artifacts = {**artifacts, **prometheus_rule_manifests(artifacts)}
+        owned = (*owned, KUBERNETES_DIR)
     merged = None
     if alertmanager_base is not None:  # merged before any write: a bad base writes nothing
         base = alertmanager_base.read_text(encoding="utf-8")
         merged = merge_into_base(fleet, base, base_name=str(alertmanager_base))
     if check:
-        _report_staleness(check_output(out_dir, artifacts, OWNED_DIRS), len(artifacts))
+        _report_staleness(check_output(out_dir, artifacts, owned), len(artifacts))
         return
-    click.echo(_written(write_output(out_dir, artifacts, OWNED_DIRS), len(artifacts)))
+    click.echo(_written(write_output(out_dir, artifacts, owned), len(artifacts)))
     if provisioning is not None:
         where = provisioning_path or str((provisioning / "dashboards").resolve())
         files = provisioning_files(artifacts, grafana_path=where)
@@ -356,6 +373,23 @@ def runbooks(
         click.echo(f"wrote {out_dir / name}")
     for name in plan.kept:
         click.echo(f"kept {out_dir / name} (exists)")
+
+
+from perfdash.commands.baseline import baseline  # noqa: E402
+
+cli.add_command(baseline)
+
+
+def _add_deploy_commands() -> None:
+    """plan and apply use this module's options and loader: imported once it is complete."""
+    from perfdash.commands.apply import apply
+    from perfdash.commands.plan import plan
+
+    cli.add_command(plan)
+    cli.add_command(apply)
+
+
+_add_deploy_commands()
 
 
 def main(argv: Sequence[str] | None = None) -> None:

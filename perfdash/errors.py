@@ -148,6 +148,7 @@ class RemoteError(PerfdashError):
     """
 
     attempts = 1
+    show_body = True  # in the message; a subclass whose detail says it all turns it off
 
     def __init__(
         self, method: str, url: str, *, status: int | None, body: str = "", detail: str = ""
@@ -165,7 +166,7 @@ class RemoteError(PerfdashError):
         text = f"{where}: {self.detail or status}"
         if self.detail and self.status is not None:
             text += f" (HTTP {self.status})"
-        if self.body and self.body not in self.detail:
+        if self.show_body and self.body and not self.detail:
             text += f"\n  response: {self.body}"
         return text
 
@@ -183,6 +184,8 @@ class GrafanaError(RemoteError):
 
 class GrafanaAuthError(GrafanaError):
     """401 (credentials missing or rejected) or 403 (a permission is missing)."""
+
+    show_body = False
 
 
 class GrafanaConflict(GrafanaError):
@@ -218,7 +221,7 @@ class ApplyError(PerfdashError):
     def __init__(self, failures: Sequence[str], *, applied: int) -> None:
         self.failures = tuple(failures)
         self.applied = applied
-        lines = "\n".join(f"  {failure}" for failure in self.failures)
+        lines = "\n".join("  " + failure.replace("\n", "\n    ") for failure in self.failures)
         super().__init__(
             f"{len(self.failures)} change(s) failed ({applied} applied); a re-run retries "
             f"only what is still different:\n{lines}"

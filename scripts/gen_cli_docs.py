@@ -29,6 +29,12 @@ def render() -> str:
     for name in sorted(cli.commands):
         result = runner.invoke(cli, [name, "--help"], prog_name="perfdash", terminal_width=100)
         parts += [f"\n## perfdash {name}\n\n```\n", result.stdout, "```\n"]
+        group = cli.commands[name]
+        for sub in sorted(getattr(group, "commands", {})):  # a group's own commands
+            result = runner.invoke(
+                cli, [name, sub, "--help"], prog_name="perfdash", terminal_width=100
+            )
+            parts += [f"\n## perfdash {name} {sub}\n\n```\n", result.stdout, "```\n"]
     return "".join(parts)
 
 

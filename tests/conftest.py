@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from perfdash.spec.model import Fleet
+
+if TYPE_CHECKING:
+    from tests.doubles.grafana import GrafanaDouble
 
 REPO = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -34,14 +39,12 @@ def clean_environ(
     monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
 
 
-def require_binary(name: str) -> str:
+def require_binary(name: str, *, package: str = "prometheus prometheus-alertmanager") -> str:
     """Path of ``name``; skips locally when missing, fails in CI (CI=true) where it must exist."""
     found = shutil.which(name)
     if found:
         return found
-    message = (
-        f"{name} is not installed (Debian: apt-get install prometheus prometheus-alertmanager)"
-    )
+    message = f"{name} is not installed (Debian: apt-get install {package})"
     if IN_CI:
         pytest.fail(f"{message}; CI must provide it", pytrace=False)
     pytest.skip(message)
@@ -55,6 +58,15 @@ def promtool_bin() -> str:
 @pytest.fixture(scope="session")
 def prometheus_bin() -> str:
     return require_binary("prometheus")
+
+
+@pytest.fixture
+def grafana_double() -> Iterator[GrafanaDouble]:
+    """An empty in-process Grafana (HTTP on 127.0.0.1) with a service-account token."""
+    from tests.doubles.grafana import GrafanaDouble
+
+    with GrafanaDouble() as double:
+        yield double
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +23,14 @@ def run_cli(args: Sequence[str], *, cwd: Path | None = None, input: str | None =
         return runner.invoke(cli, list(args), input=input, catch_exceptions=False)
     finally:
         os.chdir(previous)
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now, on 127.0.0.1."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def write_declaration(folder: Path, name: str, text: str) -> Path:

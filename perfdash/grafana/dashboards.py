@@ -7,7 +7,7 @@ keys and a trailing newline, so unchanged declarations give unchanged bytes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -23,6 +23,19 @@ OVERVIEW_FOLDER = "perfdash"
 
 def dashboard_path(service: Service) -> str:
     return f"{DASHBOARDS_DIR}/{service.team}/{service.name}.json"
+
+
+def dashboard_folder(path: str, dashboard: Mapping[str, Any]) -> str:
+    """The Grafana folder a generated dashboard belongs in: its team for
+    ``dashboards/<team>/<service>.json``, else the ``team:`` tag of an extra dashboard,
+    else ``perfdash`` (the overview, extra dashboards of no team)."""
+    parts = path.split("/")
+    if len(parts) == 3 and parts[1] != "extra":
+        return parts[1]
+    for tag in dashboard.get("tags") or []:
+        if isinstance(tag, str) and tag.startswith("team:"):
+            return tag.removeprefix("team:")
+    return OVERVIEW_FOLDER
 
 
 def dashboard_json(dashboard: dict[str, Any]) -> str:

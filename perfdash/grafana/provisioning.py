@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import orjson
 
-from perfdash.grafana.dashboards import DASHBOARDS_DIR, OVERVIEW_FOLDER
+from perfdash.grafana.dashboards import DASHBOARDS_DIR, dashboard_folder
 from perfdash.yamlout import dump
 
 PROVIDER_FILE = "perfdash-dashboards.yaml"
@@ -54,10 +54,4 @@ def provisioning_files(artifacts: Mapping[str, str], *, grafana_path: str) -> di
 
 
 def _folder(path: str, text: str) -> str:
-    parts = path.split("/")
-    if len(parts) == 3 and parts[1] not in ("extra",):
-        return parts[1]  # dashboards/<team>/<service>.json
-    for tag in orjson.loads(text).get("tags") or []:
-        if isinstance(tag, str) and tag.startswith("team:"):
-            return tag.removeprefix("team:")
-    return OVERVIEW_FOLDER
+    return dashboard_folder(path, orjson.loads(text))

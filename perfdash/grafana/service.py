@@ -16,6 +16,7 @@ from urllib.parse import quote
 import grafanalib.core as g
 
 from perfdash.grafana import panels as p
+from perfdash.grafana.baseline_panels import with_baseline_rows
 from perfdash.grafana.normalize import DATASOURCE_VARIABLE, normalize_dashboard
 from perfdash.identifiers import OVERVIEW_UID, dashboard_uid
 from perfdash.numbers import format_decimal, human_number
@@ -77,7 +78,7 @@ def service_dashboard(service: Service) -> dict[str, Any]:
         links=_links(service),
         panels=layout.panels,
     ).auto_panel_ids()
-    return normalize_dashboard(to_json_data(dashboard))
+    return with_baseline_rows(normalize_dashboard(to_json_data(dashboard)), service)
 
 
 def _links(service: Service) -> list[g.DashboardLink]:

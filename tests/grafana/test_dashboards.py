@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from perfdash.build import build_artifacts
+from perfdash.grafana.baseline_panels import POSTGRES as BASELINE_STORE
 from perfdash.grafana.panels import BAD, OK, WARN
 from perfdash.identifiers import dashboard_uid
 from perfdash.spec import load_fleet
@@ -189,11 +190,15 @@ def test_every_query_reads_the_prometheus_chosen_in_the_datasource_variable(
     for path, dashboard in example_dashboards.items():
         variables = dashboard["templating"]["list"]
         assert [
-            (v["name"], v["type"], v["query"]) for v in variables if v["type"] == "datasource"
+            (v["name"], v["type"], v["query"])
+            for v in variables
+            if v["type"] == "datasource" and v["name"] != "baseline_datasource"
         ] == [("datasource", "datasource", "prometheus")], path
         for name, variable in query_variables(dashboard).items():
             assert variable["datasource"] == PROMETHEUS, f"{path}: ${name}"
         for panel in content_panels(dashboard):
+            if panel["datasource"] == BASELINE_STORE:  # test_baseline_panels.py checks these
+                continue
             assert panel["datasource"] == PROMETHEUS, f"{path}: {panel['title']}"
         for panel, target in targets_of(dashboard):
             assert target["datasource"] == PROMETHEUS, f"{path}: {panel['title']}"
@@ -242,6 +247,11 @@ def test_every_panel_shows_its_values_in_the_unit_of_what_it_measures(
             "Error budget remaining": "percentunit",
             "Burn rate per alert window": "suffix:x",
             "Firing alerts": None,
+            # the baseline row (services with baselines:)
+            "Latency per run vs baseline band": "ms",
+            "Throughput per run": "reqps",
+            "Error rate per run": "percentunit",
+            "Latest verdicts": None,
         }
         for slo in service.slos:
             expected[f"{slo.name}: SLI over {slo.window}"] = "percentunit"

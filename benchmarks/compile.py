@@ -1,0 +1,379 @@
+"""Benchmark the real ``perfdash`` CLI on synthetic fleets: build, no-op rebuild, validate.
+
+For each fleet size N (N services x 4 SLOs, from ``benchmarks.fleet``) this runs, as
+subprocesses exactly as a user or CI would, from an empty working directory:
+
+- ``perfdash build FLEET --out OUT`` into a fresh, empty OUT;
+- the same onto an existing, unchanged OUT (the no-op rebuild: nothing is written);
+- ``perfdash validate FLEET``;
+
+with perfdash's default parallelism and with ``PERFDASH_JOBS=1`` (one process), the two
+modes interleaved run by run so a burst of load from a neighbour hits both alike. One
+build per mode before the measured ones is discarded (it warms the page cache and
+Python's bytecode cache).
+
+Time: wall clock from spawn to exit, over ``--runs`` runs that nothing else disturbs.
+
+Memory, over the process tree (perfdash forks worker processes):
+
+- tree peak RSS: the largest sum of the RSS of every process in the tree (perfdash and
+  all its descendants), sampled every ``--poll`` seconds with psutil, in ``--memory-runs``
+  extra runs (sampling costs CPU, so those runs are not timed). Forked workers share
+  copy-on-write pages with their parent and RSS counts them once per process, so the sum
+  over-counts physical memory a little: it is the conservative figure, and the one
+  compared with the goal. A spike shorter than the interval can be missed.
+- largest process RSS: the kernel's high-water mark of the largest single process of
+  the tree, ``ru_maxrss`` from ``wait4`` (which covers the child and its reaped
+  descendants: what ``/usr/bin/time -f %M`` prints). Exact, but not a sum; every run.
+
+    python -m benchmarks.compile              # N = 100 and 1000
+    python -m benchmarks.compile 1000 --runs 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+from benchmarks.fleet import write_fleet
+
+GOAL_SERVICES = 1000
+GOAL_SECONDS = 3.0
+GOAL_MB = 300.0
+WROTE = re.compile(r"wrote (\d+), unchanged (\d+), removed (\d+) \(of (\d+) generated files\)")
+MB = 1024 * 1024
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Run:
+    """One subprocess run to completion."""
+
+    seconds: float
+    largest_process_bytes: int  # ru_maxrss of the largest process of the tree (kernel)
+    tree_peak_bytes: int | None  # peak of the sum of RSS over the tree (sampled), if sampled
+    processes: int | None  # most processes alive at once (sampled), if sampled
+    stdout: str
+
+
+@dataclass
+class Case:
+    """Every run of one operation on one fleet size in one parallelism mode."""
+
+    services: int
+    mode: str
+    operation: str
+    timed: list[Run] = field(default_factory=list)
+    sampled: list[Run] = field(default_factory=list)  # runs with the memory sampler
+    files_written: int | None = None
+    files_total: int | None = None
+    output_bytes: int | None = None
+
+    def seconds(self) -> list[float]:
+        return [r.seconds for r in self.timed]
+
+    def tree_mb(self) -> list[float]:
+        return [r.tree_peak_bytes / MB for r in self.sampled if r.tree_peak_bytes is not None]
+
+    def largest_mb(self) -> float:
+        return max(r.largest_process_bytes for r in self.timed + self.sampled) / MB
+
+    def processes(self) -> int:
+        return max((r.processes or 0) for r in self.sampled) if self.sampled else 0
+
+
+def perfdash_command() -> list[str]:
+    """The installed ``perfdash`` script next to this interpreter (the venv's)."""
+    script = Path(sys.executable).with_name("perfdash")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("perfdash")
+    if found:
+        return [found]
+    return [sys.executable, "-m", "perfdash"]
+
+
+def measure(command: Sequence[str], *, cwd: Path, env: dict[str, str], poll: float | None) -> Run:
+    """Run ``command`` to completion: wall time, and with ``poll`` the tree's memory."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err)
+        peak = most = 0
+        if poll is None:
+            _, status, rusage = os.wait4(process.pid, 0)
+        else:
+            root = psutil.Process(process.pid)
+            while True:
+                total = alive = 0
+                try:
+                    members = [root, *root.children(recursive=True)]
+                except psutil.NoSuchProcess:
+                    members = []
+                for member in members:
+                    try:
+                        total += member.memory_info().rss
+                        alive += 1
+                    except psutil.NoSuchProcess:
+                        continue
+                peak, most = max(peak, total), max(most, alive)
+                pid, status, rusage = os.wait4(process.pid, os.WNOHANG)
+                if pid == process.pid:
+                    break
+                time.sleep(poll)
+        seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode("utf-8", errors="replace")
+        stderr = err.read().decode("utf-8", errors="replace")
+    if process.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(command)} exited {process.returncode}:\n{stdout}\n{stderr}".strip()
+        )
+    largest = rusage.ru_maxrss * 1024  # Linux reports KiB
+    if poll is None:
+        return Run(seconds, largest, None, None, stdout)
+    return Run(seconds, largest, peak, most, stdout)
+
+
+def output_size(out_dir: Path) -> tuple[int, int]:
+    """Files and bytes under ``out_dir``."""
+    files = [p for p in out_dir.rglob("*") if p.is_file()]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def parse_written(stdout: str) -> tuple[int, int]:
+    """``(written, total generated)`` from ``perfdash build``'s summary line."""
+    match = WROTE.search(stdout)
+    if not match:
+        raise RuntimeError(f"unexpected perfdash build output: {stdout!r}")
+    return int(match.group(1)), int(match.group(4))
+
+
+def bench_size(
+    services: int,
+    *,
+    runs: int,
+    memory_runs: int,
+    poll: float,
+    modes: Sequence[tuple[str, dict[str, str]]],
+) -> list[Case]:
+    """Every case for one fleet size, modes interleaved run by run."""
+    perfdash = perfdash_command()
+    inherited = {k: v for k, v in os.environ.items() if k != "PERFDASH_JOBS"}
+    envs = {mode: {**inherited, **extra} for mode, extra in modes}
+    names = [mode for mode, _ in modes]
+    with tempfile.TemporaryDirectory(prefix=f"perfdash-bench-{services}-") as tmp:
+        work = Path(tmp)
+        fleet = work / "fleet"
+        write_fleet(services, fleet)
+        existing = {m: work / f"existing-{i}" for i, m in enumerate(names)}
+
+        def run(mode: str, args: Sequence[str], sampled: bool) -> Run:
+            # cwd is the work dir, which has no dashboards/: no Jsonnet overrides apply.
+            return measure(
+                [*perfdash, *args], cwd=work, env=envs[mode], poll=poll if sampled else None
+            )
+
+        def fresh(case: Case, sampled: bool) -> Run:
+            out = work / "fresh"
+            result = run(case.mode, ["build", str(fleet), "--out", str(out)], sampled)
+            case.files_written, case.files_total = parse_written(result.stdout)
+            files, case.output_bytes = output_size(out)
+            if files != case.files_total:
+                raise RuntimeError(f"{out}: {files} files, perfdash reported {case.files_total}")
+            shutil.rmtree(out)
+            return result
+
+        def noop(case: Case, sampled: bool) -> Run:
+            out = existing[case.mode]
+            result = run(case.mode, ["build", str(fleet), "--out", str(out)], sampled)
+            case.files_written, case.files_total = parse_written(result.stdout)
+            if case.files_written:
+                raise RuntimeError(f"the no-op rebuild wrote {case.files_written} files")
+            _, case.output_bytes = output_size(out)
+            return result
+
+        def validate(case: Case, sampled: bool) -> Run:
+            return run(case.mode, ["validate", str(fleet)], sampled)
+
+        for mode in names:
+            progress(f"N={services} {mode}: warm-up build (not measured)")
+            run(mode, ["build", str(fleet), "--out", str(existing[mode])], False)
+
+        operations: list[tuple[str, Callable[[Case, bool], Run]]] = [
+            ("build (fresh output)", fresh),
+            ("build (no-op rebuild)", noop),
+            ("validate", validate),
+        ]
+        cases = []
+        for operation, action in operations:
+            by_mode = {m: Case(services, m, operation) for m in names}
+            for index in range(runs + memory_runs):
+                sampled = index >= runs
+                for mode in names:
+                    result = action(by_mode[mode], sampled)
+                    (by_mode[mode].sampled if sampled else by_mode[mode].timed).append(result)
+                    kind = "memory run" if sampled else "run"
+                    progress(f"  N={services} {mode}: {operation} {kind}: {result.seconds:.2f} s")
+            cases += by_mode.values()
+    return sorted(cases, key=lambda c: names.index(c.mode))
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def markdown_table(cases: Sequence[Case]) -> str:
+    header = (
+        "| services (SLOs) | mode (processes at once) | operation | median s | max s "
+        "| tree peak RSS median MB | tree peak RSS max MB | largest process max MB "
+        "| files written | output bytes |"
+    )
+    lines = [header, "|" + " --- |" * (header.count("|") - 1)]
+    for case in cases:
+        written = "" if case.files_written is None else f"{case.files_written} / {case.files_total}"
+        size = "" if case.output_bytes is None else f"{case.output_bytes:,}"
+        tree = case.tree_mb()
+        tree_cells = f"{statistics.median(tree):.0f} | {max(tree):.0f}" if tree else " | "
+        seconds = case.seconds()
+        lines.append(
+            f"| {case.services} ({case.services * 4}) | {case.mode} ({case.processes()}) "
+            f"| {case.operation} | {statistics.median(seconds):.2f} | {max(seconds):.2f} "
+            f"| {tree_cells} | {case.largest_mb():.0f} | {written} | {size} |"
+        )
+    return "\n".join(lines)
+
+
+def verdicts(cases: Sequence[Case]) -> list[str]:
+    """The issue's goal: a build of 1000 services in <= 3 s and <= 300 MB."""
+    lines = []
+    for case in cases:
+        if case.services != GOAL_SERVICES or not case.operation.startswith("build"):
+            continue
+        seconds = statistics.median(case.seconds())
+        tree = case.tree_mb()
+        memory = max(tree) if tree else case.largest_mb()
+        time_ok = "met" if seconds <= GOAL_SECONDS else "NOT met"
+        memory_ok = "met" if memory <= GOAL_MB else "NOT met"
+        lines.append(
+            f"- {case.operation}, {case.mode}: time {seconds:.2f} s (median) vs "
+            f"{GOAL_SECONDS:g} s: {time_ok} ({seconds / GOAL_SECONDS:.2f}x the goal); "
+            f"memory {memory:.0f} MB (max tree peak) vs {GOAL_MB:g} MB: {memory_ok} "
+            f"({memory / GOAL_MB:.2f}x the goal)"
+        )
+    return lines
+
+
+def machine() -> str:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = psutil.virtual_memory().total / 1024**3
+    return (
+        f"{os.cpu_count()} CPUs ({model}), {memory:.1f} GiB RAM, "
+        f"Python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d %H:%M')}"
+    )
+
+
+def revision() -> str:
+    """The perfdash source measured: commit, and whether the working tree differs."""
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--", "perfdash"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{commit}{' + uncommitted changes in perfdash/' if dirty else ''}"
+
+
+def load() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.compile",
+        description="Time and memory of `perfdash build` (fresh and no-op) and `perfdash "
+        "validate` on synthetic fleets of N services x 4 SLOs, run as real subprocesses.",
+    )
+    parser.add_argument(
+        "services",
+        nargs="*",
+        type=int,
+        default=[100, 1000],
+        help="fleet sizes in services (default: 100 1000)",
+    )
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per case (default: 5)")
+    parser.add_argument(
+        "--memory-runs",
+        type=int,
+        default=2,
+        help="extra runs per case sampling the process tree's RSS (default: 2)",
+    )
+    parser.add_argument(
+        "--poll",
+        type=float,
+        default=0.01,
+        help="seconds between RSS samples in memory runs (default: 0.01)",
+    )
+    parser.add_argument(
+        "--no-single",
+        action="store_true",
+        help="skip the PERFDASH_JOBS=1 (single process) comparison",
+    )
+    args = parser.parse_args(argv)
+    if args.runs < 1 or args.memory_runs < 1 or any(n < 1 for n in args.services):
+        parser.error("sizes, --runs and --memory-runs must be positive")
+    modes: list[tuple[str, dict[str, str]]] = [("default jobs", {})]
+    if not args.no_single:
+        modes.append(("PERFDASH_JOBS=1", {"PERFDASH_JOBS": "1"}))
+    started = time.perf_counter()
+    load_before = load()
+    cases: list[Case] = []
+    for services in args.services:
+        cases += bench_size(
+            services, runs=args.runs, memory_runs=args.memory_runs, poll=args.poll, modes=modes
+        )
+    print(
+        f"Machine: {machine()}; load average {load_before} before, {load()} after. "
+        f"perfdash {revision()}. {args.runs} timed runs per case; tree RSS from "
+        f"{args.memory_runs} more, sampled every {args.poll} s.\n"
+    )
+    print(markdown_table(cases))
+    goal = verdicts(cases)
+    if goal:
+        print(f"\nGoal: {GOAL_SERVICES} services build in <= {GOAL_SECONDS:g} s, <= {GOAL_MB:g} MB")
+        print("\n".join(goal))
+    print(f"\nBenchmark wall time: {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,32 @@
+"""Performance baselines: result files -> samples -> PostgreSQL -> per-run summaries -> verdict.
+
+    formats/     one parser per tool (k6, k6-csv, k6-summary, locust, jmeter,
+                 pytest-benchmark, hyperfine, gobench): detect() and parse()
+    records      what parsers yield: Sample, Value, Meta
+    summaries    per-series aggregates -> named per-run metrics
+    metrics      direction, scale and default threshold of each metric
+    stats        Mann-Whitney U, Hodges-Lehmann, Student t, Benjamini-Hochberg
+    verdict      per-metric verdicts (regression, improvement, no change, ...)
+    compare      run sets -> report; report renders it; push sends it to a Pushgateway
+    timescale    TimescaleDB modes and their SQL
+    store        the only module that speaks SQL (psycopg 3); workflow ties it together
+
+This package imports no database client: ``perfdash.baseline.store`` does, on demand.
+"""
+
+from perfdash.baseline.compare import Report, RunSet, compare_runs
+from perfdash.baseline.records import Meta, Record, Sample, Value
+from perfdash.baseline.summaries import RunSummary
+from perfdash.baseline.verdict import MetricVerdict
+
+__all__ = [
+    "Meta",
+    "MetricVerdict",
+    "Record",
+    "Report",
+    "RunSet",
+    "RunSummary",
+    "Sample",
+    "Value",
+    "compare_runs",
+]

@@ -1,0 +1,223 @@
+"""Run sets -> verdict report: which metrics, which thresholds, which warnings. Pure.
+
+The unit of comparison is the run: each metric's per-run values (computed exactly at
+ingest) are compared between the candidate and the baseline runs; a set is reported by
+the median of its runs' values. Every report names the run ids it used.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from perfdash.baseline.metrics import (
+    DEFAULT_METRICS,
+    DESCRIPTIVE,
+    PERCENTILES,
+    REQUEST_METRICS,
+    min_samples_for,
+    rule_for,
+)
+from perfdash.baseline.summaries import RunSummary
+from perfdash.baseline.verdict import ALPHA, MetricVerdict, decide, metric_test
+from perfdash.errors import NoBaselineError
+from perfdash.spec.model import Baseline, Fleet
+
+COARSE_LIMIT = 0.01  # a tool step above 1% of the value is too coarse to compare
+
+
+@dataclass(frozen=True)
+class RunSet:
+    label: str  # "branch feature-x", "runs 12, 13", "branch main (last 7d)"
+    runs: tuple[RunSummary, ...]
+
+    @property
+    def ids(self) -> list[int]:
+        return sorted(run.id for run in self.runs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "runs": self.ids,
+            "branches": sorted({r.branch for r in self.runs if r.branch}),
+            "git_shas": sorted({r.git_sha for r in self.runs if r.git_sha}),
+            "first": min(r.started_at for r in self.runs).isoformat() if self.runs else None,
+            "last": max(r.started_at for r in self.runs).isoformat() if self.runs else None,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    benchmark: str
+    candidate: RunSet
+    baseline: RunSet
+    verdicts: tuple[MetricVerdict, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def regressions(self) -> list[MetricVerdict]:
+        return [v for v in self.verdicts if v.verdict == "regression"]
+
+    def metric_dicts(self) -> list[dict[str, Any]]:
+        return [_metric_dict(v) for v in self.verdicts]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "benchmark": self.benchmark,
+            "candidate": self.candidate.to_dict(),
+            "baseline": self.baseline.to_dict(),
+            "metrics": self.metric_dicts(),
+            "regression": bool(self.regressions),
+            "warnings": list(self.warnings),
+        }
+
+
+def declared_baseline(fleet: Fleet, benchmark: str) -> Baseline | None:
+    """The ``baselines:`` entry of any service that declares ``benchmark``."""
+    for service in fleet.services:
+        for baseline in service.baselines:
+            if baseline.benchmark == benchmark:
+                return baseline
+    return None
+
+
+def compare_runs(
+    benchmark: str,
+    candidate: RunSet,
+    baseline: RunSet,
+    *,
+    metrics: Sequence[str] = (),
+    thresholds: Mapping[str, Decimal] | None = None,
+    alpha: float = ALPHA,
+) -> Report:
+    """Compare the candidate runs with the baseline runs, metric by metric."""
+    if not candidate.runs:
+        raise NoBaselineError(f"no candidate runs of {benchmark!r} ({candidate.label})")
+    if not baseline.runs:
+        raise NoBaselineError(
+            f"no baseline for {benchmark!r}: no runs of {baseline.label}; ingest baseline runs, "
+            "widen --window or pin runs with --baseline-run"
+        )
+    chosen = list(metrics) or _default_metrics(candidate, baseline)
+    overrides = dict(thresholds or {})
+    tests, warnings = [], []
+    for metric in chosen:
+        base = [r.values[metric] for r in baseline.runs if metric in r.values]
+        cand = [r.values[metric] for r in candidate.runs if metric in r.values]
+        if not base or not cand:
+            where = "baseline" if not base else "candidate"
+            warnings.append(f"{metric}: not measured in the {where} runs (skipped)")
+            continue
+        tests.append(
+            metric_test(metric, base, cand, rule_for(metric, overrides=overrides), alpha=alpha)
+        )
+    if not tests:
+        raise NoBaselineError(
+            f"nothing to compare for {benchmark!r}: none of {', '.join(chosen)} is measured in both "
+            "the candidate and the baseline runs"
+        )
+    warnings += _sample_warnings([t.metric for t in tests], candidate, baseline)
+    warnings += _notes(candidate, baseline)
+    return Report(
+        benchmark, candidate, baseline, tuple(decide(tests, alpha=alpha)), tuple(warnings)
+    )
+
+
+def _default_metrics(candidate: RunSet, baseline: RunSet) -> list[str]:
+    def present(run_set: RunSet) -> set[str]:
+        return {m for r in run_set.runs for m in r.values}
+
+    both = present(candidate) & present(baseline)
+    custom = sorted(m for m in both if m not in REQUEST_METRICS and m not in DESCRIPTIVE)
+    return [m for m in DEFAULT_METRICS if m in both] + custom
+
+
+def _sample_warnings(metrics: Sequence[str], *runs: RunSet) -> list[str]:
+    """Runs with too few requests for a percentile, or a tool step too coarse for it."""
+    warnings = []
+    every = {r.id: r for run_set in runs for r in run_set.runs}
+    for metric in metrics:
+        quantile = PERCENTILES.get(metric)
+        if quantile is not None:
+            needed = min_samples_for(quantile)
+            short = sorted(
+                (rid, n)
+                for rid, r in every.items()
+                if (n := r.counts.get(metric)) is not None and n < needed
+            )
+            if short:
+                listed = ", ".join(f"run {rid} ({n})" for rid, n in short[:5])
+                more = f" and {len(short) - 5} more" if len(short) > 5 else ""
+                warnings.append(
+                    f"{metric}: too few requests for this percentile in {listed}{more}: it needs "
+                    f"at least {needed} per run"
+                )
+        coarse = sorted(
+            rid
+            for rid, r in every.items()
+            if metric in PERCENTILES or metric in ("mean", "min", "max")
+            if r.resolution_ms and metric in r.values and r.values[metric] > 0
+            and r.resolution_ms / r.values[metric] > COARSE_LIMIT
+        )  # fmt: skip
+        if coarse:
+            warnings.append(
+                f"{metric}: the tool measures in steps of "
+                f"{every[coarse[0]].resolution_ms:g} ms, more than 1% of the value in runs "
+                f"{', '.join(map(str, coarse[:5]))}{' ...' if len(coarse) > 5 else ''}: "
+                "the resolution is coarse"
+            )
+    return warnings
+
+
+def _notes(*run_sets: RunSet) -> list[str]:
+    seen: dict[str, list[int]] = {}
+    for run_set in run_sets:
+        for run in run_set.runs:
+            for note in run.notes:
+                seen.setdefault(note, []).append(run.id)
+    return [f"{note} (runs {', '.join(map(str, sorted(ids)))})" for note, ids in seen.items()]
+
+
+def _finite(value: float | None, scale: float = 1.0) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return value * scale
+
+
+def _metric_dict(verdict: MetricVerdict) -> dict[str, Any]:
+    test = verdict.test
+    relative = test.scale == "log"
+    pct = 100.0 if relative else None
+    change_pct = (
+        test.change * 100
+        if relative
+        else (test.change / test.baseline * 100 if test.baseline else None)
+    )
+    return {
+        "metric": test.metric,
+        "unit": test.rule.unit,
+        "better": test.rule.direction,
+        "baseline": test.baseline,
+        "candidate": test.candidate,
+        "change_pct": change_pct,
+        "change": None if relative else test.change,
+        "change_low_pct": _finite(test.low, pct) if pct else None,
+        "change_high_pct": _finite(test.high, pct) if pct else None,
+        "change_low": None if relative else _finite(test.low),
+        "change_high": None if relative else _finite(test.high),
+        "threshold_pct": test.rule.threshold.relative * 100,
+        "threshold_abs": test.rule.threshold.absolute or None,
+        "p_value": test.p_value,
+        "p_adjusted": verdict.p_adjusted,
+        "test": test.test,
+        "verdict": verdict.verdict,
+        "reason": verdict.reason,
+        "min_detectable_change_pct": _finite(test.mdc, 100.0) if relative else None,
+        "min_detectable_change": None if relative else _finite(test.mdc),
+        "baseline_cv_pct": _finite(test.cv, 100.0),
+        "baseline_runs": test.n_baseline,
+        "candidate_runs": test.n_candidate,
+    }

@@ -1,0 +1,56 @@
+"""Push a verdict to a Prometheus Pushgateway, so Prometheus can alert on regressions.
+
+Series (job ``perfdash_baseline``, grouped by benchmark):
+``perfdash_baseline_change_ratio{benchmark, metric}`` (candidate / baseline - 1) and
+``perfdash_baseline_regression{benchmark, metric}`` (1 when the verdict is a regression).
+"""
+
+from __future__ import annotations
+
+from urllib.error import URLError
+
+from prometheus_client import CollectorRegistry, Gauge, push_to_gateway
+
+from perfdash.baseline.compare import Report
+from perfdash.errors import PushError, redact
+
+JOB = "perfdash_baseline"
+
+
+def verdict_registry(report: Report) -> CollectorRegistry:
+    """The report as Prometheus gauges (pure: nothing is sent)."""
+    registry = CollectorRegistry()
+    change = Gauge(
+        "perfdash_baseline_change_ratio",
+        "Candidate vs baseline change of a benchmark metric (0.2 = 20% higher).",
+        ["benchmark", "metric"],
+        registry=registry,
+    )
+    regression = Gauge(
+        "perfdash_baseline_regression",
+        "1 when perfdash's verdict for the metric is a regression, else 0.",
+        ["benchmark", "metric"],
+        registry=registry,
+    )
+    for verdict in report.verdicts:
+        test = verdict.test
+        ratio = test.candidate / test.baseline - 1 if test.baseline else float("nan")
+        change.labels(report.benchmark, test.metric).set(ratio)
+        regression.labels(report.benchmark, test.metric).set(
+            1.0 if verdict.verdict == "regression" else 0.0
+        )
+    return registry
+
+
+def push_verdict(url: str, report: Report, *, timeout: float = 10.0) -> None:
+    """PUT the verdict's series to the Pushgateway at ``url`` (replacing the benchmark's)."""
+    try:
+        push_to_gateway(
+            url,
+            job=JOB,
+            registry=verdict_registry(report),
+            grouping_key={"benchmark": report.benchmark},
+            timeout=timeout,
+        )
+    except (OSError, URLError, ValueError) as exc:
+        raise PushError(f"cannot push the verdict to {redact(url)}: {redact(str(exc))}") from exc

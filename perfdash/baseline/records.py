@@ -1,0 +1,51 @@
+"""What result-file parsers yield: raw samples, tool-computed values and run metadata.
+
+A parser streams these in file order; nothing downstream knows which tool wrote the file.
+
+- ``Sample``: one observation. Series ``latency`` is a request duration in milliseconds,
+  ``failed`` is 1.0 for a failed request and 0.0 for a good one; any other series is a
+  custom measurement (``BenchmarkEncode.ns/op``, a hyperfine command's seconds...).
+- ``Value``: a per-run statistic the tool computed itself (k6's summary export, Locust's
+  stats CSV), used where the file has no raw samples.
+- ``Meta``: run context found in the file (tool version, start time, git sha, branch...).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+LATENCY = "latency"
+FAILED = "failed"
+
+# Metric names match the declaration schema's pattern for ``baselines[].metrics``.
+_UNSAFE = re.compile(r"[^a-zA-Z0-9_./%-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    series: str
+    value: float
+    ts: float | None = None  # seconds since the epoch, when the file says
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    metric: str
+    value: float
+    count: int | None = None  # samples behind it (requests, rounds), when known
+    unit: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    key: str  # tool, tool_version, started_at (epoch seconds), git_sha, branch, resolution_ms, note
+    value: str | float
+
+
+Record = Sample | Value | Meta
+
+
+def metric_name(text: str) -> str:
+    """``sleep 0.1`` -> ``sleep_0.1``: a name usable in declarations and SQL-free labels."""
+    return _UNSAFE.sub("_", text.strip()).strip("_") or "unnamed"

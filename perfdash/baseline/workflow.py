@@ -1,0 +1,164 @@
+"""The two things users do with a store, start to finish: ingest files, compare runs.
+
+These tie the pure parts (formats, compare) to the store; the CLI calls one each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from perfdash.baseline.compare import Report, RunSet, compare_runs
+from perfdash.baseline.formats import FORMATS, detect_format, parse_file
+from perfdash.baseline.records import Record
+from perfdash.baseline.store import IngestResult, NewRun, Store
+from perfdash.errors import NoBaselineError, ResultFileError
+
+
+def content_hash(format_name: str, paths: Sequence[Path]) -> str:
+    """sha256 over the format and every file's bytes, in order: the run's identity."""
+    digest = hashlib.sha256(format_name.encode() + b"\0")
+    for path in paths:
+        try:
+            with path.open("rb") as handle:
+                digest.update(hashlib.file_digest(handle, "sha256").digest())
+        except OSError as exc:
+            raise ResultFileError(str(path), 0, f"cannot read: {exc.strerror}") from exc
+    return digest.hexdigest()
+
+
+def choose_format(paths: Sequence[Path], format_name: str | None) -> str:
+    """``format_name``, or the one format every file is detected as."""
+    if format_name is not None:
+        return format_name
+    found = {path: detect_format(path) for path in paths}
+    kinds = sorted(set(found.values()))
+    if len(kinds) > 1:
+        listed = ", ".join(f"{p} is {k}" for p, k in found.items())
+        raise ResultFileError(str(paths[0]), 0, f"the files of one run differ in format ({listed})")
+    return kinds[0]
+
+
+def ingest_files(
+    store: Store,
+    *,
+    benchmark: str,
+    paths: Sequence[Path],
+    format_name: str | None = None,
+    branch: str | None = None,
+    git_sha: str | None = None,
+    env: Mapping[str, str] | None = None,
+    config: Path | None = None,
+) -> IngestResult:
+    """Parse ``paths`` (one run) and store them; re-ingesting the same content is a no-op."""
+    fmt = choose_format(paths, format_name)
+    digest = content_hash(fmt, paths)
+    store.check_schema()
+    existing = store.find_run(benchmark, digest)
+    if existing is not None:
+        return IngestResult(existing, True, 0, 0, None)
+    run = NewRun(
+        benchmark=benchmark,
+        format=fmt,
+        files=tuple(path.name for path in paths),
+        content_hash=digest,
+        branch=branch,
+        git_sha=git_sha,
+        env=dict(env or {}),
+        config_hash=content_hash("config", [config]) if config else None,
+    )
+    return store.ingest(run, _records(paths, fmt))
+
+
+def _records(paths: Sequence[Path], fmt: str) -> Iterator[Record]:
+    for path in paths:
+        yield from parse_file(path, fmt)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which runs a comparison uses (see ``perfdash baseline compare --help``)."""
+
+    benchmark: str
+    branch: str | None = None
+    run_ids: tuple[int, ...] = ()
+    baseline_branch: str = "main"
+    baseline_run_ids: tuple[int, ...] = ()
+    window: timedelta = timedelta(days=7)
+    baseline_runs: int = 20
+    candidate_runs: int = 10
+    metrics: tuple[str, ...] = ()
+    thresholds: dict[str, Decimal] = field(default_factory=dict)
+
+
+def compare_benchmark(store: Store, selection: Selection, *, now: datetime) -> Report:
+    """Load the candidate and baseline runs the selection names and compare them."""
+    s = selection
+    since = now - s.window
+    window = _window_words(s.window)
+    if s.run_ids:
+        runs = store.runs(s.benchmark, run_ids=s.run_ids)
+        missing = sorted(set(s.run_ids) - {r.id for r in runs})
+        if missing:
+            raise NoBaselineError(
+                f"no run {', '.join(map(str, missing))} of {s.benchmark!r} in the store"
+            )
+        candidate = RunSet(f"runs {', '.join(map(str, sorted(s.run_ids)))}", tuple(runs))
+    elif s.branch is not None and s.branch != s.baseline_branch:
+        runs = store.runs(s.benchmark, branch=s.branch, since=since, limit=s.candidate_runs)
+        candidate = RunSet(f"branch {s.branch} (last {window})", tuple(runs))
+    else:
+        runs = store.runs(s.benchmark, branch=s.baseline_branch, since=since, limit=1)
+        candidate = RunSet(f"latest run of {s.baseline_branch}", tuple(runs))
+    exclude = [r.id for r in candidate.runs]
+    if s.baseline_run_ids:
+        pinned = store.runs(s.benchmark, run_ids=s.baseline_run_ids, exclude=exclude)
+        baseline = RunSet(
+            f"pinned runs {', '.join(map(str, sorted(s.baseline_run_ids)))}", tuple(pinned)
+        )
+    else:
+        found = store.runs(
+            s.benchmark,
+            branch=s.baseline_branch,
+            since=since,
+            limit=s.baseline_runs,
+            exclude=exclude,
+        )
+        baseline = RunSet(f"branch {s.baseline_branch} (last {window})", tuple(found))
+    return compare_runs(
+        s.benchmark, candidate, baseline, metrics=s.metrics, thresholds=s.thresholds
+    )
+
+
+def _window_words(window: timedelta) -> str:
+    days, seconds = window.days, window.seconds
+    if seconds == 0:
+        return f"{days}d"
+    return f"{window.total_seconds() / 3600:g}h"
+
+
+__all__ = [
+    "FORMATS",
+    "Selection",
+    "choose_format",
+    "compare_benchmark",
+    "content_hash",
+    "ingest_files",
+]
+
+
+def record_report(store: Store, report: Report) -> int:
+    """Keep the report in the store (the dashboards' verdict table reads it)."""
+    return store.record_comparison(
+        benchmark=report.benchmark,
+        candidate=report.candidate.label,
+        candidate_runs=report.candidate.ids,
+        baseline_runs=report.baseline.ids,
+        regression=bool(report.regressions),
+        report=report.to_dict(),
+        metrics=report.metric_dicts(),
+    )

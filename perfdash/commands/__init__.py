@@ -1,0 +1,1 @@
+"""Command groups that live outside ``perfdash.cli``: one module per group, registered there."""

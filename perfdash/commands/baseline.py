@@ -1,0 +1,229 @@
+"""``perfdash baseline``: store load-test and benchmark runs and compare them (CLI only).
+
+Command bodies turn options into values, call one library function and print; errors are
+``PerfdashError``s that ``perfdash.cli`` maps to exit codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from perfdash.baseline.formats import FORMATS
+from perfdash.durations import Duration
+from perfdash.errors import RegressionFound
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_CODES_HELP = """\b
+Exit status:
+  0    success (compare: no regression, or --fail-on-regression not given)
+  1    bad input or files, the database refused, no baseline, or (with
+       --fail-on-regression) a regression
+  2    usage error
+  70   internal error (a bug: please report it)
+  130  interrupted
+"""
+
+
+def dsn_option(function: F) -> F:
+    return click.option(
+        "--dsn",
+        envvar="PERFDASH_DSN",
+        show_envvar=True,
+        help="PostgreSQL connection string (keep the password in PERFDASH_DSN, ~/.pgpass or "
+        "PGPASSWORD, not on the command line).",
+    )(function)
+
+
+def _open(dsn: str | None) -> Any:
+    from perfdash.baseline.store import Store, resolve_dsn
+
+    return Store.open(resolve_dsn(dsn, {}))
+
+
+@click.group(epilog=EXIT_CODES_HELP)
+def baseline() -> None:
+    """Store load-test and benchmark results in PostgreSQL and compare runs.
+
+    \b
+    Example:
+      export PERFDASH_DSN=postgresql://perfdash@db.example.com/perf
+      perfdash baseline init
+      perfdash baseline ingest --benchmark checkout-api --branch main run.json
+      perfdash baseline compare --benchmark checkout-api --branch my-change
+    """
+
+
+@baseline.command(epilog=EXIT_CODES_HELP)
+@dsn_option
+def init(dsn: str | None) -> None:
+    """Create or upgrade the store's schema (idempotent) and report the storage mode
+    (TimescaleDB when the extension exists, plain PostgreSQL otherwise).
+
+    \b
+    Example:
+      PERFDASH_DSN=postgresql://perfdash@localhost/perf perfdash baseline init
+    """
+    with _open(dsn) as store:
+        report = store.init()
+    done = f"applied {', '.join(map(str, report.applied))}" if report.applied else "up to date"
+    click.echo(f"schema version {report.version}: {done}")
+    click.echo(f"storage: {report.mode_note}")
+
+
+def _env_pairs(values: tuple[str, ...]) -> dict[str, str]:
+    pairs = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--env")
+        pairs[key] = value
+    return pairs
+
+
+@baseline.command(epilog=EXIT_CODES_HELP)
+@dsn_option
+@click.option("--benchmark", required=True, help="Name the run is stored under.")
+@click.option("--format", "format_name", type=click.Choice(sorted(FORMATS)),
+              help="The tool's output format (default: detected from the files).")  # fmt: skip
+@click.option("--branch", help="Git branch the run measured (pytest-benchmark files say it).")
+@click.option("--git-sha", help="Commit the run measured.")
+@click.option("--env", "env", multiple=True, metavar="KEY=VALUE",
+              help="Context of the run (repeatable): machine, region, ...")  # fmt: skip
+@click.option("--config", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The test's configuration file: its hash is stored with the run.")  # fmt: skip
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, exists=True, path_type=Path))  # fmt: skip
+def ingest(
+    dsn: str | None,
+    benchmark: str,
+    format_name: str | None,
+    branch: str | None,
+    git_sha: str | None,
+    env: tuple[str, ...],
+    config: Path | None,
+    files: tuple[Path, ...],
+) -> None:
+    """Store one run: FILES are one tool's output for one run (Locust: stats and history).
+
+    All or nothing: a malformed file (reported as FILE:LINE) stores nothing. Ingesting the
+    same content again is a no-op that says so.
+
+    \b
+    Example:
+      k6 run --out json=run.json script.js
+      perfdash baseline ingest --benchmark checkout-api --branch main --git-sha "$SHA" run.json
+      perfdash baseline ingest --benchmark codec --format gobench bench.txt
+    """
+    from perfdash.baseline.workflow import ingest_files
+
+    pairs = _env_pairs(env)
+    with _open(dsn) as store:
+        result = ingest_files(store, benchmark=benchmark, paths=files, format_name=format_name,
+                              branch=branch, git_sha=git_sha, env=pairs, config=config)  # fmt: skip
+    if result.duplicate:
+        click.echo(f"already ingested as run {result.run_id} of {benchmark}: nothing stored")
+        return
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    when = result.started_at.isoformat() if result.started_at else "unknown"
+    click.echo(
+        f"stored run {result.run_id} of {benchmark}: {result.samples} samples, "
+        f"{result.metrics} metrics, started {when}"
+    )
+
+
+def _thresholds(values: tuple[str, ...]) -> dict[str, Decimal]:
+    out = {}
+    for item in values:
+        metric, sep, number = item.partition("=")
+        try:
+            out[metric] = Decimal(number.rstrip("%"))
+        except InvalidOperation:
+            sep = ""
+        if not sep or not metric:
+            raise click.BadParameter(
+                f"expected METRIC=PERCENT, got {item!r}", param_hint="--threshold"
+            )
+    return out
+
+
+def _window(text: str) -> timedelta:
+    try:
+        return timedelta(seconds=Duration.parse(text).seconds)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--window") from exc
+
+
+def _declared(slos: Path | None, benchmark: str) -> tuple[tuple[str, ...], dict[str, Decimal]]:
+    """Metrics and thresholds of the declaration's ``baselines:`` entry for the benchmark."""
+    from perfdash.baseline.compare import declared_baseline
+    from perfdash.spec import load_fleet
+
+    path = slos or (Path("slos") if Path("slos").is_dir() else None)
+    if path is None:
+        return (), {}
+    found = declared_baseline(load_fleet([path]), benchmark)
+    return (found.metrics, dict(found.thresholds)) if found else ((), {})
+
+
+@baseline.command(epilog=EXIT_CODES_HELP)
+@dsn_option
+@click.option("--benchmark", required=True, help="The benchmark to compare.")
+@click.option("--branch", help="Candidate: this branch's runs in the window (default: the latest "
+              "run of the baseline branch).")  # fmt: skip
+@click.option("--run", "run_ids", multiple=True, type=int, help="Candidate: these run ids.")
+@click.option("--baseline-branch", default="main", show_default=True)
+@click.option("--baseline-run", "baseline_ids", multiple=True, type=int,
+              help="Pin the baseline to these run ids instead of the branch's recent runs.")  # fmt: skip
+@click.option("--window", default="7d", show_default=True, help="How far back runs count.")
+@click.option("--last", "last", default=20, show_default=True, type=click.IntRange(min=1),
+              help="At most this many baseline runs (the newest).")  # fmt: skip
+@click.option("--metric", "metrics", multiple=True, help="Compare only these metrics.")
+@click.option("--threshold", "thresholds", multiple=True, metavar="METRIC=PERCENT",
+              help="Practical threshold override, e.g. p95=10.")  # fmt: skip
+@click.option("--slos", type=click.Path(exists=True, path_type=Path),
+              help="Declarations whose baselines: give metrics and thresholds (default: slos/).")  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json"]), default="table",
+              show_default=True)  # fmt: skip
+@click.option("--fail-on-regression", is_flag=True, help="Exit 1 when any metric regressed.")
+@click.option("--pushgateway", metavar="URL", help="Push the verdict to this Pushgateway.")
+@click.option("--record/--no-record", default=True, show_default=True,
+              help="Keep the verdict in the store for the dashboards.")  # fmt: skip
+def compare(dsn: str | None, benchmark: str, branch: str | None, run_ids: tuple[int, ...],
+            baseline_branch: str, baseline_ids: tuple[int, ...], window: str, last: int,
+            metrics: tuple[str, ...], thresholds: tuple[str, ...], slos: Path | None, fmt: str,
+            fail_on_regression: bool, pushgateway: str | None, record: bool) -> None:  # fmt: skip
+    """Is the candidate a regression? Compares run sets metric by metric (Mann-Whitney U,
+    or a t prediction interval for a single run), with FDR correction over the metrics.
+
+    \b
+    Example:
+      perfdash baseline compare --benchmark checkout-api --branch my-change --fail-on-regression
+      perfdash baseline compare --benchmark checkout-api --run 42 --format markdown
+    """
+    from perfdash.baseline.push import push_verdict
+    from perfdash.baseline.report import render
+    from perfdash.baseline.workflow import Selection, compare_benchmark, record_report
+
+    declared_metrics, declared_thresholds = _declared(slos, benchmark)
+    selection = Selection(
+        benchmark, branch, run_ids, baseline_branch, baseline_ids, _window(window), last,
+        metrics=metrics or declared_metrics,
+        thresholds={**declared_thresholds, **_thresholds(thresholds)},
+    )  # fmt: skip
+    with _open(dsn) as store:
+        report = compare_benchmark(store, selection, now=datetime.now(UTC))
+        if record:
+            record_report(store, report)
+    click.echo(render(report, fmt), nl=False)
+    if pushgateway:
+        push_verdict(pushgateway, report)
+    if fail_on_regression and report.regressions:
+        names = ", ".join(v.test.metric for v in report.regressions)
+        raise RegressionFound(f"regression in {names} of {benchmark}")

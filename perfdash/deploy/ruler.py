@@ -1,0 +1,210 @@
+"""Rule groups in a Mimir (or Cortex) ruler namespace: plan and apply, as for files.
+
+The ruler API (Mimir's HTTP API reference, "Ruler"): ``GET
+<prefix>/config/v1/rules/{namespace}`` lists a namespace's groups (404: none yet),
+``POST`` of one group as YAML (``Content-Type: application/yaml``) creates or replaces
+it (202), ``DELETE .../{namespace}/{group}`` removes one (202). The tenant goes in
+``X-Scope-OrgID``. The prefix is ``/prometheus`` unless the URL already names
+``.../config/v1/rules``.
+
+Groups perfdash generates are named ``perfdash-<service>-<slo>``; only those are
+ever deleted from the namespace, and only with ``--prune``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import yaml
+
+from perfdash.config import RulerSettings
+from perfdash.deploy.outcome import Outcome
+from perfdash.deploy.rules_dir import desired_rule_files
+from perfdash.errors import PerfdashError, PrometheusError
+from perfdash.httpclient import HttpClient, RetryPolicy
+from perfdash.yamlout import dump
+
+RULES_PATH = "/config/v1/rules"
+DEFAULT_PREFIX = "/prometheus"
+GROUP_PREFIX = "perfdash-"
+DIFF_LINES = 40
+
+
+def ruler_error(
+    method: str, url: str, status: int | None, body: str, cause: str
+) -> PrometheusError:
+    if status is None:
+        return PrometheusError(method, url, status=None, detail=f"cannot reach the ruler: {cause}")
+    text = body.strip().splitlines()[0] if body.strip() else f"HTTP {status}"
+    if status == 401:
+        text = (
+            f"the ruler refused the request ({text}): set --tenant (X-Scope-OrgID) or credentials"
+        )
+    return PrometheusError(method, url, status=status, body=body, detail=text)
+
+
+class RulerClient:
+    """A Mimir/Cortex ruler's rule-group API for one tenant."""
+
+    def __init__(
+        self,
+        settings: RulerSettings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        concurrency: int = 8,
+    ) -> None:
+        base = settings.url.rstrip("/")
+        self.rules_url = base if base.endswith(RULES_PATH) else base + DEFAULT_PREFIX + RULES_PATH
+        headers = {"Accept": "application/yaml"}
+        if settings.tenant:
+            headers["X-Scope-OrgID"] = settings.tenant
+        auth = None
+        secrets: list[str] = []
+        if settings.user and settings.password is not None:
+            auth = (settings.user, settings.password.reveal())
+            secrets.append(settings.password.reveal())
+        self.http = HttpClient(
+            self.rules_url,
+            error=ruler_error,
+            headers=headers,
+            auth=auth,
+            timeout=timeout,
+            concurrency=concurrency,
+            retry=retry,
+            transport=transport,
+            secrets=secrets,
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def groups(self, namespace: str) -> list[dict[str, Any]]:
+        response = self.http.request("GET", f"/{quote(namespace, safe='')}", ok=(404,))
+        if response.status_code == 404:
+            return []
+        try:
+            document = yaml.safe_load(response.text)
+        except yaml.YAMLError as exc:
+            raise ruler_error("GET", str(response.request.url), 200, response.text, "") from exc
+        if isinstance(document, dict) and "name" in document and "rules" in document:
+            return [document]  # a single group
+        if isinstance(document, dict):
+            return list(document.get(namespace) or [])
+        return list(document or [])
+
+    def set_group(self, namespace: str, group: Mapping[str, Any]) -> None:
+        self.http.request(
+            "POST",
+            f"/{quote(namespace, safe='')}",
+            content=dump(dict(group)),
+            headers={"Content-Type": "application/yaml"},
+        )
+
+    def delete_group(self, namespace: str, name: str) -> None:
+        self.http.request(
+            "DELETE", f"/{quote(namespace, safe='')}/{quote(name, safe='')}", ok=(404,)
+        )
+
+
+@dataclass(frozen=True)
+class GroupChange:
+    action: str  # create, update, delete
+    name: str
+    group: Mapping[str, Any] | None = field(default=None, repr=False)
+    diff: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RulerPlan:
+    url: str
+    namespace: str
+    changes: tuple[GroupChange, ...] = ()
+    unchanged: int = 0
+    prune: bool = False
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.action != "delete" or self.prune for c in self.changes)
+
+
+def desired_groups(artifacts: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """Every generated rule group by name, from the build's rule files."""
+    groups: dict[str, dict[str, Any]] = {}
+    for text in desired_rule_files(artifacts).values():
+        for group in (yaml.safe_load(text) or {}).get("groups") or []:
+            groups[str(group["name"])] = group
+    return groups
+
+
+def plan_ruler(
+    desired: Mapping[str, Mapping[str, Any]],
+    live: Sequence[Mapping[str, Any]],
+    *,
+    url: str,
+    namespace: str,
+    prune: bool = False,
+) -> RulerPlan:
+    current = {str(g.get("name")): g for g in live}
+    changes: list[GroupChange] = []
+    unchanged = 0
+    for name, group in desired.items():
+        if name not in current:
+            changes.append(GroupChange("create", name, group))
+        elif _normal(current[name]) != _normal(group):
+            changes.append(GroupChange("update", name, group, _diff(current[name], group, name)))
+        else:
+            unchanged += 1
+    for name in current:
+        if name not in desired and name.startswith(GROUP_PREFIX):
+            changes.append(GroupChange("delete", name))
+    order = ("delete", "create", "update")
+    changes.sort(key=lambda c: (order.index(c.action), c.name))
+    return RulerPlan(url, namespace, tuple(changes), unchanged, prune)
+
+
+def _normal(value: Any) -> Any:
+    """Without null or empty values, which the ruler may leave out or fill in."""
+    if isinstance(value, Mapping):
+        return {k: _normal(v) for k, v in value.items() if v not in (None, "", [], {})}
+    if isinstance(value, list):
+        return [_normal(item) for item in value]
+    return value
+
+
+def _diff(old: Mapping[str, Any], new: Mapping[str, Any], name: str) -> tuple[str, ...]:
+    lines = list(
+        difflib.unified_diff(
+            dump(_normal(old)).splitlines(),
+            dump(_normal(new)).splitlines(),
+            f"ruler/{name}",
+            f"generated/{name}",
+            lineterm="",
+        )
+    )
+    if len(lines) > DIFF_LINES:
+        lines = [*lines[:DIFF_LINES], f"... and {len(lines) - DIFF_LINES} more diff lines"]
+    return tuple(lines)
+
+
+def apply_ruler(plan: RulerPlan, client: RulerClient) -> list[Outcome]:
+    work = [c for c in plan.changes if c.action != "delete" or plan.prune]
+
+    def run(change: GroupChange) -> None:
+        if change.action == "delete":
+            client.delete_group(plan.namespace, change.name)
+        else:
+            assert change.group is not None
+            client.set_group(plan.namespace, change.group)
+
+    outcomes = []
+    for change, result in zip(work, client.http.map(run, work), strict=True):
+        error = str(result) if isinstance(result, PerfdashError) else ""
+        outcomes.append(Outcome("rule_group", change.action, change.name, plan.namespace, error))
+    return outcomes

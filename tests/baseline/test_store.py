@@ -1,0 +1,167 @@
+"""The store against a real PostgreSQL: schema, ingest of every format, atomicity, secrets."""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from benchmarks.postgres import Server
+from perfdash.baseline.store import Store
+from perfdash.baseline.workflow import ingest_files
+from perfdash.errors import ResultFileError, StoreSchemaError, StoreUnavailable
+from tests.baseline.conftest import FIXTURES, PG_PASSWORD, dsn_for
+
+pytestmark = pytest.mark.integration
+
+
+def counts(dsn: str) -> tuple[int, int, int]:
+    with psycopg.connect(dsn) as conn:
+        return tuple(  # type: ignore[return-value]
+            conn.execute(f"SELECT count(*) FROM perfdash.{table}").fetchone()[0]  # type: ignore[index]
+            for table in ("runs", "samples", "run_summary")
+        )
+
+
+def summary(dsn: str, run_id: int) -> dict[str, float]:
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "SELECT metric, value FROM perfdash.run_summary WHERE run_id = %s", (run_id,)
+        ).fetchall()
+    return dict(rows)
+
+
+def test_init_creates_the_schema_once_and_reports_plain_postgresql(pg_dsn: str) -> None:
+    with Store.open(pg_dsn) as store:
+        first = store.init()
+        again = store.init()
+    assert first.applied == (1,) and first.version == 1
+    assert again.applied == ()
+    assert first.mode == again.mode == "postgresql"
+    assert "not installed on the server" in first.mode_note
+    with psycopg.connect(pg_dsn) as conn:
+        indexes = {
+            row[0]: row[1]
+            for row in conn.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'perfdash'"
+            )
+        }
+    assert "USING brin (ts)" in indexes["samples_ts_brin"]
+    assert "(benchmark, id)" in indexes["runs_benchmark_run"]
+
+
+def test_a_store_without_schema_says_to_run_init(pg_dsn: str) -> None:
+    with (
+        Store.open(pg_dsn) as store,
+        pytest.raises(StoreSchemaError, match="perfdash baseline init"),
+    ):
+        ingest_files(store, benchmark="api", paths=[FIXTURES / "k6.json"])
+
+
+def test_k6_run_summary_is_exact_over_the_run_s_requests(store_dsn: str) -> None:
+    with Store.open(store_dsn) as store:
+        result = ingest_files(store, benchmark="api", paths=[FIXTURES / "k6.json"], branch="main",
+                              git_sha="abc123", env={"region": "eu"})  # fmt: skip
+    assert not result.duplicate and result.samples == 10
+    got = summary(store_dsn, result.run_id)
+    latencies = [112.5, 98.25, 143.0, 87.75, 250.5]
+    quantiles = statistics.quantiles(latencies, n=100, method="inclusive")
+    assert got["p50"] == statistics.median(latencies)
+    assert got["p90"] == pytest.approx(quantiles[89])
+    assert got["p95"] == pytest.approx(quantiles[94])
+    assert got["mean"] == pytest.approx(statistics.mean(latencies))
+    assert got["max"] == 250.5
+    assert got["requests"] == 5
+    assert got["error_rate"] == pytest.approx(0.2)
+    assert got["rps"] == pytest.approx(5 / 2.0)  # five requests over two seconds
+    with psycopg.connect(store_dsn) as conn:
+        row = conn.execute(
+            "SELECT branch, git_sha, env, tool, format, files, started_at::text FROM perfdash.runs"
+        ).fetchone()
+    assert row == (
+        "main",
+        "abc123",
+        {"region": "eu"},
+        "k6",
+        "k6",
+        ["k6.json"],
+        "2024-05-06 09:30:00+00",
+    )
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (["k6.csv"], {"p50": 127.75, "error_rate": 0.25, "requests": 4}),
+        (["k6-summary.json"], {"p95": 224.7, "p99": 401.5, "rps": 19.995862, "error_rate": 0.01}),
+        (["locust_stats.csv", "locust_stats_history.csv"], {"p95": 250, "rps": 50.01}),
+        (["locust.json"], {"p50": 110, "error_rate": 0.1, "requests": 10}),
+        (["jmeter.jtl"], {"p50": 112, "max": 251, "error_rate": 0.2}),
+        (["pytest-benchmark.json"], {"test_encode_small": 0.000102, "test_decode_large": 0.01262}),
+        (["hyperfine.json"], {"codec_encode_--fast_input.bin": 0.1039, "error_rate": 1 / 9}),
+        (
+            ["gobench.txt"],
+            {"BenchmarkEncode/small.ns/op": 1043, "BenchmarkEncode/large.B/op": 65536},
+        ),
+    ],
+)
+def test_every_format_ingests_into_per_run_metrics(
+    store_dsn: str, files: list[str], expected: dict[str, float]
+) -> None:
+    with Store.open(store_dsn) as store:
+        result = ingest_files(store, benchmark="bench", paths=[FIXTURES / f for f in files])
+    got = summary(store_dsn, result.run_id)
+    for metric, value in expected.items():
+        assert got[metric] == pytest.approx(value), metric
+
+
+def test_pytest_benchmark_files_name_their_branch_and_commit(store_dsn: str) -> None:
+    with Store.open(store_dsn) as store:
+        ingest_files(store, benchmark="codec", paths=[FIXTURES / "pytest-benchmark.json"])
+    with psycopg.connect(store_dsn) as conn:
+        row = conn.execute("SELECT branch, git_sha, tool_version FROM perfdash.runs").fetchone()
+    assert row == ("main", "5f3e1c9a2b7d4e6f8a0b1c2d3e4f5a6b7c8d9e0f", "4.0.0")
+
+
+def test_ingesting_the_same_file_again_is_a_no_op(store_dsn: str, tmp_path: Path) -> None:
+    copy = tmp_path / "renamed.json"
+    shutil.copy(FIXTURES / "k6.json", copy)
+    with Store.open(store_dsn) as store:
+        first = ingest_files(store, benchmark="api", paths=[FIXTURES / "k6.json"])
+        before = counts(store_dsn)
+        again = ingest_files(store, benchmark="api", paths=[copy])  # same content, other name
+        other = ingest_files(store, benchmark="other-api", paths=[copy])
+    assert again.duplicate and again.run_id == first.run_id
+    assert not other.duplicate
+    assert before == (1, 10, counts(store_dsn)[2] // 2)
+
+
+def test_a_malformed_file_stores_nothing(store_dsn: str, tmp_path: Path) -> None:
+    lines = (FIXTURES / "k6.json").read_text().splitlines(keepends=True)
+    bad = max(i for i, line in enumerate(lines) if '"metric":"http_req_duration"' in line)
+    lines[bad] = lines[bad].replace('"value":', '"value":"oops",', 1)
+    broken = tmp_path / "broken.json"
+    broken.write_text("".join(lines))
+    with Store.open(store_dsn) as store, pytest.raises(ResultFileError) as caught:
+        ingest_files(store, benchmark="api", paths=[broken], format_name="k6")
+    assert caught.value.line == bad + 1
+    assert counts(store_dsn) == (0, 0, 0)
+
+
+def test_the_password_never_appears_in_connection_errors(pg_server: Server) -> None:
+    wrong = dsn_for(pg_server, "postgres", password="Wr0ngPa55word")
+    with pytest.raises(StoreUnavailable) as caught, Store.open(wrong):
+        pass
+    assert "password authentication failed" in str(caught.value)
+    assert "Wr0ngPa55word" not in str(caught.value)
+    nobody = f"postgresql://perfdash:{PG_PASSWORD}@127.0.0.1:1/none"
+    with pytest.raises(StoreUnavailable) as refused, Store.open(nobody, connect_timeout=2):
+        pass
+    assert PG_PASSWORD not in str(refused.value)
+    keyword = f"host=127.0.0.1 port=1 user=perfdash password={PG_PASSWORD} dbname=none"
+    with pytest.raises(StoreUnavailable) as by_keyword, Store.open(keyword, connect_timeout=2):
+        pass
+    assert PG_PASSWORD not in str(by_keyword.value)
