@@ -503,3 +503,26 @@ def test_the_workflows_plan_on_pull_requests_and_apply_on_main() -> None:
     assert yaml.safe_load(main)[True]["push"]["branches"] == ["main"]  # "on" reads as True
     hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert [h["entry"] for h in hooks] == ["perfdash validate", "perfdash build --check"]
+
+
+def test_the_version_message_names_the_commit_and_ci_run(
+    project: Path, grafana_double: GrafanaDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_SHA", "1a2b3c4d5e6f7a8b9c0d1e2f")
+    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.com")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/slos")
+    monkeypatch.setenv("GITHUB_RUN_ID", "42")
+    assert run_cli(["apply"], cwd=project).exit_code == 0
+    [version] = grafana_double.versions("pd-search")
+    assert version["message"].startswith(
+        "perfdash 0.1.0, commit 1a2b3c4d5e6f, run https://github.com/acme/slos/actions/runs/42 "
+        "sha256:"
+    )
+
+
+def test_requests_stay_within_the_concurrency_bound(
+    project: Path, grafana_double: GrafanaDouble
+) -> None:
+    grafana_double.server.latency = 0.05
+    assert run_cli(["apply", "--concurrency", "2"], cwd=project).exit_code == 0
+    assert grafana_double.server.max_in_flight == 2
