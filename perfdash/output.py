@@ -101,37 +101,37 @@ def write_output(
 
     All new contents are staged as temporary files next to their targets first; only
     when every one is on disk are they renamed into place, so a failure while staging
-    (disk full, permissions) leaves the previous tree untouched.
+    (disk full, permissions) leaves the previous tree untouched. Each file is compared
+    and staged in turn, so no second copy of the whole output is held in memory.
     """
     removed = sorted(owned_files(out_dir, owned_dirs, skip=artifacts))
-    changed: list[tuple[str, bytes]] = []
     unchanged: list[str] = []
-    for relative, text in artifacts.items():
-        data = text.encode("utf-8")
-        if _read(out_dir / relative) == data:
-            unchanged.append(relative)
-        else:
-            changed.append((relative, data))
-    for parent in sorted({(out_dir / relative).parent for relative, _ in changed}):
-        parent.mkdir(parents=True, exist_ok=True)
+    written: list[str] = []
+    staged: list[tuple[Path, Path]] = []
+    made: set[Path] = set()
     suffix = f".{os.getpid()}.tmp"
-    staged: list[Path] = []
     try:
-        for relative, data in changed:
-            staged.append(_stage(out_dir / relative, data, suffix))
-        for (relative, _), temporary in zip(changed, staged, strict=True):
-            os.replace(temporary, out_dir / relative)
+        for relative, text in artifacts.items():
+            target = out_dir / relative
+            data = text.encode("utf-8")
+            if _read(target) == data:
+                unchanged.append(relative)
+                continue
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            temporary = target.with_name(f".{target.name}{suffix}")
+            staged.append((temporary, target))
+            _stage(temporary, data)
+            written.append(relative)
+        for temporary, target in staged:
+            os.replace(temporary, target)
         staged.clear()
     except OSError as exc:
         raise OutputError(f"cannot write {exc.filename or out_dir}: {exc.strerror}") from exc
     finally:
-        for temporary in staged:
+        for temporary, _ in staged:
             temporary.unlink(missing_ok=True)
-        for relative, _ in changed:  # a failed stage leaves its own temporary file
-            (out_dir / relative).with_name(f".{Path(relative).name}{suffix}").unlink(
-                missing_ok=True
-            )
-    written = [relative for relative, _ in changed]
     for relative in removed:
         (out_dir / relative).unlink()
     _remove_empty_dirs(out_dir, owned_dirs)
@@ -142,19 +142,21 @@ def write_file(target: Path, text: str) -> None:
     """Write one file atomically (temporary file next to it, then rename)."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = _stage(target, text.encode("utf-8"), f".{os.getpid()}.tmp")
-        os.replace(temporary, target)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        try:
+            _stage(temporary, text.encode("utf-8"))
+            os.replace(temporary, target)
+        finally:
+            temporary.unlink(missing_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot write {exc.filename or target}: {exc.strerror}") from exc
 
 
-def _stage(target: Path, data: bytes, suffix: str) -> Path:
-    temporary = target.with_name(f".{target.name}{suffix}")
+def _stage(temporary: Path, data: bytes) -> None:
     # O_EXCL: never follow or reuse something already there; mode 0666 minus umask.
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(data)
-    return temporary
 
 
 def _remove_empty_dirs(out_dir: Path, owned_dirs: Iterable[str]) -> None:
