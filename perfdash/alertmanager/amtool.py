@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from perfdash.errors import ExternalToolError
+from perfdash.executables import find_executable
 from perfdash.prometheus.promtool import PromtoolRun
 
 TIMEOUT = 60.0
 
 
 def find_amtool() -> str:
-    configured = os.environ.get("PERFDASH_AMTOOL")
-    if configured:
-        if not (os.path.isfile(configured) and os.access(configured, os.X_OK)):
-            raise ExternalToolError(f"PERFDASH_AMTOOL={configured} is not an executable file")
-        return os.path.abspath(configured)
-    found = shutil.which("amtool")
-    if not found:
-        raise ExternalToolError(
-            "amtool not found on PATH; install it (Debian/Ubuntu: apt-get install "
-            "prometheus-alertmanager) or set PERFDASH_AMTOOL to its path"
-        )
-    return found
+    return find_executable(
+        "amtool",
+        env_var="PERFDASH_AMTOOL",
+        package="prometheus-alertmanager",
+        error=ExternalToolError,
+    )
 
 
 def run(args: Sequence[str], *, cwd: Path | None = None) -> PromtoolRun:

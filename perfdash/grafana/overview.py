@@ -12,7 +12,7 @@ from typing import Any
 import grafanalib.core as g
 
 from perfdash.grafana import panels as p
-from perfdash.grafana.normalize import DATASOURCE_VARIABLE, normalize_dashboard
+from perfdash.grafana.normalize import normalize_dashboard
 from perfdash.grafana.service import to_json_data
 from perfdash.identifiers import OVERVIEW_UID
 from perfdash.prometheus import promql
@@ -66,24 +66,8 @@ def overview_dashboard(fleet: Fleet) -> dict[str, Any]:
         refresh="1m",
         templating=g.Templating(
             list=[
-                g.Template(
-                    name=DATASOURCE_VARIABLE,
-                    label="Prometheus",
-                    type="datasource",
-                    query="prometheus",
-                    default="",
-                ),
-                g.Template(
-                    name="team",
-                    label="team",
-                    query=f"label_values({promql.INFO}, team)",
-                    dataSource=p.DATASOURCE,
-                    includeAll=True,
-                    multi=True,
-                    allValue=".*",
-                    refresh=2,
-                    sort=1,
-                ),
+                p.datasource_variable(),
+                p.label_variable("team", f"label_values({promql.INFO}, team)"),
             ]
         ),
         links=[

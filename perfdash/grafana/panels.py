@@ -171,3 +171,29 @@ def link(
 
 def panel_link(title: str, url: str) -> dict[str, Any]:
     return {"title": title, "url": url, "targetBlank": True}
+
+
+def datasource_variable() -> g.Template:
+    """The Prometheus datasource picker every dashboard's queries go through."""
+    return g.Template(
+        name=DATASOURCE_VARIABLE,
+        label="Prometheus",
+        type="datasource",
+        query="prometheus",
+        default="",
+    )
+
+
+def label_variable(label: str, query: str) -> g.Template:
+    """A multi-value variable over a label's values, with "All" matching everything."""
+    return g.Template(
+        name=label,
+        label=label,
+        query=query,
+        dataSource=DATASOURCE,
+        includeAll=True,
+        multi=True,
+        allValue=".*",
+        refresh=2,
+        sort=1,
+    )

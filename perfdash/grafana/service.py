@@ -17,7 +17,7 @@ import grafanalib.core as g
 
 from perfdash.grafana import panels as p
 from perfdash.grafana.baseline_panels import with_baseline_rows
-from perfdash.grafana.normalize import DATASOURCE_VARIABLE, normalize_dashboard
+from perfdash.grafana.normalize import normalize_dashboard
 from perfdash.identifiers import OVERVIEW_UID, dashboard_uid
 from perfdash.numbers import format_decimal, human_number
 from perfdash.prometheus import promql
@@ -106,15 +106,7 @@ def _links(service: Service) -> list[g.DashboardLink]:
 
 
 def _variables(service: Service) -> list[g.Template]:
-    variables = [
-        g.Template(
-            name=DATASOURCE_VARIABLE,
-            label="Prometheus",
-            type="datasource",
-            query="prometheus",
-            default="",
-        )
-    ]
+    variables = [p.datasource_variable()]
     seen: list[str] = []
     for slo in service.slos:
         for label in slo.grouping:
@@ -122,16 +114,8 @@ def _variables(service: Service) -> list[g.Template]:
                 continue
             seen.append(label)
             variables.append(
-                g.Template(
-                    name=label,
-                    label=label,
-                    query=f'label_values({promql.SLI_RATIO}{{service="{service.name}"}}, {label})',
-                    dataSource=p.DATASOURCE,
-                    includeAll=True,
-                    multi=True,
-                    allValue=".*",
-                    refresh=2,
-                    sort=1,
+                p.label_variable(
+                    label, f'label_values({promql.SLI_RATIO}{{service="{service.name}"}}, {label})'
                 )
             )
     return variables

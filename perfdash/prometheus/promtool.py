@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -17,24 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from perfdash.errors import PromtoolError, PromtoolNotFound
+from perfdash.executables import find_executable
 
 DEFAULT_TIMEOUT = 600.0
 
 
 def find_promtool() -> str:
-    configured = os.environ.get("PERFDASH_PROMTOOL")
-    if configured:
-        if not (os.path.isfile(configured) and os.access(configured, os.X_OK)):
-            raise PromtoolNotFound(f"PERFDASH_PROMTOOL={configured} is not an executable file")
-        # Absolute: promtool runs with cwd set to the output folder.
-        return os.path.abspath(configured)
-    found = shutil.which("promtool")
-    if not found:
-        raise PromtoolNotFound(
-            "promtool not found on PATH; install it (Debian/Ubuntu: apt-get install prometheus) "
-            "or set PERFDASH_PROMTOOL to its path"
-        )
-    return os.path.abspath(found)
+    return find_executable(
+        "promtool", env_var="PERFDASH_PROMTOOL", package="prometheus", error=PromtoolNotFound
+    )
 
 
 @dataclass(frozen=True)
