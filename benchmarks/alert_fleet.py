@@ -95,6 +95,8 @@ metadata:
   runbook: https://runbooks.example.com/{name}
 spec:
   selector: {{job: {name}}}
+  # Like the rest of this stack, the long-window group (tickets, SLI) runs every second.
+  rules: {{long_window_interval: 1s}}
   slos:
     - name: availability
       objective: 99.99

@@ -56,16 +56,35 @@ def build_rule_files(fleet: Fleet) -> dict[str, str]:
             f"{GENERATED_MARK} from {service.source}. Do not edit: change the declaration\n"
             "and run `perfdash build`."
         )
-        document = {"groups": [build_group(service, slo) for slo in service.slos]}
-        files[rule_file_path(service)] = dump(document, header=header)
+        groups = [group for slo in service.slos for group in build_groups(service, slo)]
+        files[rule_file_path(service)] = dump({"groups": groups}, header=header)
     return files
 
 
-def build_group(service: Service, slo: SLO) -> dict[str, Any]:
-    return {
-        "name": group_name(service, slo),
-        "rules": [*recording_rules(service, slo), *alerting_rules(service, slo)],
-    }
+def build_groups(service: Service, slo: SLO) -> list[dict[str, Any]]:
+    """Two groups per SLO.
+
+    The first runs at Prometheus' evaluation interval: ratios over windows up to 6h from
+    raw counters, and the alerts that only need those (the pages). The second runs every
+    minute (``spec.rules.long_window_interval``): the 5m event rates, the long windows
+    derived from them, SLI, budget and metadata, and the alerts that need a long window
+    (the tickets). Recording the 5m rates once a minute keeps ``sum_over_time`` over 30
+    days at 43,200 samples a series even when Prometheus evaluates every 15s (it would
+    read four times as many, and cost more than raw counters, otherwise).
+    """
+    short, long = _split_alerts(service, slo)
+    return [
+        {"name": group_name(service, slo), "rules": [*short_window_rules(service, slo), *short]},
+        {
+            "name": long_group_name(service, slo),
+            "interval": str(service.long_window_interval),
+            "rules": [*long_window_rules(service, slo), *long],
+        },
+    ]
+
+
+def long_group_name(service: Service, slo: SLO) -> str:
+    return f"{group_name(service, slo)}-long"
 
 
 def series_labels(service: Service, slo: SLO) -> dict[str, str]:
@@ -73,14 +92,53 @@ def series_labels(service: Service, slo: SLO) -> dict[str, str]:
     return {"service": service.name, "slo": slo.name, **dict(service.labels)}
 
 
-def recording_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
+def _recorder(service: Service, slo: SLO) -> Any:
     labels = series_labels(service, slo)
-    own = promql.slo_selector(service, slo)
 
     def record(name: str, expr: str, extra: dict[str, str] | None = None) -> dict[str, Any]:
         return {"record": name, "expr": expr, "labels": {**labels, **(extra or {})}}
 
-    zero_when_no_errors = f"{promql.on_clause(slo)} (0 * {promql.TOTAL_RATE}{own})"
+    return record
+
+
+def _zero_when_no_errors(service: Service, slo: SLO) -> str:
+    # Bad-event series appear only after the first error: count "none yet" as 0.
+    return f"{promql.on_clause(slo)} (0 * {promql.TOTAL_RATE}{promql.slo_selector(service, slo)})"
+
+
+def short_window_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
+    """Error ratios over the windows up to 6h, from raw counters, and the current burn."""
+    record = _recorder(service, slo)
+    own = promql.slo_selector(service, slo)
+    rules = []
+    for window in recorded_windows(slo):
+        if is_derived(window):
+            continue
+        if isinstance(slo.sli, LatencySLI):
+            expr = (
+                f"1 - (\n  {promql.good_latency_rate(service, slo, window)}\n/\n"
+                f"  {promql.total_rate(service, slo, window)}\n)"
+            )
+        else:
+            expr = (
+                f"(\n  {promql.bad_rate(service, slo, window)}\n/\n"
+                f"  {promql.total_rate(service, slo, window)}\n)\n"
+                f"or {_zero_when_no_errors(service, slo)}"
+            )
+        rules.append(record(promql.error_ratio_name(window), expr))
+    budget = format_decimal(slo.error_budget)
+    rules.append(
+        record(
+            promql.CURRENT_BURN, f"{promql.error_ratio_name(CURRENT_BURN_WINDOW)}{own} / {budget}"
+        )
+    )
+    return rules
+
+
+def long_window_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
+    """5m event rates, ratios over long windows derived from them, SLI, budget, metadata."""
+    record = _recorder(service, slo)
+    own = promql.slo_selector(service, slo)
     rules = [record(promql.TOTAL_RATE, promql.total_rate(service, slo, BASE_WINDOW))]
     if isinstance(slo.sli, LatencySLI):
         # A missing threshold bucket must stay missing (and trip SLIDataMissing),
@@ -90,40 +148,22 @@ def recording_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
             f"{promql.good_latency_rate(service, slo, BASE_WINDOW)}"
         )
     else:
-        # Bad-event series appear only after the first error: count "none yet" as 0.
-        bad = f"{promql.bad_rate(service, slo, BASE_WINDOW)}\n  or {zero_when_no_errors}"
+        bad = f"{promql.bad_rate(service, slo, BASE_WINDOW)}\n  or {_zero_when_no_errors(service, slo)}"
     rules.append(record(promql.BAD_RATE, bad))
-
     for window in recorded_windows(slo):
-        name = promql.error_ratio_name(window)
-        if window == BASE_WINDOW:
-            expr = f"{promql.BAD_RATE}{own}\n/\n{promql.TOTAL_RATE}{own}"
-        elif is_derived(window):
-            expr = (
-                f"sum_over_time({promql.BAD_RATE}{own}[{window}])\n/\n"
-                f"sum_over_time({promql.TOTAL_RATE}{own}[{window}])"
+        if is_derived(window):
+            rules.append(
+                record(
+                    promql.error_ratio_name(window),
+                    f"sum_over_time({promql.BAD_RATE}{own}[{window}])\n/\n"
+                    f"sum_over_time({promql.TOTAL_RATE}{own}[{window}])",
+                )
             )
-        elif isinstance(slo.sli, LatencySLI):
-            expr = (
-                f"1 - (\n  {promql.good_latency_rate(service, slo, window)}\n/\n"
-                f"  {promql.total_rate(service, slo, window)}\n)"
-            )
-        else:
-            expr = (
-                f"(\n  {promql.bad_rate(service, slo, window)}\n/\n"
-                f"  {promql.total_rate(service, slo, window)}\n)\nor {zero_when_no_errors}"
-            )
-        rules.append(record(name, expr))
-
     budget = format_decimal(slo.error_budget)
     window_ratio = f"{promql.error_ratio_name(slo.window)}{own}"
     rules += [
         record(promql.SLI_RATIO, f"1 - {window_ratio}"),
         record(promql.BUDGET_REMAINING, f"1 - ({window_ratio} / {budget})"),
-        record(
-            promql.CURRENT_BURN,
-            f"{promql.error_ratio_name(CURRENT_BURN_WINDOW)}{own} / {budget}",
-        ),
         record(promql.OBJECTIVE, f"vector({format_decimal(slo.objective_ratio)})"),
         record(promql.ERROR_BUDGET, f"vector({budget})"),
         record(promql.WINDOW_SECONDS, f"vector({slo.window.seconds})"),
@@ -142,6 +182,23 @@ def recording_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
         ),
     ]
     return rules
+
+
+def recording_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
+    """Every recording rule of the SLO, in both groups."""
+    return [*short_window_rules(service, slo), *long_window_rules(service, slo)]
+
+
+def _split_alerts(service: Service, slo: SLO) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(alerts over raw windows only, alerts that need a derived window or SLIDataMissing)."""
+    short: list[dict[str, Any]] = []
+    long: list[dict[str, Any]] = []
+    for facts in window_facts(slo):
+        derived = is_derived(facts.window.long) or is_derived(facts.window.short)
+        (long if derived else short).append(burn_alert(service, slo, facts))
+    if slo.alerting.missing_data:
+        long.append(missing_data_alert(service, slo))
+    return short, long
 
 
 def alert_labels(service: Service, slo: SLO, severity: str) -> dict[str, str]:
@@ -194,7 +251,6 @@ def missing_data_alert(service: Service, slo: SLO) -> dict[str, Any]:
 
 
 def alerting_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
-    rules = [burn_alert(service, slo, facts) for facts in window_facts(slo)]
-    if slo.alerting.missing_data:
-        rules.append(missing_data_alert(service, slo))
-    return rules
+    """Every alerting rule of the SLO, in both groups."""
+    short, long = _split_alerts(service, slo)
+    return [*short, *long]

@@ -189,6 +189,8 @@ class Service:
     description: str = ""
     dashboard_jsonnet: str | None = None  # absolute path of a declared dashboard override
     routing: Receivers | None = None  # overrides the team's receivers
+    # Evaluation interval of the long-window rule groups (see prometheus.rules).
+    long_window_interval: Duration = field(default_factory=lambda: Duration(60))
 
     @property
     def has_alerts(self) -> bool:

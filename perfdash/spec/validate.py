@@ -49,6 +49,7 @@ from perfdash.spec.schema import schema_problems
 
 DEFAULT_WINDOW = Duration.parse("30d")
 DEFAULT_ALERT_NAME = "ErrorBudgetBurn"
+LONG_WINDOW_INTERVAL = Duration.parse("1m")
 DEFAULT_MISSING_DATA_FOR = Duration.parse("10m")
 # Shorter SLO windows make little sense and break the generated zero-traffic test (4h).
 MIN_SLO_WINDOW = Duration.parse("1d")
@@ -341,6 +342,12 @@ class _ServiceBuilder:
             source=self.doc.file,
             description=meta.get("description", ""),
             routing=Receivers(**spec["routing"]) if "routing" in spec else None,
+            long_window_interval=self._duration(
+                ("spec", "rules", "long_window_interval"),
+                spec.get("rules", {}).get("long_window_interval"),
+                LONG_WINDOW_INTERVAL,
+            )
+            or LONG_WINDOW_INTERVAL,
             dashboard_jsonnet=self._jsonnet_file(spec.get("dashboard", {}).get("jsonnet")),
         )
         self._check_annotations(service)

@@ -15,7 +15,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,8 +26,9 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_
 from prometheus_client.parser import text_string_to_metric_families
 
 from perfdash.build import OWNED_DIRS, build_artifacts
+from perfdash.durations import Duration
 from perfdash.output import write_output
-from perfdash.prometheus.rules import build_group, group_name, rule_file_path
+from perfdash.prometheus.rules import build_groups, rule_file_path
 from perfdash.spec.model import Fleet
 
 pytestmark = pytest.mark.integration
@@ -206,10 +207,17 @@ def prometheus_config(exporter: str, rule_files: list[Path]) -> dict[str, Any]:
 
 def group_files(fleet: Fleet, out_dir: Path) -> dict[str, Path]:
     return {
-        group_name(service, slo): out_dir / rule_file_path(service)
+        group["name"]: out_dir / rule_file_path(service)
         for service in fleet.services
         for slo in service.slos
+        for group in build_groups(service, slo)
     }
+
+
+def every_second(fleet: Fleet) -> Fleet:
+    """The fleet with its long-window groups evaluated every second too, like the rest here."""
+    services = tuple(replace(s, long_window_interval=Duration(1)) for s in fleet.services)
+    return replace(fleet, services=services)
 
 
 @pytest.fixture(scope="module")
@@ -239,8 +247,9 @@ def prometheus(
 ) -> Iterator[RunningPrometheus]:
     """A Prometheus on 127.0.0.1 evaluating the example fleet's generated rules."""
     root = tmp_path_factory.mktemp("prometheus")
-    write_output(root, build_artifacts(example_fleet), OWNED_DIRS)
-    rule_files = group_files(example_fleet, root)
+    fleet = every_second(example_fleet)
+    write_output(root, build_artifacts(fleet), OWNED_DIRS)
+    rule_files = group_files(fleet, root)
     config = root / "prometheus.yml"
     config.write_text(
         yaml.safe_dump(prometheus_config(exporter, sorted(set(rule_files.values())))),
@@ -375,11 +384,10 @@ def test_every_generated_rule_group_loads_and_evaluates_without_error(
 
     assert {g["name"]: Path(g["file"]) for g in groups} == prometheus.rule_files, prometheus.log()
     expected_rules = {
-        group_name(service, slo): [
-            rule.get("record") or rule["alert"] for rule in build_group(service, slo)["rules"]
-        ]
+        group["name"]: [rule.get("record") or rule["alert"] for rule in group["rules"]]
         for service in example_fleet.services
         for slo in service.slos
+        for group in build_groups(service, slo)
     }
     assert {g["name"]: [r["name"] for r in g["rules"]] for g in groups} == expected_rules
     assert {g["interval"] for g in groups} == {1}

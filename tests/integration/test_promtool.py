@@ -341,7 +341,10 @@ def apply_mutation(fleet: Fleet, out_dir: Path, mutation: Mutation) -> None:
     group = group_name(service, service.slo(mutation.slo))
     path = out_dir / rule_file_path(service)
     document = load_yaml(path.read_text(encoding="utf-8"))
-    (rules,) = [g["rules"] for g in document["groups"] if g["name"] == group]
+    # The SLO's two groups: short windows, and long windows ("-long").
+    rules = [
+        r for g in document["groups"] if g["name"] in (group, f"{group}-long") for r in g["rules"]
+    ]
     changed = [mutation.edit(rule) for rule in rules if mutation.picks(rule)]
     assert any(changed), f"{mutation.description}: changed no rule of {group} in {path}"
     path.write_text(yaml.safe_dump(document, sort_keys=False, width=1000), encoding="utf-8")
