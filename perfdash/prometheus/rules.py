@@ -1,17 +1,20 @@
 """Prometheus recording and alerting rules for every SLO of the fleet.
 
-One rule group per SLO, evaluated in order, so each rule reads the series recorded
-just before it in the same evaluation:
+Two rule groups per SLO; within a group rules run in order, so each reads the series
+recorded just before it in the same evaluation:
 
-1. event rates over 5m (``slo:total_events:rate5m``, ``slo:bad_events:rate5m``);
-2. the error ratio over each window the policy needs. Windows up to 6h read the raw
-   counters (exact, so the fast pages detect as fast as the Workbook says); longer
-   ones (1d, 3d, the SLO window) divide ``sum_over_time`` of the recorded 5m rates,
-   which is traffic-weighted and reads one series per SLO instead of raw series over
-   days;
-3. the SLI, error budget remaining and current burn over the SLO window, plus
-   metadata series (objective, budget, window) so dashboards need no constants;
-4. one ``ErrorBudgetBurn`` alert per window pair and an ``SLIDataMissing`` alert.
+``perfdash-<service>-<slo>``, at Prometheus' evaluation interval:
+  the error ratio over every window up to 6h the policy needs (5m, 30m, 1h, 2h, 6h),
+  read from the raw counters, so the fast pages detect as fast as the Workbook says;
+  the current burn rate (1h); the alerts over those windows (the pages).
+
+``perfdash-<service>-<slo>-long``, every ``spec.rules.long_window_interval`` (1m):
+  event rates over 5m (``slo:total_events:rate5m``, ``slo:bad_events:rate5m``); the
+  ratio over longer windows (1d, 3d, the SLO window) as ``sum_over_time`` of those
+  rates, traffic-weighted and one series per SLO instead of raw series over days; the
+  SLI, error budget remaining and metadata series (objective, budget, window, info) so
+  dashboards need no constants; the alerts that need a long window (the tickets) and
+  ``SLIDataMissing``.
 """
 
 from __future__ import annotations
