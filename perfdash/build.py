@@ -8,7 +8,7 @@ Pure: no file is read or written here. ``perfdash.output`` writes or checks the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from perfdash.grafana.dashboards import (
 )
 from perfdash.grafana.jsonnet import apply_override, build_extra_dashboards, find_overrides
 from perfdash.identifiers import OVERVIEW_UID, dashboard_uid
-from perfdash.parallel import map_chunks
+from perfdash.parallel import imap_chunks
 from perfdash.prometheus.rule_tests import build_rule_test_files
 from perfdash.prometheus.rules import build_rule_files
 from perfdash.spec.model import Fleet, Service
@@ -39,17 +39,24 @@ def build_artifacts(
 ) -> dict[str, str]:
     """Every generated file. With ``jsonnet_dir``, dashboard overrides found there (or
     declared) are applied and extra Jsonnet dashboards built; without, no file is read."""
-    overrides = find_overrides(fleet.services, jsonnet_dir) if jsonnet_dir else {}
-    generate = partial(_service_artifacts, overrides=overrides, jsonnet_dir=jsonnet_dir)
     artifacts: dict[str, str] = {}
-    for part in map_chunks(generate, fleet.services, jobs=jobs):
+    for part in iter_artifacts(fleet, jobs=jobs, jsonnet_dir=jsonnet_dir):
         artifacts.update(part)
+    return dict(sorted(artifacts.items()))
+
+
+def iter_artifacts(
+    fleet: Fleet, *, jobs: int | None = None, jsonnet_dir: Path | None = None
+) -> Iterator[dict[str, str]]:
+    """The generated files in parts, as worker processes finish them: a large fleet's
+    output can be written while the rest is generated, without holding all of it."""
+    overrides = find_overrides(fleet.services, jsonnet_dir) if jsonnet_dir else {}
     extra = build_extra_dashboards(jsonnet_dir) if jsonnet_dir else {}
     _check_unique_uids(fleet, extra)
-    for path, dashboard in {**build_overview(fleet), **extra}.items():
-        artifacts[path] = dashboard_json(dashboard)
-    artifacts.update(build_alertmanager_files(fleet))
-    return dict(sorted(artifacts.items()))
+    generate = partial(_service_artifacts, overrides=overrides, jsonnet_dir=jsonnet_dir)
+    yield from imap_chunks(generate, fleet.services, jobs=jobs)
+    tail = {path: dashboard_json(d) for path, d in {**build_overview(fleet), **extra}.items()}
+    yield {**tail, **build_alertmanager_files(fleet)}
 
 
 def _service_artifacts(

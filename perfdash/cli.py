@@ -187,47 +187,50 @@ def build(
       perfdash build --format prometheus-rule   # + alerts/kubernetes/*.yaml
     """
     from perfdash.alertmanager.merge import merge_into_base
-    from perfdash.build import OWNED_DIRS, build_artifacts
+    from perfdash.build import OWNED_DIRS, build_artifacts, iter_artifacts
     from perfdash.grafana.provisioning import provisioning_files
     from perfdash.output import check_output, write_file, write_output
 
     fleet = _load(paths, missing_runbook=missing_runbook)
-    artifacts = build_artifacts(fleet, jsonnet_dir=jsonnet_dir)
-    owned: tuple[str, ...] = OWNED_DIRS
-    if output_format == "prometheus-rule":
-        from perfdash.kubernetes import KUBERNETES_DIR, prometheus_rule_manifests
-
-        artifacts = {**artifacts, **prometheus_rule_manifests(artifacts)}
-        owned = (*owned, KUBERNETES_DIR)
     merged = None
     if alertmanager_base is not None:  # merged before any write: a bad base writes nothing
         base = alertmanager_base.read_text(encoding="utf-8")
         merged = merge_into_base(fleet, base, base_name=str(alertmanager_base))
+    owned: tuple[str, ...] = OWNED_DIRS
+    if output_format == "files" and provisioning is None:
+        # Streamed: parts are written while the rest is generated.
+        artifacts: Any = iter_artifacts(fleet, jsonnet_dir=jsonnet_dir)
+    else:
+        artifacts = build_artifacts(fleet, jsonnet_dir=jsonnet_dir)
+        if output_format == "prometheus-rule":
+            from perfdash.kubernetes import KUBERNETES_DIR, prometheus_rule_manifests
+
+            artifacts = {**artifacts, **prometheus_rule_manifests(artifacts)}
+            owned = (*owned, KUBERNETES_DIR)
     if check:
-        _report_staleness(check_output(out_dir, artifacts, owned), len(artifacts))
+        _report_staleness(check_output(out_dir, artifacts, owned))
         return
-    click.echo(_written(write_output(out_dir, artifacts, owned), len(artifacts)))
+    click.echo(_written(write_output(out_dir, artifacts, owned)))
     if provisioning is not None:
         where = provisioning_path or str((provisioning / "dashboards").resolve())
         files = provisioning_files(artifacts, grafana_path=where)
-        click.echo(
-            "provisioning: " + _written(write_output(provisioning, files, ("",)), len(files))
-        )
+        click.echo("provisioning: " + _written(write_output(provisioning, files, ("",))))
     if merged is not None:
         write_file(alertmanager_out, merged)
         click.echo(f"wrote {alertmanager_out} (merged with {alertmanager_base})")
 
 
-def _written(report: Any, total: int) -> str:
+def _written(report: Any) -> str:
+    total = len(report.written) + len(report.unchanged)
     return (
         f"wrote {len(report.written)}, unchanged {len(report.unchanged)}, "
         f"removed {len(report.removed)} (of {total} generated files)"
     )
 
 
-def _report_staleness(staleness: Any, total: int) -> None:
+def _report_staleness(staleness: Any) -> None:
     if staleness.clean:
-        click.echo(f"ok: {total} generated files are up to date")
+        click.echo(f"ok: {staleness.checked} generated files are up to date")
         return
     for label, items in (
         ("missing", staleness.missing),

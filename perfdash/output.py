@@ -7,6 +7,7 @@ there is left alone.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ class Staleness:
     missing: tuple[str, ...]
     stale: tuple[str, ...]
     extra: tuple[str, ...]
+    checked: int = 0  # generated files compared
 
     @property
     def clean(self) -> bool:
@@ -80,62 +82,74 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
-def check_output(
-    out_dir: Path, artifacts: Mapping[str, str], owned_dirs: Iterable[str]
-) -> Staleness:
+Artifacts = Mapping[str, str] | Iterable[Mapping[str, str]]
+
+
+def _parts(artifacts: Artifacts) -> Iterable[Mapping[str, str]]:
+    """One mapping of generated files, or the parts ``build.iter_artifacts`` yields."""
+    return [artifacts] if isinstance(artifacts, Mapping) else artifacts
+
+
+def check_output(out_dir: Path, artifacts: Artifacts, owned_dirs: Iterable[str]) -> Staleness:
     missing, stale = [], []
-    for relative, text in artifacts.items():
-        current = _read(out_dir / relative)
-        if current is None:
-            missing.append(relative)
-        elif current != text.encode("utf-8"):
-            stale.append(relative)
-    extra = sorted(owned_files(out_dir, owned_dirs, skip=artifacts))
-    return Staleness(tuple(missing), tuple(stale), tuple(extra))
+    seen: set[str] = set()
+    for part in _parts(artifacts):
+        for relative, text in part.items():
+            seen.add(relative)
+            current = _read(out_dir / relative)
+            if current is None:
+                missing.append(relative)
+            elif current != text.encode("utf-8"):
+                stale.append(relative)
+    extra = sorted(owned_files(out_dir, owned_dirs, skip=seen))
+    return Staleness(tuple(sorted(missing)), tuple(sorted(stale)), tuple(extra), len(seen))
 
 
-def write_output(
-    out_dir: Path, artifacts: Mapping[str, str], owned_dirs: Iterable[str]
-) -> WriteReport:
+def write_output(out_dir: Path, artifacts: Artifacts, owned_dirs: Iterable[str]) -> WriteReport:
     """Write every changed file atomically, then remove generated files no longer produced.
 
     All new contents are staged as temporary files next to their targets first; only
     when every one is on disk are they renamed into place, so a failure while staging
-    (disk full, permissions) leaves the previous tree untouched. Each file is compared
-    and staged in turn, so no second copy of the whole output is held in memory.
+    or generating (disk full, a Jsonnet error in a later part) leaves the previous tree
+    untouched. Parts are staged as they come, so the whole output is never held at once.
     """
-    removed = sorted(owned_files(out_dir, owned_dirs, skip=artifacts))
     unchanged: list[str] = []
     written: list[str] = []
     staged: list[tuple[Path, Path]] = []
     made: set[Path] = set()
     suffix = f".{os.getpid()}.tmp"
     try:
-        for relative, text in artifacts.items():
-            target = out_dir / relative
-            data = text.encode("utf-8")
-            if _read(target) == data:
-                unchanged.append(relative)
-                continue
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            temporary = target.with_name(f".{target.name}{suffix}")
-            staged.append((temporary, target))
-            _stage(temporary, data)
-            written.append(relative)
+        for part in _parts(artifacts):
+            for relative, text in part.items():
+                target = out_dir / relative
+                data = text.encode("utf-8")
+                if _read(target) == data:
+                    unchanged.append(relative)
+                    continue
+                if target.parent not in made:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    made.add(target.parent)
+                temporary = target.with_name(f".{target.name}{suffix}")
+                staged.append((temporary, target))
+                _stage(temporary, data)
+                written.append(relative)
+        removed = sorted(owned_files(out_dir, owned_dirs, skip={*written, *unchanged}))
         for temporary, target in staged:
             os.replace(temporary, target)
         staged.clear()
     except OSError as exc:
         raise OutputError(f"cannot write {exc.filename or out_dir}: {exc.strerror}") from exc
     finally:
-        for temporary, _ in staged:
-            temporary.unlink(missing_ok=True)
+        if staged:  # failed (or generation raised) before the renames: leave no trace
+            for temporary, _ in staged:
+                temporary.unlink(missing_ok=True)
+            for folder in sorted(made, key=lambda p: len(p.parts), reverse=True):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()  # only succeeds when empty, i.e. created just now
     for relative in removed:
         (out_dir / relative).unlink()
     _remove_empty_dirs(out_dir, owned_dirs)
-    return WriteReport(tuple(written), tuple(unchanged), tuple(removed))
+    return WriteReport(tuple(sorted(written)), tuple(sorted(unchanged)), tuple(removed))
 
 
 def write_file(target: Path, text: str) -> None:

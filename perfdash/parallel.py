@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
 
@@ -45,3 +45,23 @@ def map_chunks(
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         return list(pool.map(function, chunks))
+
+
+def imap_chunks(
+    function: Callable[[Sequence[T]], R], items: Sequence[T], *, jobs: int | None = None
+) -> Iterator[R]:
+    """Like ``map_chunks``, yielding each chunk's result as soon as it (and those before it)
+    are done, so the caller can consume them while the workers go on."""
+    workers = jobs or default_jobs()
+    if (
+        workers <= 1
+        or len(items) < MIN_PARALLEL_ITEMS
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        yield function(items)
+        return
+    size = -(-len(items) // (workers * 4))
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield from pool.map(function, chunks)
