@@ -183,17 +183,27 @@ def reload_and_check(prometheus: HttpClient, plan: RulesDirPlan, *, reload: bool
     except PerfdashError as exc:
         return [*outcomes, Outcome("prometheus", "check", url, error=str(exc))]
     if missing:
-        listed = ", ".join(f"{group} ({plan.groups[group]})" for group in missing)
         outcomes.append(
             Outcome(
                 "prometheus",
                 "check",
                 url,
-                error=f"rule groups not loaded from {plan.directory}: {listed}; is "
+                error=f"{_describe_missing(missing, plan)}; is "
                 f"{plan.directory}/*.yaml in rule_files of prometheus.yml?",
             )
         )
     return outcomes
+
+
+def _describe_missing(missing: list[str], plan: RulesDirPlan, shown: int = 5) -> str:
+    """Name the files whose groups did not load; a fleet has two groups per SLO, so files
+    (a handful) read better than groups (thousands when the folder is not loaded at all)."""
+    files = sorted({plan.groups[group] for group in missing})
+    listed = ", ".join(files[:shown])
+    if len(files) > shown:
+        listed += f" and {len(files) - shown} more"
+    groups = "rule group" if len(missing) == 1 else "rule groups"
+    return f"{len(missing)} {groups} not loaded from {plan.directory}: {listed}"
 
 
 def _missing(prometheus: HttpClient, plan: RulesDirPlan) -> list[str]:
