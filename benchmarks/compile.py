@@ -28,17 +28,20 @@ Memory, over the process tree (perfdash forks worker processes):
 
     python -m benchmarks.compile              # N = 100 and 1000
     python -m benchmarks.compile 1000 --runs 7
+    python -m benchmarks.compile --at HEAD    # the last commit, whatever the working tree
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import re
 import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -313,6 +316,24 @@ def revision() -> str:
     return f"{commit}{' + uncommitted changes in perfdash/' if dirty else ''}"
 
 
+def checkout(rev: str, target: Path) -> str:
+    """Extract perfdash/ as of ``rev`` into ``target``; the short commit id."""
+    commit = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--short", f"{rev}^{{commit}}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", "--format=tar", commit, "perfdash"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(target, filter="data")
+    return f"{commit} (git archive)"
+
+
 def load() -> str:
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -344,6 +365,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="seconds between RSS samples in memory runs (default: 0.01)",
     )
     parser.add_argument(
+        "--at",
+        metavar="REV",
+        help="benchmark perfdash/ as of this git revision (extracted with git archive and put "
+        "first on PYTHONPATH) instead of the working tree",
+    )
+    parser.add_argument(
         "--no-single",
         action="store_true",
         help="skip the PERFDASH_JOBS=1 (single process) comparison",
@@ -351,19 +378,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.runs < 1 or args.memory_runs < 1 or any(n < 1 for n in args.services):
         parser.error("sizes, --runs and --memory-runs must be positive")
-    modes: list[tuple[str, dict[str, str]]] = [("default jobs", {})]
-    if not args.no_single:
-        modes.append(("PERFDASH_JOBS=1", {"PERFDASH_JOBS": "1"}))
     started = time.perf_counter()
     load_before = load()
-    cases: list[Case] = []
-    for services in args.services:
-        cases += bench_size(
-            services, runs=args.runs, memory_runs=args.memory_runs, poll=args.poll, modes=modes
-        )
+    with tempfile.TemporaryDirectory(prefix="perfdash-src-") as source:
+        common: dict[str, str] = {}
+        measured = revision()
+        if args.at:
+            measured = checkout(args.at, Path(source))
+            path = os.environ.get("PYTHONPATH")
+            common["PYTHONPATH"] = source + (os.pathsep + path if path else "")
+        modes: list[tuple[str, dict[str, str]]] = [("default jobs", common)]
+        if not args.no_single:
+            modes.append(("PERFDASH_JOBS=1", {**common, "PERFDASH_JOBS": "1"}))
+        cases: list[Case] = []
+        for services in args.services:
+            cases += bench_size(
+                services, runs=args.runs, memory_runs=args.memory_runs, poll=args.poll, modes=modes
+            )
     print(
         f"Machine: {machine()}; load average {load_before} before, {load()} after. "
-        f"perfdash {revision()}. {args.runs} timed runs per case; tree RSS from "
+        f"perfdash {measured}. {args.runs} timed runs per case; tree RSS from "
         f"{args.memory_runs} more, sampled every {args.poll} s.\n"
     )
     print(markdown_table(cases))

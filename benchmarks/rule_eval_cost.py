@@ -17,36 +17,37 @@ Long windows only cost something when there is history, so the script:
    per service 24 ``http_requests_total`` series (3 instances x 2 routes x codes
    200/429/500/503), a latency histogram (``le`` 0.25 and +Inf, ``_count``) per instance
    and route, and ``jobs_processed_total``/``jobs_failed_total`` per instance, with a
-   daily traffic cycle, noise and incidents; plus, every ``--record-step``, the
-   ``slo:total_events:rate5m`` / ``slo:bad_events:rate5m`` series perfdash's long
-   windows read, computed from the same counters with the labels the generated rules
-   give them (service, slo, env and the grouping label route): both rule sets see the
-   same history, as if they had been running for ``--days``;
+   daily traffic cycle, noise and incidents; plus the ``slo:total_events:rate5m`` /
+   ``slo:bad_events:rate5m`` series perfdash's long windows read, computed from the
+   same counters with the labels the generated rules give them (service, slo, env and
+   the grouping label route), one sample per evaluation of the group that records them
+   (its ``interval``, else ``--eval-interval``; ``--record-step`` overrides): both rule
+   sets see the same history, as if they had been running for ``--days``;
 3. backfills it with ``promtool tsdb create-blocks-from openmetrics``;
 4. for each rule set: copies the TSDB, backfills the minutes since step 2 (so no run
    starts with a gap), starts Prometheus on 127.0.0.1 (free port, compaction off) with
    the rules and a scrape of an in-process exporter that continues the same counters
-   live, lets ``--warmup`` evaluations pass, then reads ``/metrics`` and
-   ``/api/v1/rules`` every evaluation interval, ``--samples`` times; then runs every
-   rule expression once, one after the other, through the query API with statistics;
-5. reports, per rule set, the median over samples of the sum over rule groups of
-   ``prometheus_rule_group_last_duration_seconds`` (the headline figure; wall time, so
-   it moves with the machine's load), the CPU seconds Prometheus used per evaluation
-   cycle, the samples read per cycle (``totalQueryableSamples``, deterministic) and the
-   engine time of the sequential pass; the ratios perfdash/naive (goal: <= 0.5); the
-   cost per kind of rule; and, as a check that the comparison is fair, how far
-   perfdash's derived 1d/3d/SLO-window ratios are from the raw ones at the end of the
-   backfilled history.
+   live, waits until every group has been evaluated ``--warmup`` times, then reads
+   ``/metrics`` and ``/api/v1/rules`` every ``--eval-interval``, ``--samples`` times;
+   then runs every rule expression once, one after the other, through the query API
+   with statistics;
+5. reports, per rule set: the median over samples of the sum over rule groups of
+   ``prometheus_rule_group_last_duration_seconds`` (one evaluation of every group);
+   the rule evaluation time per minute (each group's last duration times its
+   evaluations a minute: what matters when groups have different intervals); the CPU
+   seconds Prometheus used per minute; the samples read per minute (from
+   ``totalQueryableSamples``: deterministic) and the engine time per minute of the
+   sequential pass; the ratios perfdash/naive (goal: <= 0.5); the cost per kind of
+   rule; and, as a check that the comparison is fair, how far perfdash's derived
+   1d/3d/SLO-window ratios are from the raw ones at the end of the backfilled history.
 
-The per-evaluation cost depends on the history, not on how often rules run: the live
-``--eval-interval`` (default 15s) is short only to collect samples sooner. Use
-``--record-step`` to backfill the recorded rates as a shorter production evaluation
-interval would have left them (more samples for the long windows to read).
+The naive set evaluates every group at ``--eval-interval`` (default 15s). Wall-clock
+figures move with the machine's load; samples read do not.
 
 Everything runs in a temporary directory, removed at the end (``--keep`` keeps it).
 
     python -m benchmarks.rule_eval_cost
-    python -m benchmarks.rule_eval_cost --rounds 2 --record-step 15
+    python -m benchmarks.rule_eval_cost --rounds 2 --eval-interval 30
 """
 
 from __future__ import annotations
@@ -82,12 +83,9 @@ from benchmarks.fleet import write_fleet
 from perfdash.durations import Duration
 from perfdash.prometheus import promql
 from perfdash.prometheus.rules import (
-    GENERATED_MARK,
     MISSING_DATA_ALERT,
-    alerting_rules,
     build_rule_files,
     group_name,
-    recording_rules,
     series_labels,
 )
 from perfdash.spec import SLO, Fleet, Service, load_fleet
@@ -109,15 +107,45 @@ FUTURE = 6 * 3600
 # --------------------------------------------------------------------------- rules
 
 
-def naive_rule_files(fleet: Fleet) -> dict[str, str]:
-    """Same outputs as perfdash's rules, every error ratio computed from raw counters."""
+def naive_rule_files(fleet: Fleet, perfdash: dict[str, str]) -> dict[str, str]:
+    """Same outputs as perfdash's rule files (``perfdash``), one group per SLO evaluated at
+    the global interval, and every error ratio computed from raw counters.
+
+    The SLI, budget, burn and metadata series and the alerts are taken from perfdash's
+    generated files as they are (whatever groups perfdash puts them in), so the two sets
+    differ only in how the error ratios are computed.
+    """
+    kept: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for text in perfdash.values():
+        for group in yaml.safe_load(text)["groups"]:
+            for rule in group["rules"]:
+                name = rule.get("record", "")
+                if name in (promql.TOTAL_RATE, promql.BAD_RATE) or name.startswith(RATIO_PREFIX):
+                    continue
+                labels = rule["labels"]
+                kept.setdefault((labels["service"], labels["slo"]), []).append(rule)
     files = {}
     for service in fleet.services:
-        groups = [naive_group(service, slo) for slo in service.slos]
+        groups = []
+        for slo in service.slos:
+            own = promql.slo_selector(service, slo)
+            rules = kept[(service.name, slo.name)]
+            for rule in rules:
+                if rule.get("alert") == MISSING_DATA_ALERT:  # no 5m event rates: watch 5m ratio
+                    rule["expr"] = f"absent({promql.error_ratio_name(NAIVE_WINDOWS[0])}{own})"
+            records = [r for r in rules if "record" in r]
+            alerts = [r for r in rules if "alert" in r]
+            ratios = [
+                {
+                    "record": promql.error_ratio_name(window),
+                    "expr": naive_ratio(service, slo, window),
+                    "labels": series_labels(service, slo),
+                }
+                for window in sorted({*NAIVE_WINDOWS, slo.window})
+            ]
+            groups.append({"name": group_name(service, slo), "rules": [*ratios, *records, *alerts]})
         if groups:
-            header = (
-                f"{GENERATED_MARK.replace('perfdash', 'benchmarks.rule_eval_cost')}: naive rules"
-            )
+            header = "Generated by benchmarks.rule_eval_cost: naive rules"
             files[f"{service.name}.yaml"] = dump({"groups": groups}, header=header)
     return files
 
@@ -128,32 +156,6 @@ def naive_ratio(service: Service, slo: SLO, window: Duration) -> str:
         good = promql.good_latency_rate(service, slo, window)
         return f"1 - (\n  {good}\n/\n  {total}\n)"
     return f"{promql.bad_rate(service, slo, window)}\n/\n{total}"
-
-
-def naive_group(service: Service, slo: SLO) -> dict[str, Any]:
-    labels = series_labels(service, slo)
-    windows = sorted({*NAIVE_WINDOWS, slo.window})
-    ratios = [
-        {
-            "record": promql.error_ratio_name(w),
-            "expr": naive_ratio(service, slo, w),
-            "labels": labels,
-        }
-        for w in windows
-    ]
-    # SLI, budget, burn and metadata series exactly as perfdash records them.
-    tail = [
-        rule
-        for rule in recording_rules(service, slo)
-        if rule["record"] not in (promql.TOTAL_RATE, promql.BAD_RATE)
-        and not rule["record"].startswith(RATIO_PREFIX)
-    ]
-    alerts = alerting_rules(service, slo)
-    own = promql.slo_selector(service, slo)
-    for alert in alerts:
-        if alert["alert"] == MISSING_DATA_ALERT:  # no 5m event rates here: watch the 5m ratio
-            alert["expr"] = f"absent({promql.error_ratio_name(NAIVE_WINDOWS[0])}{own})"
-    return {"name": group_name(service, slo), "rules": [*ratios, *tail, *alerts]}
 
 
 def write_rules(files: dict[str, str], folder: Path) -> list[Path]:
@@ -494,8 +496,9 @@ def get(url: str, timeout: float = 10.0) -> str:
 class Scrape:
     """What one read of Prometheus's /metrics tells about rule evaluation."""
 
-    durations: dict[str, float]  # rule group -> last duration (s)
-    iterations: dict[str, float]  # rule group -> evaluations so far
+    at: float
+    durations: dict[str, float]  # rule group name -> last duration (s)
+    iterations: dict[str, float]  # rule group name -> evaluations so far
     missed: float
     failures: float
     cpu: float
@@ -510,10 +513,11 @@ def read_metrics(base: str) -> Scrape:
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             name, value = sample.name, sample.value
+            group = sample.labels.get("rule_group", "").rpartition(";")[2]  # "file;name"
             if name == "prometheus_rule_group_last_duration_seconds":
-                durations[sample.labels["rule_group"]] = value
+                durations[group] = value
             elif name == "prometheus_rule_group_iterations_total":
-                iterations[sample.labels["rule_group"]] = value
+                iterations[group] = value
             elif name == "prometheus_rule_group_iterations_missed_total":
                 missed += value
             elif name == "prometheus_rule_evaluation_failures_total":
@@ -522,7 +526,7 @@ def read_metrics(base: str) -> Scrape:
                 cpu = value
             elif name == "prometheus_tsdb_compactions_total":
                 compactions = value
-    return Scrape(durations, iterations, missed, failures, cpu, compactions)
+    return Scrape(time.time(), durations, iterations, missed, failures, cpu, compactions)
 
 
 def instant_query(base: str, expr: str, at: float | None = None) -> dict[str, Any]:
@@ -545,36 +549,83 @@ def rule_key(name: str, labels: dict[str, str]) -> str:
 
 
 @dataclass(frozen=True)
-class ExprCost:
-    """Every expression of a rule set run once, one after the other, at the same time."""
-
-    samples: int  # totalQueryableSamples: samples read from storage
-    seconds: float  # sum of evalTotalTime: engine time without concurrency
-    by_rule: dict[str, tuple[int, float]]  # rule key -> (samples, seconds)
+class Expression:
+    key: str  # rule_key
+    expr: str
+    per_minute: float  # evaluations per minute (60 / its group's interval)
 
 
-def expression_cost(base: str, expressions: Sequence[tuple[str, str]], at: float) -> ExprCost:
-    by_rule: dict[str, tuple[int, float]] = {}
-    for key, expr in expressions:
-        stats = instant_query(base, expr, at)["stats"]
-        samples, seconds = by_rule.get(key, (0, 0.0))
-        by_rule[key] = (
-            samples + int(stats["samples"]["totalQueryableSamples"]),
-            seconds + float(stats["timings"]["evalTotalTime"]),
+@dataclass(frozen=True)
+class RuleSet:
+    variant: str
+    folder: Path
+    groups: dict[str, tuple[str, float]]  # group name -> (slo name, evaluations per minute)
+    expressions: tuple[Expression, ...]
+
+    @property
+    def slowest_interval(self) -> float:
+        return 60 / min(per_minute for _, per_minute in self.groups.values())
+
+
+def rule_set(
+    variant: str, files: dict[str, str], work: Path, promtool: str, eval_interval: int
+) -> RuleSet:
+    folder = work / f"rules-{variant}"
+    paths = write_rules(files, folder)
+    run_tool([promtool, "check", "rules", *map(str, paths)])
+    groups: dict[str, tuple[str, float]] = {}
+    expressions = []
+    for text in files.values():
+        for group in yaml.safe_load(text)["groups"]:
+            interval = Duration.parse(group.get("interval", f"{eval_interval}s")).seconds
+            per_minute = 60 / interval
+            groups[group["name"]] = (group["rules"][0]["labels"]["slo"], per_minute)
+            for rule in group["rules"]:
+                key = rule_key(rule.get("record") or rule["alert"], rule.get("labels") or {})
+                expressions.append(Expression(key, rule["expr"], per_minute))
+    return RuleSet(variant, folder, groups, tuple(expressions))
+
+
+def recorded_rate_interval(files: dict[str, str], eval_interval: int) -> int:
+    """Seconds between two evaluations of the rule recording perfdash's 5m event rates."""
+    for text in files.values():
+        for group in yaml.safe_load(text)["groups"]:
+            if any(rule.get("record") == promql.TOTAL_RATE for rule in group["rules"]):
+                return Duration.parse(group.get("interval", f"{eval_interval}s")).seconds
+    return eval_interval
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Every expression of a rule set run once, one after the other, at the same time,
+    weighted by how often its group runs: per minute of rule evaluation."""
+
+    samples: float  # totalQueryableSamples: samples read from storage
+    seconds: float  # evalTotalTime: engine time, without concurrency
+    by_rule: dict[str, tuple[float, float]]  # rule key -> (samples, seconds) per minute
+
+
+def expression_cost(base: str, expressions: Sequence[Expression], at: float) -> Cost:
+    by_rule: dict[str, tuple[float, float]] = {}
+    for item in expressions:
+        stats = instant_query(base, item.expr, at)["stats"]
+        samples, seconds = by_rule.get(item.key, (0.0, 0.0))
+        by_rule[item.key] = (
+            samples + int(stats["samples"]["totalQueryableSamples"]) * item.per_minute,
+            seconds + float(stats["timings"]["evalTotalTime"]) * item.per_minute,
         )
-    return ExprCost(
-        sum(v[0] for v in by_rule.values()), sum(v[1] for v in by_rule.values()), by_rule
-    )
+    return Cost(sum(v[0] for v in by_rule.values()), sum(v[1] for v in by_rule.values()), by_rule)
 
 
-def rule_times(base: str) -> dict[str, float]:
-    """Last evaluation time of every rule (``/api/v1/rules``), summed per rule key."""
+def rule_times(base: str, rules: RuleSet) -> dict[str, float]:
+    """Last evaluation time of every rule (``/api/v1/rules``) per minute, per rule key."""
     body = json.loads(get(f"{base}/api/v1/rules", timeout=60))
     out: dict[str, float] = {}
     for group in body["data"]["groups"]:
+        per_minute = rules.groups[group["name"]][1]
         for rule in group["rules"]:
             key = rule_key(rule["name"], rule.get("labels") or {})
-            out[key] = out.get(key, 0.0) + float(rule["evaluationTime"])
+            out[key] = out.get(key, 0.0) + float(rule["evaluationTime"]) * per_minute
     return out
 
 
@@ -583,42 +634,17 @@ class Result:
     variant: str
     groups: int
     rules: int
-    sums: list[float] = field(default_factory=list)  # per sample: sum of last durations
-    by_slo: dict[str, list[float]] = field(default_factory=dict)  # slo name -> sums
-    cpu_per_cycle: float = math.nan
+    sums: list[float] = field(default_factory=list)  # per sample: Σ last group durations
+    loads: list[float] = field(default_factory=list)  # per sample: Σ duration x runs/minute
+    by_slo: dict[str, list[float]] = field(default_factory=dict)  # slo -> loads
+    by_rule: dict[str, list[float]] = field(default_factory=dict)  # rule key -> s per minute
+    cpu_per_minute: float = math.nan
     missed: float = 0.0
     failures: float = 0.0
     compactions: float = 0.0
     log_problems: list[str] = field(default_factory=list)
-    cost: ExprCost | None = None
+    cost: Cost | None = None
     consistency: list[tuple[str, float]] = field(default_factory=list)  # (window, rel. diff)
-    by_rule: dict[str, list[float]] = field(default_factory=dict)  # rule key -> summed times
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.sums)
-
-
-@dataclass(frozen=True)
-class RuleSet:
-    variant: str
-    folder: Path
-    groups: int
-    rules: int
-    expressions: tuple[tuple[str, str], ...]  # (rule key, expr)
-
-
-def rule_set(variant: str, files: dict[str, str], work: Path, promtool: str) -> RuleSet:
-    folder = work / f"rules-{variant}"
-    paths = write_rules(files, folder)
-    run_tool([promtool, "check", "rules", *map(str, paths)])
-    groups = [g for text in files.values() for g in yaml.safe_load(text)["groups"]]
-    expressions = tuple(
-        (rule_key(rule.get("record") or rule["alert"], rule.get("labels") or {}), rule["expr"])
-        for g in groups
-        for rule in g["rules"]
-    )
-    return RuleSet(variant, folder, len(groups), len(expressions), expressions)
 
 
 @dataclass(frozen=True)
@@ -687,18 +713,18 @@ def run_prometheus(rules: RuleSet, setup: Setup, *, check: bool) -> Result:
         "--log.level=warn",
     ]
     base = f"http://127.0.0.1:{port}"
-    result = Result(rules.variant, rules.groups, rules.rules)
+    result = Result(rules.variant, len(rules.groups), len(rules.expressions))
     name = rules.variant
     with log_path.open("w") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_ready(base, process)
-            progress(f"  {name}: ready on {base}, waiting for {args.warmup} evaluations")
-            deadline = time.time() + (args.warmup + 3) * args.eval_interval + 60
+            progress(f"  {name}: ready on {base}, waiting for {args.warmup} evaluations a group")
+            deadline = time.time() + (args.warmup + 2) * rules.slowest_interval + 60
             while True:
                 scrape = read_metrics(base)
-                done = [v for v in scrape.iterations.values() if v >= args.warmup + 1]
-                if len(done) == rules.groups:
+                done = [g for g in rules.groups if scrape.iterations.get(g, 0) >= args.warmup]
+                if len(done) == len(rules.groups):
                     break
                 if time.time() > deadline:
                     raise RuntimeError(f"{name}: rule groups did not evaluate in time ({log_path})")
@@ -707,11 +733,11 @@ def run_prometheus(rules: RuleSet, setup: Setup, *, check: bool) -> Result:
             for number in range(args.samples):
                 time.sleep(args.eval_interval)
                 scrapes.append(read_metrics(base))
-                for key, seconds in rule_times(base).items():
+                for key, seconds in rule_times(base, rules).items():
                     result.by_rule.setdefault(key, []).append(seconds)
                 total = sum(scrapes[-1].durations.values())
-                progress(f"  {name}: sample {number + 1}/{args.samples}: {total:.3f} s")
-            progress(f"  {name}: running each of the {rules.rules} expressions once")
+                progress(f"  {name}: sample {number + 1}/{args.samples}: Σ {total:.3f} s")
+            progress(f"  {name}: running each of the {len(rules.expressions)} expressions once")
             result.cost = expression_cost(base, rules.expressions, time.time())
             if check:
                 result.consistency = consistency(base, setup)
@@ -722,18 +748,16 @@ def run_prometheus(rules: RuleSet, setup: Setup, *, check: bool) -> Result:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-    first, last = scrapes[0], scrapes[-1]
     for scrape in scrapes[1:]:
-        result.sums.append(sum(scrape.durations.values()))
+        result.sums.append(sum(scrape.durations[g] for g in rules.groups))
         per_slo: dict[str, float] = {}
-        for group, seconds in scrape.durations.items():
-            slo = group.rsplit("-", 1)[-1]
-            per_slo[slo] = per_slo.get(slo, 0.0) + seconds
+        for group, (slo, per_minute) in rules.groups.items():
+            per_slo[slo] = per_slo.get(slo, 0.0) + scrape.durations[group] * per_minute
+        result.loads.append(sum(per_slo.values()))
         for slo, seconds in per_slo.items():
             result.by_slo.setdefault(slo, []).append(seconds)
-    cycles = (sum(last.iterations.values()) - sum(first.iterations.values())) / rules.groups
-    if cycles:
-        result.cpu_per_cycle = (last.cpu - first.cpu) / cycles
+    first, last = scrapes[0], scrapes[-1]
+    result.cpu_per_minute = (last.cpu - first.cpu) / (last.at - first.at) * 60
     result.missed = last.missed
     result.failures = last.failures
     result.compactions = last.compactions
@@ -765,9 +789,8 @@ def consistency(base: str, setup: Setup) -> list[tuple[str, float]]:
                     f"sum_over_time({promql.TOTAL_RATE}{own}[{window}])"
                 )
                 got = by_grouping(instant_query(base, derived, at), slo.grouping)
-                want = by_grouping(
-                    instant_query(base, naive_ratio(service, slo, window), at), slo.grouping
-                )
+                raw = naive_ratio(service, slo, window)
+                want = by_grouping(instant_query(base, raw, at), slo.grouping)
                 for key, value in want.items():
                     if key in got:
                         out.append((str(window), abs(got[key] - value) / max(abs(value), 1e-6)))
@@ -800,6 +823,11 @@ def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def median(values: Iterable[float]) -> float:
+    listed = list(values)
+    return statistics.median(listed) if listed else math.nan
+
+
 def report(
     results: Sequence[Result],
     args: argparse.Namespace,
@@ -809,57 +837,67 @@ def report(
     print(
         f"Fleet: {args.services} services x 4 SLOs. History: {args.days:g} days, "
         f"{data['raw_series']} raw series every {args.step}s and {data['recorded_series']} "
-        f"recorded 5m-rate series every {args.record_step or args.step}s, "
-        f"{data['samples'] / 1e6:.1f}M samples backfilled. Evaluation interval "
-        f"{args.eval_interval}s; {args.samples} samples per run after {args.warmup} warm-up "
-        f"evaluations; {args.rounds} run(s) per rule set."
+        f"recorded 5m-rate series every {data['record_step']}s, "
+        f"{data['samples'] / 1e6:.1f}M samples backfilled. Global evaluation interval "
+        f"{args.eval_interval}s; {args.samples} samples per run after {args.warmup} "
+        f"evaluations of every group; {args.rounds} run(s) per rule set."
     )
-    print(f"Prometheus: {data['version']}. Machine: {machine()}.\n")
     print(
-        "| rule set | groups | rules | Σ last group durations: median s | min s | max s "
-        "| CPU s per evaluation cycle | samples read per cycle | sequential engine time s "
-        "| failures | missed | compactions |"
+        f"perfdash {data['revision']}; Prometheus: {data['version']}. Machine: {machine()}; "
+        f"load average {data['load']} before, {load()} after.\n"
     )
-    print("|" + " --- |" * 12)
+    print(
+        "| rule set | groups | rules | Σ last group durations: median s (min-max) "
+        "| evaluation time per minute: median s | CPU s per minute | samples read per minute "
+        "| engine time per minute, sequential s | failures | missed | compactions |"
+    )
+    print("|" + " --- |" * 11)
     for r in results:
-        cost = r.cost or ExprCost(0, math.nan, {})
+        cost = r.cost or Cost(math.nan, math.nan, {})
         print(
-            f"| {r.variant} | {r.groups} | {r.rules} | {r.median:.3f} | {min(r.sums):.3f} "
-            f"| {max(r.sums):.3f} | {r.cpu_per_cycle:.3f} | {cost.samples:,} | {cost.seconds:.3f} "
+            f"| {r.variant} | {r.groups} | {r.rules} | {median(r.sums):.3f} "
+            f"({min(r.sums):.3f}-{max(r.sums):.3f}) | {median(r.loads):.2f} "
+            f"| {r.cpu_per_minute:.2f} | {cost.samples:,.0f} | {cost.seconds:.2f} "
             f"| {r.failures:g} | {r.missed:g} | {r.compactions:g} |"
         )
     variants = {v: [r for r in results if r.variant == v] for v in ("perfdash", "naive")}
 
-    def median_of(variant: str, value: Any) -> float:
-        return statistics.median(value(r) for r in variants[variant])
+    def ratio(value: Any) -> float:
+        mine = median(s for r in variants["perfdash"] for s in value(r))
+        theirs = median(s for r in variants["naive"] for s in value(r))
+        return mine / theirs
 
-    p_median = statistics.median(s for r in variants["perfdash"] for s in r.sums)
-    n_median = statistics.median(s for r in variants["naive"] for s in r.sums)
-    ratio = p_median / n_median
-    print("\nBy SLO kind: Σ last durations of its groups, median s\n")
+    figures = {
+        "Σ last group durations (the headline; one evaluation of every group)": ratio(
+            lambda r: r.sums
+        ),
+        "rule evaluation time per minute (Σ duration x evaluations a minute)": ratio(
+            lambda r: r.loads
+        ),
+        "Prometheus CPU seconds per minute": ratio(lambda r: [r.cpu_per_minute]),
+        "samples read per minute": ratio(lambda r: [r.cost.samples] if r.cost else []),
+        "engine time per minute, expressions run one at a time": ratio(
+            lambda r: [r.cost.seconds] if r.cost else []
+        ),
+    }
+    print("\nperfdash / naive (medians over samples and runs):\n")
+    for label, value in figures.items():
+        print(f"- {label}: {value:.3f}")
+    headline = next(iter(figures.values()))
+    per_minute = list(figures.values())[1]
+    print(
+        f"\nGoal perfdash/naive <= {GOAL_RATIO}: Σ last group durations {headline:.3f}: "
+        f"{'met' if headline <= GOAL_RATIO else 'NOT met'}; evaluation time per minute "
+        f"{per_minute:.3f}: {'met' if per_minute <= GOAL_RATIO else 'NOT met'}"
+    )
+    print("\nEvaluation time per minute by SLO kind (its groups summed), median s:\n")
     kinds = sorted({k for r in results for k in r.by_slo})
     print("| rule set | " + " | ".join(kinds) + " |")
     print("|" + " --- |" * (len(kinds) + 1))
     for variant, group in variants.items():
-        cells = [f"{statistics.median(s for r in group for s in r.by_slo[k]):.3f}" for k in kinds]
+        cells = [f"{median(s for r in group for s in r.by_slo.get(k, [])):.3f}" for k in kinds]
         print(f"| {variant} | " + " | ".join(cells) + " |")
-    print("\nperfdash / naive:\n")
-    print(f"- Σ rule group durations (median): {p_median:.3f} / {n_median:.3f} = {ratio:.3f}")
-    cpu = median_of("perfdash", lambda r: r.cpu_per_cycle) / median_of(
-        "naive", lambda r: r.cpu_per_cycle
-    )
-    print(f"- CPU seconds per evaluation cycle: {cpu:.3f}")
-    samples = median_of("perfdash", lambda r: r.cost.samples) / median_of(
-        "naive", lambda r: r.cost.samples
-    )
-    print(f"- samples read per evaluation cycle: {samples:.3f}")
-    engine = median_of("perfdash", lambda r: r.cost.seconds) / median_of(
-        "naive", lambda r: r.cost.seconds
-    )
-    print(f"- sequential engine time of all expressions: {engine:.3f}")
     print_by_rule(variants)
-    verdict = "met" if ratio <= GOAL_RATIO else "NOT met"
-    print(f"\nGoal perfdash/naive <= {GOAL_RATIO} (rule group durations): {verdict}")
     problems = [line for r in results for line in r.log_problems]
     if problems:
         print(f"\nPrometheus logged {len(problems)} warnings/errors, e.g.: {problems[0]}")
@@ -888,8 +926,8 @@ def print_by_rule(variants: dict[str, list[Result]]) -> None:
         key=lambda k: (not k.startswith("slo:"), k),
     )
     print(
-        "\nWhere the time goes, per rule (summed over SLOs): live evaluation time from "
-        "/api/v1/rules (median over samples, s) and samples read when run alone\n"
+        "\nWhere the time goes, per rule summed over SLOs, per minute: live evaluation time "
+        "(/api/v1/rules, median over samples) and samples read (each expression run alone)\n"
     )
     print("| rule | perfdash s | naive s | perfdash samples | naive samples |")
     print("| --- | --- | --- | --- | --- |")
@@ -897,12 +935,11 @@ def print_by_rule(variants: dict[str, list[Result]]) -> None:
         cells = []
         for group in variants.values():
             times = [t for r in group for t in r.by_rule.get(key, [])]
-            cells.append(f"{statistics.median(times):.3f}" if times else "")
+            cells.append(f"{median(times):.3f}" if times else "")
         for group in variants.values():
             counts = [r.cost.by_rule[key][0] for r in group if r.cost and key in r.cost.by_rule]
-            cells.append(f"{statistics.median(counts):,.0f}" if counts else "")
+            cells.append(f"{median(counts):,.0f}" if counts else "")
         print(f"| {key} | " + " | ".join(cells) + " |")
-    print()
 
 
 def machine() -> str:
@@ -912,11 +949,25 @@ def machine() -> str:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return (
         f"{os.cpu_count()} CPUs ({model}), Python {sys.version.split()[0]}, "
-        f"{time.strftime('%Y-%m-%d')}, load average {load}"
+        f"{time.strftime('%Y-%m-%d %H:%M')}"
     )
+
+
+def perfdash_revision() -> str:
+    """The perfdash source the rules come from: commit, and whether perfdash/ differs."""
+    repo = Path(__file__).resolve().parent.parent
+    try:
+        commit = run_tool(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"]).strip()
+        dirty = run_tool(["git", "-C", str(repo), "status", "--porcelain", "--", "perfdash"])
+    except (OSError, RuntimeError):
+        return "unknown"
+    return f"{commit}{' + uncommitted changes in perfdash/' if dirty.strip() else ''}"
+
+
+def load() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 # -------------------------------------------------------------------------- main
@@ -941,8 +992,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--record-step",
         type=int,
         default=0,
-        help="interval of the backfilled slo:*:rate5m history, i.e. the evaluation interval "
-        "the rules had in the past; must divide --step (default: --step)",
+        help="interval of the backfilled slo:*:rate5m history, i.e. how often the rules "
+        "recorded them in the past; must divide --step (default: the interval of the "
+        "generated group that records them, else --eval-interval)",
     )
     parser.add_argument(
         "--eval-interval", type=int, default=15, help="rule evaluation interval, s (default: 15)"
@@ -981,6 +1033,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
+    load_before = load()
+    revision = perfdash_revision()
     phases: dict[str, float] = {}
     work = Path(tempfile.mkdtemp(prefix="perfdash-rule-cost-"))
     try:
@@ -988,10 +1042,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         # 1. fleet and both rule sets, checked by promtool
         write_fleet(args.services, work / "fleet")
         fleet = load_fleet([work / "fleet"], root=work)
+        perfdash_files = build_rule_files(fleet)
         rule_sets = [
-            rule_set("perfdash", build_rule_files(fleet), work, args.promtool),
-            rule_set("naive", naive_rule_files(fleet), work, args.promtool),
+            rule_set("perfdash", perfdash_files, work, args.promtool, args.eval_interval),
+            rule_set(
+                "naive",
+                naive_rule_files(fleet, perfdash_files),
+                work,
+                args.promtool,
+                args.eval_interval,
+            ),
         ]
+        record_step = args.record_step or recorded_rate_interval(perfdash_files, args.eval_interval)
+        if args.step % record_step:
+            raise SystemExit(f"the recorded rates' interval ({record_step}s) must divide --step")
         phases["rules"] = time.perf_counter() - started
 
         # 2. + 3. history, backfilled
@@ -1004,7 +1068,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             step=step,
             now_index=history,
             size=history + 1 + FUTURE // step,
-            record_step=args.record_step or step,
+            record_step=record_step,
         )
         services = list(fleet.services)
         progress(f"generating {args.days:g} days of history for {len(services)} services")
@@ -1034,6 +1098,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "recorded_series": series_count - raw_count,
             "samples": samples,
             "version": version,
+            "load": load_before,
+            "record_step": record_step,
+            "revision": revision,
         }
 
         # 4. one Prometheus per rule set (and round)
