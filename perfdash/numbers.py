@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 
+# The printers are pure and a fleet prints the same few numbers thousands of times.
+# typed=True: 1 and Decimal(1) are equal keys, but only values of one type share a result.
+@lru_cache(maxsize=4096, typed=True)
 def format_decimal(value: Decimal | int) -> str:
     """Shortest exact positional form: ``Decimal('99.90')`` -> ``99.9``, ``1E+2`` -> ``100``."""
     number = Decimal(value)
@@ -50,6 +54,7 @@ def promql_number(value: Fraction | Decimal | int) -> str:
     return format_decimal(value)
 
 
+@lru_cache(maxsize=4096, typed=True)
 def human_number(value: Fraction | Decimal | int | float, *, digits: int = 4) -> str:
     """Rounded for people (tables, annotations): at most ``digits`` significant digits."""
     if isinstance(value, Fraction) and is_terminating(value):

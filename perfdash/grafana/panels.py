@@ -24,7 +24,7 @@ GRID_WIDTH = 24
 
 @dataclass
 class Layout:
-    """Places panels left to right, wrapping at Grafana's 24-column grid."""
+    """Places panels left to right, wrapping at Grafana's 24-column grid, and numbers them."""
 
     x: int = 0
     y: int = 0
@@ -34,7 +34,11 @@ class Layout:
     def row(self, title: str) -> None:
         self.newline()
         self.panels.append(
-            g.RowPanel(title=title, gridPos=g.GridPos(h=1, w=GRID_WIDTH, x=0, y=self.y))
+            g.RowPanel(
+                title=title,
+                gridPos=g.GridPos(h=1, w=GRID_WIDTH, x=0, y=self.y),
+                id=len(self.panels) + 1,
+            )
         )
         self.y += 1
 
@@ -42,6 +46,7 @@ class Layout:
         if self.x + width > GRID_WIDTH:
             self.newline()
         panel.gridPos = g.GridPos(h=height, w=width, x=self.x, y=self.y)
+        panel.id = len(self.panels) + 1  # ids in layout order, as grafanalib would number them
         self.panels.append(panel)
         self.x += width
         self.line_height = max(self.line_height, height)

@@ -33,13 +33,18 @@ _SCALARS = frozenset({str, int, float, bool})
 def to_json_data(obj: Any) -> Any:
     """grafanalib objects -> plain data, as grafanalib's DashboardEncoder would write them,
     minus ``null`` fields (kept only for threshold steps' ``value``, where null means base)."""
+    # Scalars are tested inline, not by a recursive call: a dashboard has thousands.
     kind = type(obj)
     if kind in _SCALARS or obj is None:
         return obj
     if kind is dict:
-        return {k: to_json_data(v) for k, v in obj.items() if v is not None or k == "value"}
+        return {
+            k: v if type(v) in _SCALARS else to_json_data(v)
+            for k, v in obj.items()
+            if v is not None or k == "value"
+        }
     if kind is list or kind is tuple:
-        return [to_json_data(v) for v in obj]
+        return [v if type(v) in _SCALARS else to_json_data(v) for v in obj]
     while hasattr(obj, "to_json_data"):
         obj = obj.to_json_data()
     return to_json_data(obj)
@@ -76,8 +81,8 @@ def service_dashboard(service: Service) -> dict[str, Any]:
         refresh="1m",
         templating=g.Templating(list=_variables(service)),
         links=_links(service),
-        panels=layout.panels,
-    ).auto_panel_ids()
+        panels=layout.panels,  # numbered by Layout: grafanalib's auto_panel_ids copies each
+    )
     return with_baseline_rows(normalize_dashboard(to_json_data(dashboard)), service)
 
 

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import Literal
 
 from perfdash.durations import Duration
@@ -29,6 +30,7 @@ class Matcher:
         return f"{self.label}{self.op}{_quote(self.value)}"
 
 
+@lru_cache(maxsize=65536)
 def _quote(value: str) -> str:
     escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{escaped}"'
