@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import textwrap
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
+import pytest
 from click.testing import CliRunner, Result
 
 from perfdash.cli import cli
@@ -31,6 +36,43 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+@contextmanager
+def background(argv: Sequence[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``argv`` in the background with its output in ``log``; stop it on exit."""
+    with log.open("wb") as output:
+        process = subprocess.Popen(list(argv), stdout=output, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate ``process``; kill it when it does not exit within 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, *, seconds: float) -> None:
+    """Poll ``url``/-/ready (Prometheus, Alertmanager, Pushgateway) until it answers 200;
+    fail with the log when the process exits or ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{url}: the process exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"{url} not ready within {seconds:g} s:\n{log.read_text()}")
 
 
 def write_declaration(folder: Path, name: str, text: str) -> Path:

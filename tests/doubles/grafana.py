@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.doubles.server import DoubleServer, Fault, Logged, Request, Response
+from tests.doubles.server import DoubleServer, Fault, Request, Response, ServedDouble
 
 SEARCH_MAX = 5000
 SEARCH_DEFAULT = 1000
@@ -51,7 +51,6 @@ ALL_PERMISSIONS = frozenset(
         "dashboards:delete",
     }
 )
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SERVICE_ACCOUNT = "sa-perfdash"
 
 
@@ -76,7 +75,7 @@ class Stored:
         return int(self.dashboard["version"])
 
 
-class GrafanaDouble:
+class GrafanaDouble(ServedDouble):
     def __init__(
         self,
         *,
@@ -100,33 +99,7 @@ class GrafanaDouble:
         self._lock = threading.RLock()
         self.server = DoubleServer(self.handle, latency=latency)
 
-    # --- lifecycle and inspection -------------------------------------------------
-
-    def start(self) -> GrafanaDouble:
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    def __enter__(self) -> GrafanaDouble:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def inject(self, fault: Fault) -> Fault:
-        return self.server.inject(fault)
-
-    def requests(self, method: str | None = None, path: str = ".*") -> list[Logged]:
-        return self.server.requests(method, path)
-
-    def writes(self) -> list[Logged]:
-        return [r for r in self.server.requests() if r.method in WRITE_METHODS]
+    # --- inspection ---------------------------------------------------------------
 
     def dashboard(self, uid: str) -> dict[str, Any]:
         with self._lock:

@@ -22,40 +22,16 @@ from urllib.parse import unquote
 
 import yaml
 
-from tests.doubles.server import DoubleServer, Fault, Logged, Request, Response
+from tests.doubles.server import DoubleServer, Fault, Request, Response, ServedDouble
 
 PREFIX = "/prometheus/config/v1/rules"
-WRITE_METHODS = frozenset({"POST", "DELETE"})
 
 
-class RulerDouble:
+class RulerDouble(ServedDouble):
     def __init__(self, *, latency: float = 0.0) -> None:
         self.tenants: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
         self._lock = threading.Lock()
         self.server = DoubleServer(self.handle, latency=latency)
-
-    def start(self) -> RulerDouble:
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    def __enter__(self) -> RulerDouble:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def inject(self, fault: Fault) -> Fault:
-        return self.server.inject(fault)
-
-    def writes(self) -> list[Logged]:
-        return [r for r in self.server.requests() if r.method in WRITE_METHODS]
 
     def groups(self, tenant: str, namespace: str) -> dict[str, dict[str, Any]]:
         with self._lock:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -267,3 +267,41 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(response.body)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
             self.close_connection = True
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class ServedDouble:
+    """What every double of an HTTP API shares: its server's lifecycle, URL, faults and log.
+
+    Subclasses set ``self.server = DoubleServer(self.handle, ...)`` in ``__init__``.
+    """
+
+    server: DoubleServer
+
+    def start(self) -> Self:
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def inject(self, fault: Fault) -> Fault:
+        return self.server.inject(fault)
+
+    def requests(self, method: str | None = None, path: str = ".*") -> list[Logged]:
+        return self.server.requests(method, path)
+
+    def writes(self) -> list[Logged]:
+        return [r for r in self.server.requests() if r.method in WRITE_METHODS]

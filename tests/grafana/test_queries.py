@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from tests.grafana.dashboard_walk import (
     substitute_variables,
     targets_of,
 )
+from tests.helpers import background, free_port, wait_ready
 
 # Names of perfdash's recorded series (slo:info too, which the overview reads).
 RECORDED = re.compile(r"\bslo:[a-z_]+(?::[a-z0-9_]+)?")
@@ -187,13 +186,6 @@ def test_each_burn_rate_window_a_dashboard_shows_is_recorded_for_that_slo(
 # -- against a real Prometheus ------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def empty_prometheus(
     prometheus_bin: str, tmp_path_factory: pytest.TempPathFactory
@@ -204,42 +196,16 @@ def empty_prometheus(
     config.write_text("", encoding="utf-8")
     log_path = root / "prometheus.log"
     port = free_port()
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                prometheus_bin,
-                f"--config.file={config}",
-                f"--storage.tsdb.path={root / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    argv = [
+        prometheus_bin,
+        f"--config.file={config}",
+        f"--storage.tsdb.path={root / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+    ]
+    with background(argv, log_path) as process:
+        wait_ready(f"http://127.0.0.1:{port}", process, log_path, seconds=STARTUP_SECONDS)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10.0) as client:
-            wait_until_ready(client, process, log_path)
             yield client
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def wait_until_ready(client: httpx.Client, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"Prometheus exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if client.get("/-/ready").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"Prometheus not ready within {STARTUP_SECONDS:g}s:\n{log.read_text()}")
 
 
 @pytest.mark.integration

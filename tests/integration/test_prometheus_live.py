@@ -10,7 +10,6 @@ generated rule group has been evaluated EVALUATIONS times.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import threading
 import time
@@ -30,6 +29,7 @@ from perfdash.durations import Duration
 from perfdash.output import write_output
 from perfdash.prometheus.rules import build_groups, rule_file_path
 from perfdash.spec.model import Fleet
+from tests.helpers import background, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -183,13 +183,6 @@ class RunningPrometheus:
         return "\n".join(["Prometheus log (last lines):", *lines[-LOG_LINES_SHOWN:]])
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def prometheus_config(exporter: str, rule_files: list[Path]) -> dict[str, Any]:
     return {
         "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
@@ -257,27 +250,15 @@ def prometheus(
     )
     port = free_port()
     log_path = root / "prometheus.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                prometheus_bin,
-                f"--config.file={config}",
-                f"--storage.tsdb.path={root / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--web.enable-lifecycle",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    argv = [
+        prometheus_bin,
+        f"--config.file={config}",
+        f"--storage.tsdb.path={root / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--web.enable-lifecycle",
+    ]
+    with background(argv, log_path) as process:
         yield RunningPrometheus(f"http://127.0.0.1:{port}", process, log_path, rule_files)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def wait_for(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.conftest import require_binary
 from tests.doubles.grafana import GrafanaDouble
 from tests.doubles.server import Fault
-from tests.helpers import MINIMAL_SERVICE, free_port, run_cli, write_declaration
+from tests.helpers import (
+    MINIMAL_SERVICE,
+    background,
+    free_port,
+    run_cli,
+    wait_ready,
+    write_declaration,
+)
 
 pytestmark = pytest.mark.integration
 READY_SECONDS = 20.0
@@ -23,36 +29,13 @@ READY_SECONDS = 20.0
 @pytest.fixture
 def pushgateway(tmp_path: Path) -> Iterator[str]:
     binary = require_binary("prometheus-pushgateway", package="prometheus-pushgateway")
-    port = free_port()
+    url = f"http://127.0.0.1:{free_port()}"
     log = tmp_path / "pushgateway.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [binary, f"--web.listen-address=127.0.0.1:{port}"],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + READY_SECONDS
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the Pushgateway exited:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the Pushgateway is not ready:\n{log.read_text()}")
-            time.sleep(0.1)
+    with background(
+        [binary, f"--web.listen-address={url.removeprefix('http://')}"], log
+    ) as process:
+        wait_ready(url, process, log, seconds=READY_SECONDS)
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture

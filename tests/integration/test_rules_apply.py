@@ -5,8 +5,8 @@ and PrometheusRule manifests checked by a real promtool."""
 from __future__ import annotations
 
 import subprocess
-import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,14 @@ import yaml
 from tests.conftest import require_binary
 from tests.doubles.ruler import RulerDouble
 from tests.doubles.server import Fault
-from tests.helpers import MINIMAL_SERVICE, free_port, run_cli, write_declaration
+from tests.helpers import (
+    MINIMAL_SERVICE,
+    background,
+    free_port,
+    run_cli,
+    wait_ready,
+    write_declaration,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -86,10 +93,13 @@ class Prometheus:
 
 @pytest.fixture
 def start_prometheus(prometheus_bin: str, tmp_path: Path) -> Iterator[Callable[..., Prometheus]]:
-    started: list[Prometheus] = []
+    stack = ExitStack()  # every Prometheus started is stopped when the test ends
+    started = 0
 
     def start(*, lifecycle: bool = True, load_from: Path | None = None) -> Prometheus:
-        root = tmp_path / f"prometheus-{len(started)}"
+        nonlocal started
+        root = tmp_path / f"prometheus-{started}"
+        started += 1
         rules_dir = root / "rules"
         rules_dir.mkdir(parents=True)
         config = root / "prometheus.yml"
@@ -111,32 +121,13 @@ def start_prometheus(prometheus_bin: str, tmp_path: Path) -> Iterator[Callable[.
         ]
         if lifecycle:
             command.append("--web.enable-lifecycle")
-        with log.open("wb") as output:
-            process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+        process = stack.enter_context(background(command, log))
         running = Prometheus(f"http://127.0.0.1:{port}", rules_dir, process, log)
-        started.append(running)
-        deadline = time.monotonic() + READY_SECONDS
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"Prometheus exited:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{running.url}/-/ready", timeout=1).status_code == 200:
-                    return running
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        pytest.fail(f"Prometheus not ready within {READY_SECONDS:g}s:\n{log.read_text()}")
+        wait_ready(running.url, process, log, seconds=READY_SECONDS)
+        return running
 
-    try:
+    with stack:
         yield start
-    finally:
-        for running in started:
-            running.process.terminate()
-            try:
-                running.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                running.process.kill()
-                running.process.wait()
 
 
 def apply_rules(project: Path, prometheus: Prometheus, *args: str) -> Any:
