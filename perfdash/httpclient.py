@@ -14,6 +14,7 @@ given are scrubbed from every response excerpt and transport error.
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import logging
 import random
@@ -102,6 +103,10 @@ class HttpClient:
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
         self._error = error
+        if isinstance(auth, tuple):  # basic auth: the password, and as the header carries it
+            user, password = auth
+            basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+            secrets = (*secrets, password, basic)
         self._secrets = tuple(s for s in secrets if len(s) >= MIN_SECRET_CHARS)
         self._rng = random.Random()
         self._rng_lock = threading.Lock()

@@ -66,10 +66,8 @@ class RulerClient:
         if settings.tenant:
             headers["X-Scope-OrgID"] = settings.tenant
         auth = None
-        secrets: list[str] = []
         if settings.user and settings.password is not None:
             auth = (settings.user, settings.password.reveal())
-            secrets.append(settings.password.reveal())
         self.http = HttpClient(
             self.rules_url,
             error=ruler_error,
@@ -79,7 +77,6 @@ class RulerClient:
             concurrency=concurrency,
             retry=retry,
             transport=transport,
-            secrets=secrets,
         )
 
     def close(self) -> None:

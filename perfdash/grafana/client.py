@@ -13,7 +13,6 @@ in-process Grafana double needs nothing but its URL.
 
 from __future__ import annotations
 
-import base64
 import fnmatch
 import json
 import re
@@ -155,7 +154,6 @@ class GrafanaClient:
         auth = None
         if user is not None and password is not None:
             auth = (user, password.reveal())
-            secrets += [password.reveal(), _basic(user, password.reveal())]
         if org_id is not None:
             headers["X-Grafana-Org-Id"] = str(org_id)
         self.http = HttpClient(
@@ -304,7 +302,3 @@ class GrafanaClient:
 
     def delete_dashboard(self, uid: str) -> None:
         self.http.request("DELETE", f"/api/dashboards/uid/{uid}")
-
-
-def _basic(user: str, password: str) -> str:
-    return base64.b64encode(f"{user}:{password}".encode()).decode()

@@ -20,13 +20,15 @@ from typing import Any
 import httpx
 import pytest
 
-from perfdash.config import Secret
+from perfdash.config import RulerSettings, Secret
+from perfdash.deploy.ruler import RulerClient
 from perfdash.errors import (
     ConfigError,
     GrafanaAuthError,
     GrafanaConflict,
     GrafanaError,
     GrafanaFolderNotFound,
+    PerfdashError,
 )
 from perfdash.grafana.client import GrafanaClient
 from perfdash.httpclient import RetryPolicy, tls_verify
@@ -306,6 +308,29 @@ def test_the_password_never_shows_either(caplog: pytest.LogCaptureFixture) -> No
     for text in (str(caught.value), caplog.text):
         assert password not in text
         assert "YWRtaW4" not in text  # base64 of "admin:..."
+
+
+def test_the_ruler_password_never_shows_either(caplog: pytest.LogCaptureFixture) -> None:
+    password = "hunter2-but-longer"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500, text=f"boom {request.headers['Authorization']} {password}")
+
+    caplog.set_level(logging.DEBUG)
+    settings = RulerSettings(
+        "https://mimir.example.com", user="tenant-a", password=Secret(password)
+    )
+    client = RulerClient(
+        settings,
+        transport=httpx.MockTransport(handler),
+        retry=RetryPolicy(attempts=2, base_delay=0.01),
+    )
+    with pytest.raises(PerfdashError) as caught:
+        client.groups("perfdash")
+    assert "boom Basic *** ***" in str(caught.value)
+    for text in (str(caught.value), caplog.text):
+        assert password not in text
+        assert "dGVuYW50LW" not in text  # base64 of "tenant-a:..."
 
 
 def test_tls_is_verified_unless_insecure(tmp_path: Path) -> None:
