@@ -7,10 +7,12 @@ core, or ``PERFDASH_JOBS=1`` run in-process (same results, easier debugging).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -18,6 +20,24 @@ R = TypeVar("R")
 
 # Below this many items the cost of starting workers outweighs the gain.
 MIN_PARALLEL_ITEMS = 64
+# Generation allocates millions of short-lived dicts and lists and few reference cycles:
+# collecting the youngest generation every 50,000 allocations instead of Python's 700
+# saves about a tenth of a large build's CPU time.
+BATCH_GC_THRESHOLD = 50_000
+
+
+@contextmanager
+def batch_gc() -> Iterator[None]:
+    """Fewer garbage collections while generating. Objects alive on entry (the loaded
+    fleet) are frozen: never scanned again, and forked workers don't touch their pages."""
+    previous = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(BATCH_GC_THRESHOLD, *previous[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+        gc.unfreeze()
 
 
 def default_jobs() -> int:
@@ -34,17 +54,18 @@ def map_chunks(
 ) -> list[R]:
     """``function`` over consecutive chunks of ``items``, results in input order."""
     workers = jobs or default_jobs()
-    if (
-        workers <= 1
-        or len(items) < MIN_PARALLEL_ITEMS
-        or "fork" not in multiprocessing.get_all_start_methods()
-    ):
-        return [function(items)]
-    size = -(-len(items) // (workers * 2))
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(function, chunks))
+    with batch_gc():
+        if (
+            workers <= 1
+            or len(items) < MIN_PARALLEL_ITEMS
+            or "fork" not in multiprocessing.get_all_start_methods()
+        ):
+            return [function(items)]
+        size = -(-len(items) // (workers * 2))
+        chunks = [items[i : i + size] for i in range(0, len(items), size)]
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            return list(pool.map(function, chunks))
 
 
 def imap_chunks(
@@ -58,10 +79,15 @@ def imap_chunks(
         or len(items) < MIN_PARALLEL_ITEMS
         or "fork" not in multiprocessing.get_all_start_methods()
     ):
-        yield function(items)
+        with batch_gc():
+            result = function(items)
+        yield result
         return
     size = -(-len(items) // (workers * 4))
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield from pool.map(function, chunks)
+    with batch_gc():  # set before the fork, so the workers inherit it
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        results = pool.map(function, chunks)
+    with pool:
+        yield from results

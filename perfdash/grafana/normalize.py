@@ -248,7 +248,7 @@ def _legacy_field_options(raw: dict[str, Any]) -> dict[str, Any]:
 
 def _threshold_step(raw: dict[str, Any]) -> dict[str, Any]:
     value = raw.get("value")
-    if value in ("null", "") or raw.get("index") == 0:
+    if raw.get("index") == 0 or (type(value) is str and value in ("null", "")):
         value = None
     return {"color": raw["color"], "value": value}
 

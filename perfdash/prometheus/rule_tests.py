@@ -259,11 +259,14 @@ class _Scenarios:
         scale = _integer_scale([p for phases in phases_by_group for p in phases])
         for index, group in enumerate(self.model.groups):
             phases = phases_by_group[index] if index < len(phases_by_group) else phases_by_group[-1]
-            good = [
-                Segment(p.minutes, int(scale * p.per_minute * (1 - p.error_ratio))) for p in phases
-            ]
-            bad = [Segment(p.minutes, int(scale * p.per_minute * p.error_ratio)) for p in phases]
-            total = [Segment(p.minutes, int(scale * p.per_minute)) for p in phases]
+            good, bad, total = [], [], []
+            for phase in phases:
+                # Whole numbers by the choice of scale: int() is exact.
+                all_events = scale * phase.per_minute
+                bad_events = all_events * phase.error_ratio
+                good.append(Segment(phase.minutes, int(all_events - bad_events)))
+                bad.append(Segment(phase.minutes, int(bad_events)))
+                total.append(Segment(phase.minutes, int(all_events)))
             for metric, labels in self.model.good:
                 out.append(self._one(metric, labels, group, good, threshold_form))
             for metric, labels in () if omit_bad else self.model.bad:
