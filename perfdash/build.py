@@ -8,10 +8,10 @@ Pure: no file is read or written here. ``perfdash.output`` writes or checks the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from perfdash.alertmanager.routing import build_alertmanager_files
 from perfdash.errors import Problem, SpecError
@@ -29,6 +29,8 @@ from perfdash.parallel import imap_chunks
 from perfdash.prometheus.rule_tests import build_rule_test_files
 from perfdash.prometheus.rules import build_rule_files
 from perfdash.spec.model import Fleet, Service
+
+R = TypeVar("R")
 
 # Folders whose perfdash-generated files a build owns: it may replace or delete them.
 OWNED_DIRS = ("alerts/rules", "alerts/tests", "alerts/alertmanager", "dashboards")
@@ -50,13 +52,38 @@ def iter_artifacts(
 ) -> Iterator[dict[str, str]]:
     """The generated files in parts, as worker processes finish them: a large fleet's
     output can be written while the rest is generated, without holding all of it."""
+    return iter_processed(fleet, _unchanged, jobs=jobs, jsonnet_dir=jsonnet_dir)
+
+
+def iter_processed(
+    fleet: Fleet,
+    process: Callable[[dict[str, str]], R],
+    *,
+    jobs: int | None = None,
+    jsonnet_dir: Path | None = None,
+) -> Iterator[R]:
+    """``process`` of each part of the generated files, applied where the part is made
+    (in the worker, for large fleets): the caller's edge, e.g. staging the files, runs
+    in parallel and only its small result travels back."""
     overrides = find_overrides(fleet.services, jsonnet_dir) if jsonnet_dir else {}
     extra = build_extra_dashboards(jsonnet_dir) if jsonnet_dir else {}
     _check_unique_uids(fleet, extra)
     generate = partial(_service_artifacts, overrides=overrides, jsonnet_dir=jsonnet_dir)
-    yield from imap_chunks(generate, fleet.services, jobs=jobs)
+    yield from imap_chunks(partial(_then, generate, process), fleet.services, jobs=jobs)
     tail = {path: dashboard_json(d) for path, d in {**build_overview(fleet), **extra}.items()}
-    yield {**tail, **build_alertmanager_files(fleet)}
+    yield process({**tail, **build_alertmanager_files(fleet)})
+
+
+def _unchanged(part: dict[str, str]) -> dict[str, str]:
+    return part
+
+
+def _then(
+    generate: Callable[[Sequence[Service]], dict[str, str]],
+    process: Callable[[dict[str, str]], R],
+    services: Sequence[Service],
+) -> R:
+    return process(generate(services))
 
 
 def _service_artifacts(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -187,9 +188,16 @@ def build(
       perfdash build --format prometheus-rule   # + alerts/kubernetes/*.yaml
     """
     from perfdash.alertmanager.merge import merge_into_base
-    from perfdash.build import OWNED_DIRS, build_artifacts, iter_artifacts
+    from perfdash.build import OWNED_DIRS, build_artifacts, iter_processed
     from perfdash.grafana.provisioning import provisioning_files
-    from perfdash.output import check_output, write_file, write_output
+    from perfdash.output import (
+        check_output,
+        check_part,
+        stage_part,
+        staging_suffix,
+        write_file,
+        write_output,
+    )
 
     fleet = _load(paths, missing_runbook=missing_runbook)
     merged = None
@@ -197,9 +205,13 @@ def build(
         base = alertmanager_base.read_text(encoding="utf-8")
         merged = merge_into_base(fleet, base, base_name=str(alertmanager_base))
     owned: tuple[str, ...] = OWNED_DIRS
+    suffix = staging_suffix()
     if output_format == "files" and provisioning is None:
-        # Streamed: parts are written while the rest is generated.
-        artifacts: Any = iter_artifacts(fleet, jsonnet_dir=jsonnet_dir)
+        # Streamed: each part is compared or staged where it is generated (in the workers).
+        on_disk = (
+            partial(check_part, out_dir) if check else partial(stage_part, out_dir, suffix=suffix)
+        )
+        artifacts: Any = iter_processed(fleet, on_disk, jsonnet_dir=jsonnet_dir)
     else:
         artifacts = build_artifacts(fleet, jsonnet_dir=jsonnet_dir)
         if output_format == "prometheus-rule":
@@ -210,7 +222,7 @@ def build(
     if check:
         _report_staleness(check_output(out_dir, artifacts, owned))
         return
-    click.echo(_written(write_output(out_dir, artifacts, owned)))
+    click.echo(_written(write_output(out_dir, artifacts, owned, suffix=suffix)))
     if provisioning is not None:
         where = provisioning_path or str((provisioning / "dashboards").resolve())
         files = provisioning_files(artifacts, grafana_path=where)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 _SECRET_PATTERNS = (
     # scheme://user:password@host -> scheme://user:***@host
@@ -66,6 +67,20 @@ class PerfdashError(Exception):
 
     def __str__(self) -> str:
         return redact(super().__str__())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Worker processes send their errors to the parent pickled. Subclasses' __init__
+        # take other arguments than the message in ``args``: rebuild from the state instead.
+        return (_rebuild_error, (type(self), self.args, self.__dict__))
+
+
+def _rebuild_error(
+    kind: type[PerfdashError], args: tuple[Any, ...], state: dict[str, Any]
+) -> PerfdashError:
+    error = kind.__new__(kind, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 @dataclass(frozen=True, order=True)

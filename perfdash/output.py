@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import orjson
 
@@ -40,6 +41,29 @@ class Staleness:
     @property
     def clean(self) -> bool:
         return not (self.missing or self.stale or self.extra)
+
+
+@dataclass(frozen=True)
+class StagedPart:
+    """One part of the output compared with the disk, changed files staged next to their
+    targets as temporary files (see ``stage_part``)."""
+
+    staged: tuple[str, ...]
+    unchanged: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CheckedPart:
+    """One part of the output compared with the disk (see ``check_part``)."""
+
+    missing: tuple[str, ...]
+    stale: tuple[str, ...]
+    seen: tuple[str, ...]
+
+
+def staging_suffix() -> str:
+    """The suffix of this build's temporary files: unique to the process that writes."""
+    return f".{os.getpid()}.tmp"
 
 
 def is_generated(path: Path) -> bool:
@@ -83,73 +107,144 @@ def _read(path: Path) -> bytes | None:
 
 
 Artifacts = Mapping[str, str] | Iterable[Mapping[str, str]]
+Part = TypeVar("Part", "StagedPart", "CheckedPart")
 
 
-def _parts(artifacts: Artifacts) -> Iterable[Mapping[str, str]]:
+def _parts(artifacts: Artifacts | Iterable[Part]) -> Iterable[Mapping[str, str] | Part]:
     """One mapping of generated files, or the parts ``build.iter_artifacts`` yields."""
     return [artifacts] if isinstance(artifacts, Mapping) else artifacts
 
 
-def check_output(out_dir: Path, artifacts: Artifacts, owned_dirs: Iterable[str]) -> Staleness:
+def check_part(out_dir: Path, part: Mapping[str, str]) -> CheckedPart:
+    """Compare one part of the output with the disk (runs in a worker for large fleets)."""
     missing, stale = [], []
+    for relative, text in part.items():
+        current = _read(out_dir / relative)
+        if current is None:
+            missing.append(relative)
+        elif current != text.encode("utf-8"):
+            stale.append(relative)
+    return CheckedPart(tuple(missing), tuple(stale), tuple(part))
+
+
+def check_output(
+    out_dir: Path, artifacts: Artifacts | Iterable[CheckedPart], owned_dirs: Iterable[str]
+) -> Staleness:
+    """What ``build --check`` reports: generated files missing, stale, or no longer made.
+
+    ``artifacts`` may also be parts already compared by ``check_part`` (in the workers).
+    """
+    missing: list[str] = []
+    stale: list[str] = []
     seen: set[str] = set()
     for part in _parts(artifacts):
-        for relative, text in part.items():
-            seen.add(relative)
-            current = _read(out_dir / relative)
-            if current is None:
-                missing.append(relative)
-            elif current != text.encode("utf-8"):
-                stale.append(relative)
+        checked = part if isinstance(part, CheckedPart) else check_part(out_dir, part)
+        missing += checked.missing
+        stale += checked.stale
+        seen.update(checked.seen)
     extra = sorted(owned_files(out_dir, owned_dirs, skip=seen))
     return Staleness(tuple(sorted(missing)), tuple(sorted(stale)), tuple(extra), len(seen))
 
 
-def write_output(out_dir: Path, artifacts: Artifacts, owned_dirs: Iterable[str]) -> WriteReport:
+def stage_part(out_dir: Path, part: Mapping[str, str], *, suffix: str) -> StagedPart:
+    """Stage the changed files of one part as ``.<name><suffix>`` next to their targets.
+
+    Runs in the worker that generated the part for large fleets, so the output is never
+    sent between processes. ``write_output`` renames staged files into place once every
+    part is staged, or removes them.
+    """
+    staged: list[str] = []
+    unchanged: list[str] = []
+    made: set[Path] = set()
+    try:
+        for relative, text in part.items():
+            target = out_dir / relative
+            data = text.encode("utf-8")
+            if _read(target) == data:
+                unchanged.append(relative)
+                continue
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            _stage(target.with_name(f".{target.name}{suffix}"), data)
+            staged.append(relative)
+    except OSError as exc:
+        raise OutputError(f"cannot write {exc.filename or out_dir}: {exc.strerror}") from exc
+    return StagedPart(tuple(staged), tuple(unchanged))
+
+
+def write_output(
+    out_dir: Path,
+    artifacts: Artifacts | Iterable[StagedPart],
+    owned_dirs: Iterable[str],
+    *,
+    suffix: str | None = None,
+) -> WriteReport:
     """Write every changed file atomically, then remove generated files no longer produced.
 
     All new contents are staged as temporary files next to their targets first; only
     when every one is on disk are they renamed into place, so a failure while staging
     or generating (disk full, a Jsonnet error in a later part) leaves the previous tree
     untouched. Parts are staged as they come, so the whole output is never held at once.
+    ``artifacts`` may also be parts staged already by ``stage_part`` with ``suffix``.
     """
-    unchanged: list[str] = []
+    suffix = suffix or staging_suffix()
+    owned = tuple(owned_dirs)
+    folders_before = _folders(out_dir, owned)
     written: list[str] = []
-    staged: list[tuple[Path, Path]] = []
-    made: set[Path] = set()
-    suffix = f".{os.getpid()}.tmp"
+    unchanged: list[str] = []
+    renamed = False
     try:
         for part in _parts(artifacts):
-            for relative, text in part.items():
+            staged = (
+                part if isinstance(part, StagedPart) else stage_part(out_dir, part, suffix=suffix)
+            )
+            written += staged.staged
+            unchanged += staged.unchanged
+        removed = sorted(owned_files(out_dir, owned, skip={*written, *unchanged}))
+        try:
+            for relative in written:
                 target = out_dir / relative
-                data = text.encode("utf-8")
-                if _read(target) == data:
-                    unchanged.append(relative)
-                    continue
-                if target.parent not in made:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    made.add(target.parent)
-                temporary = target.with_name(f".{target.name}{suffix}")
-                staged.append((temporary, target))
-                _stage(temporary, data)
-                written.append(relative)
-        removed = sorted(owned_files(out_dir, owned_dirs, skip={*written, *unchanged}))
-        for temporary, target in staged:
-            os.replace(temporary, target)
-        staged.clear()
-    except OSError as exc:
-        raise OutputError(f"cannot write {exc.filename or out_dir}: {exc.strerror}") from exc
+                os.replace(target.with_name(f".{target.name}{suffix}"), target)
+        except OSError as exc:
+            raise OutputError(f"cannot write {exc.filename or out_dir}: {exc.strerror}") from exc
+        renamed = True
     finally:
-        if staged:  # failed (or generation raised) before the renames: leave no trace
-            for temporary, _ in staged:
-                temporary.unlink(missing_ok=True)
-            for folder in sorted(made, key=lambda p: len(p.parts), reverse=True):
-                with contextlib.suppress(OSError):
-                    folder.rmdir()  # only succeeds when empty, i.e. created just now
+        if not renamed:  # failed (or generation raised) before the renames: leave no trace
+            _discard_staged(out_dir, owned, suffix, folders_before)
     for relative in removed:
         (out_dir / relative).unlink()
-    _remove_empty_dirs(out_dir, owned_dirs)
+    _remove_empty_dirs(out_dir, owned)
     return WriteReport(tuple(sorted(written)), tuple(sorted(unchanged)), tuple(removed))
+
+
+def _folders(out_dir: Path, owned_dirs: Iterable[str]) -> set[Path]:
+    """Folders that exist now in and above the owned folders (a failed write keeps them)."""
+    found = {folder for folder in (out_dir, *out_dir.parents) if folder.is_dir()}
+    for owned in owned_dirs:
+        root = out_dir / owned
+        found.update(folder for folder in root.parents if folder.is_dir())
+        for path, _, _ in os.walk(root):
+            found.add(Path(path))
+    return found
+
+
+def _discard_staged(out_dir: Path, owned_dirs: Iterable[str], suffix: str, keep: set[Path]) -> None:
+    """Remove this build's temporary files, and the folders it created that are now empty."""
+    created: set[Path] = set()
+    for owned in owned_dirs:
+        root = out_dir / owned
+        created.update({root, *root.parents} - keep)  # an owned folder may be new itself
+        for path, _, files in os.walk(root):
+            here = Path(path)
+            if here not in keep:
+                created.add(here)
+            for name in files:
+                if name.startswith(".") and name.endswith(suffix):
+                    (here / name).unlink(missing_ok=True)
+    for folder in sorted(created, key=lambda p: len(p.parts), reverse=True):
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only succeeds when empty
 
 
 def write_file(target: Path, text: str) -> None:

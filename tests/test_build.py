@@ -7,10 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from perfdash.build import OWNED_DIRS, build_artifacts
 from perfdash.output import check_output
 from perfdash.spec.model import Fleet
 from tests.conftest import REPO
+from tests.helpers import run_cli
 
 
 def _build_in_child(out: Path, *, hash_seed: str, jobs: str) -> dict[str, bytes]:
@@ -63,3 +66,78 @@ def test_the_example_fleet_shows_every_feature(example_fleet: Fleet) -> None:
     assert any(slo.alerting.for_ is not None for slo in slos), "a per-SLO for:"
     assert any(slo.alerting.windows != slos[0].alerting.windows for slo in slos), "custom windows"
     assert len({s.source for s in services}) < len(services), "a multi-document file"
+
+
+# -- atomic writes when the workers stage the files ---------------------------------------
+
+LARGE_FLEET = 120  # above parallel.MIN_PARALLEL_ITEMS: generated and staged by workers
+
+
+def _everything(root: Path) -> dict[str, bytes | None]:
+    """Every file (with its bytes) and folder (None) below ``root``."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes() if p.is_file() else None
+        for p in sorted(root.rglob("*"))
+    }
+
+
+def _large_project(root: Path, override: str) -> Path:
+    from benchmarks.fleet import write_fleet
+
+    write_fleet(LARGE_FLEET, root / "slos", per_file=7)
+    last = f"svc-{LARGE_FLEET - 1:04d}"
+    path = root / "dashboards" / "overrides" / f"{last}.libsonnet"
+    path.parent.mkdir(parents=True)
+    path.write_text(override, encoding="utf-8")
+    return path
+
+
+BROKEN_OVERRIDE = "function(dashboard) error 'broken on purpose'\n"
+
+
+def test_a_parallel_build_failing_in_its_last_part_leaves_the_output_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PERFDASH_JOBS", "2")
+    override = _large_project(tmp_path, "function(dashboard) dashboard { editable: false }\n")
+    assert run_cli(["build"], cwd=tmp_path).exit_code == 0
+    # Every service changes (the workers stage a new version of each file), and the last
+    # service's dashboard override fails.
+    for declaration in (tmp_path / "slos").iterdir():
+        text = declaration.read_text(encoding="utf-8")
+        declaration.write_text(text.replace("objective: 99\n", "objective: 98\n"), encoding="utf-8")
+    override.write_text(BROKEN_OVERRIDE, encoding="utf-8")
+    before = _everything(tmp_path)
+
+    result = run_cli(["build"], cwd=tmp_path)
+    assert result.exit_code == 1
+    assert "broken on purpose" in result.stderr
+    assert _everything(tmp_path) == before  # no staged file, no new folder, nothing replaced
+
+
+def test_a_first_parallel_build_that_fails_creates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PERFDASH_JOBS", "2")
+    _large_project(tmp_path, BROKEN_OVERRIDE)
+    before = _everything(tmp_path)
+    result = run_cli(["build", "--out", "out"], cwd=tmp_path)
+    assert result.exit_code == 1
+    assert _everything(tmp_path) == before
+    assert not (tmp_path / "out").exists()
+
+
+def test_build_check_compares_in_the_workers_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PERFDASH_JOBS", "2")
+    _large_project(tmp_path, "function(dashboard) dashboard\n")
+    assert run_cli(["build"], cwd=tmp_path).exit_code == 0
+    assert run_cli(["build", "--check"], cwd=tmp_path).exit_code == 0
+    stale = tmp_path / "alerts" / "rules" / "svc-0042.yaml"
+    stale.write_text(stale.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    (tmp_path / "dashboards" / "overview.json").unlink()
+    result = run_cli(["build", "--check"], cwd=tmp_path)
+    assert result.exit_code == 1
+    assert "alerts/rules/svc-0042.yaml" in result.stderr + result.stdout
+    assert "dashboards/overview.json" in result.stderr + result.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import pickle
 
 import pytest
 
@@ -129,3 +130,23 @@ def test_every_error_class_is_a_documented_perfdash_error_with_exit_status_1() -
         assert issubclass(cls, PerfdashError), cls
         assert cls.exit_code == 1, cls
         assert cls.__doc__, f"{cls.__name__} has no docstring saying when it is raised"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        SpecError([Problem("a.yaml", 3, 5, "spec.slos[0]", "missing required field 'sli'")]),
+        PromtoolError(["promtool", "check", "rules", "x.yaml"], 1, "", "bad"),
+        errors.OutputError("cannot write out/x: No space left on device", paths=["out/x"]),
+        errors.GrafanaConflict("POST", "https://grafana/api/dashboards/db", status=412),
+        errors.ApplyError(["dashboard pd-x: HTTP 500"], applied=3),
+        errors.ResultFileError("run.json", 12, "not JSON"),
+    ],
+    ids=lambda error: type(error).__name__,
+)
+def test_errors_survive_the_trip_from_a_worker_process(error: PerfdashError) -> None:
+    # Generation runs in worker processes, which send their errors back pickled.
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error)
+    assert str(copy) == str(error)
+    assert copy.__dict__ == error.__dict__
