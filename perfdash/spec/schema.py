@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from functools import cache
 from importlib import resources
 from typing import Any
 
+import fastjsonschema
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
@@ -43,6 +45,15 @@ def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema())
 
 
+@cache
+def _is_valid() -> Callable[[Any], Any]:
+    """The schema compiled to Python by fastjsonschema: about 15x faster than jsonschema,
+    but it stops at the first error and says less. Most documents are valid, so this
+    answers first and jsonschema reports every problem of the others. The schema uses
+    only keywords that draft-07 (fastjsonschema's newest) defines the same way."""
+    return fastjsonschema.compile(schema(), use_default=False)
+
+
 KINDS = ("Service", "Team")
 LABEL_NAME_PATTERN = "^[a-zA-Z_][a-zA-Z0-9_]*$"
 
@@ -53,6 +64,11 @@ def schema_problems(document: Document) -> list[Problem]:
     A document of unknown kind gets only that complaint: checking it against the
     Service schema would bury it under errors that do not apply.
     """
+    try:
+        _is_valid()(document.data)
+        return []
+    except fastjsonschema.JsonSchemaException:
+        pass
     known_kind = isinstance(document.data, dict) and document.data.get("kind") in KINDS
     problems: list[Problem] = []
     for error in _validator().iter_errors(document.data):
