@@ -67,8 +67,8 @@ def schema_problems(document: Document) -> list[Problem]:
     try:
         _is_valid()(document.data)
         return []
-    except fastjsonschema.JsonSchemaException:
-        pass
+    except (fastjsonschema.JsonSchemaException, TypeError, ValueError):
+        pass  # invalid, or data the compiled code did not expect: jsonschema decides
     known_kind = isinstance(document.data, dict) and document.data.get("kind") in KINDS
     problems: list[Problem] = []
     for error in _validator().iter_errors(document.data):
