@@ -24,9 +24,11 @@ _RESOLVER = yaml.resolver.Resolver()
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 # Characters YAML cannot hold as written (non-printable) or reads as line breaks.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ufeff\u2028\u2029\ufffe\uffff\ud800-\udfff]")
-_BLOCK_LINE_OK = re.compile(
-    r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff\u2028\u2029\ufffe\uffff\ud800-\udfff]*$"
+# A literal block holds any printable text; tabs and the line breaks between lines too.
+_BLOCK_TEXT_OK = re.compile(
+    r"[^\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff\u2028\u2029\ufffe\uffff\ud800-\udfff]*"
 )
+_TRAILING_SPACE = re.compile(r"[^\S\n](?:\n|\Z)")  # white space ending a line
 # What json.dumps leaves as is but a YAML double-quoted scalar must escape.
 _UNESCAPED = re.compile(r"[\x7f-\x9f\ufeff\u2028\u2029\ufffe\uffff\ud800-\udfff]")
 
@@ -75,14 +77,14 @@ def _emit_entry(prefix: str, item: Any, indent: int, out: list[str]) -> None:
 def _emit_list_item(item: Any, indent: int, out: list[str]) -> None:
     pad = " " * indent
     if isinstance(item, dict) and item:
-        first = True
+        lead = pad + "- "  # the first key's line starts the item, the others line up
         for key, value in item.items():
-            prefix = (pad + "- " if first else pad + "  ") + _key(key) + ":"
+            prefix = f"{lead}{_key(key)}:"
             if type(value) is str and "\n" not in value:
                 out.append(f"{prefix} {_string(value)}")
             else:
                 _emit_entry(prefix, value, indent + 2, out)
-            first = False
+            lead = pad + "  "
     elif isinstance(item, list) and item:
         out.append(pad + "-")
         _emit(item, indent + 2, out, in_list=True)
@@ -100,14 +102,15 @@ def _block(text: str, indent: int) -> str:
         # The first non-empty line sets the block's indentation: it cannot start blank.
         first[:1] in (" ", "\t")
         or text.endswith("\n")
-        or not all(_BLOCK_LINE_OK.match(line) for line in lines)
-        or any(line != line.rstrip() for line in lines)
+        or not _BLOCK_TEXT_OK.fullmatch(text)
+        or _TRAILING_SPACE.search(text)  # block lines keep no trailing white space
     ):
         return _quoted(text)
     pad = " " * indent
     return "|-\n" + "\n".join(pad + line if line else "" for line in lines)
 
 
+@lru_cache(maxsize=4096)
 def _key(key: Any) -> str:
     return _string(key if type(key) is str else str(key))
 
