@@ -39,7 +39,7 @@ GOAL_NOOP_SECONDS = 5.0
 
 def _serve(latency: float, pipe: Connection) -> None:
     """The child process: a GrafanaDouble, driven by commands on ``pipe``."""
-    from tests.doubles.grafana import WRITE_METHODS, GrafanaDouble
+    from tests.doubles.grafana import GrafanaDouble
 
     with GrafanaDouble(latency=latency) as double:
         pipe.send((double.url, double.token))
@@ -47,7 +47,7 @@ def _serve(latency: float, pipe: Connection) -> None:
             command = pipe.recv()
             if command == "stats":
                 log = double.requests()
-                writes = sum(1 for r in log if r.method in WRITE_METHODS)
+                writes = len(double.writes())
                 pipe.send(
                     {"requests": len(log), "writes": writes, "dashboards": len(double.dashboards)}
                 )
@@ -72,7 +72,11 @@ class Double:
         self._pipe, child = multiprocessing.Pipe()
         self._process = multiprocessing.Process(target=_serve, args=(latency, child), daemon=True)
         self._process.start()
-        self.url, self.token = self._pipe.recv()
+        child.close()  # only the child holds its end now: if it dies, recv() fails at once
+        try:
+            self.url, self.token = self._pipe.recv()
+        except EOFError:
+            raise SystemExit("the Grafana double's process failed to start (see above)") from None
 
     def ask(self, command: str) -> Any:
         self._pipe.send(command)
