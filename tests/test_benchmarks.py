@@ -1,0 +1,42 @@
+"""Smoke runs of the benchmarks at toy sizes: they still run after the code they drive
+changes (CI never runs them at full size). No timings are asserted."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+MODULES = sorted(p.stem for p in (REPO / "benchmarks").glob("*.py") if p.stem != "__init__")
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_benchmark_module_imports(module: str) -> None:
+    importlib.import_module(f"benchmarks.{module}")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["benchmarks.apply", "3", "--latency", "0"], "| no-op apply |"),
+        (
+            ["benchmarks.compile", "3", "--runs", "1", "--memory-runs", "1", "--no-single"],
+            "| 3 (12) | default jobs (1) | build (fresh output) |",
+        ),
+        (
+            ["benchmarks.stats_calibration", "--comparisons", "20", "--requests", "200"],
+            "| 10 vs 3 |",
+        ),
+    ],
+    ids=["apply", "compile", "stats_calibration"],
+)
+def test_a_benchmark_runs_at_a_toy_size(args: list[str], expected: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", *args], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert expected in result.stdout
