@@ -53,26 +53,15 @@ def map_chunks(
     function: Callable[[Sequence[T]], R], items: Sequence[T], *, jobs: int | None = None
 ) -> list[R]:
     """``function`` over consecutive chunks of ``items``, results in input order."""
-    workers = jobs or default_jobs()
-    with batch_gc():
-        if (
-            workers <= 1
-            or len(items) < MIN_PARALLEL_ITEMS
-            or "fork" not in multiprocessing.get_all_start_methods()
-        ):
-            return [function(items)]
-        size = -(-len(items) // (workers * 2))
-        chunks = [items[i : i + size] for i in range(0, len(items), size)]
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            return list(pool.map(function, chunks))
+    return list(imap_chunks(function, items, jobs=jobs))
 
 
 def imap_chunks(
     function: Callable[[Sequence[T]], R], items: Sequence[T], *, jobs: int | None = None
 ) -> Iterator[R]:
-    """Like ``map_chunks``, yielding each chunk's result as soon as it (and those before it)
-    are done, so the caller can consume them while the workers go on."""
+    """``function`` over consecutive chunks of ``items``, each chunk's result yielded in
+    input order as soon as it (and those before it) are done, so the caller can consume
+    them while the workers go on."""
     workers = jobs or default_jobs()
     if (
         workers <= 1
