@@ -172,13 +172,15 @@ def bench_size(
     memory_runs: int,
     poll: float,
     modes: Sequence[tuple[str, dict[str, str]]],
+    where: Path | None = None,
 ) -> list[Case]:
-    """Every case for one fleet size, modes interleaved run by run."""
+    """Every case for one fleet size, modes interleaved run by run; fleet and output go
+    in a temporary folder under ``where`` (default: the system's)."""
     perfdash = perfdash_command()
     inherited = {k: v for k, v in os.environ.items() if k != "PERFDASH_JOBS"}
     envs = {mode: {**inherited, **extra} for mode, extra in modes}
     names = [mode for mode, _ in modes]
-    with tempfile.TemporaryDirectory(prefix=f"perfdash-bench-{services}-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"perfdash-bench-{services}-", dir=where) as tmp:
         work = Path(tmp)
         fleet = work / "fleet"
         write_fleet(services, fleet)
@@ -371,6 +373,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "first on PYTHONPATH) instead of the working tree",
     )
     parser.add_argument(
+        "--tmp",
+        type=Path,
+        metavar="DIR",
+        help="put fleets and output under DIR, e.g. /dev/shm to leave the disk out",
+    )
+    parser.add_argument(
         "--no-single",
         action="store_true",
         help="skip the PERFDASH_JOBS=1 (single process) comparison",
@@ -393,11 +401,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         cases: list[Case] = []
         for services in args.services:
             cases += bench_size(
-                services, runs=args.runs, memory_runs=args.memory_runs, poll=args.poll, modes=modes
+                services,
+                runs=args.runs,
+                memory_runs=args.memory_runs,
+                poll=args.poll,
+                modes=modes,
+                where=args.tmp,
             )
     print(
         f"Machine: {machine()}; load average {load_before} before, {load()} after. "
-        f"perfdash {measured}. {args.runs} timed runs per case; tree RSS from "
+        f"perfdash {measured}. Output under {args.tmp or tempfile.gettempdir()}. "
+        f"{args.runs} timed runs per case; tree RSS from "
         f"{args.memory_runs} more, sampled every {args.poll} s.\n"
     )
     print(markdown_table(cases))

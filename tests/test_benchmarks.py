@@ -27,12 +27,13 @@ def test_every_benchmark_module_imports(module: str) -> None:
             ["benchmarks.compile", "3", "--runs", "1", "--memory-runs", "1", "--no-single"],
             "| 3 (12) | default jobs (1) | build (fresh output) |",
         ),
+        (["benchmarks.compile_stages", "5", "--runs", "1"], "| promtool test files |"),
         (
             ["benchmarks.stats_calibration", "--comparisons", "20", "--requests", "200"],
             "| 10 vs 3 |",
         ),
     ],
-    ids=["apply", "compile", "stats_calibration"],
+    ids=["apply", "compile", "compile_stages", "stats_calibration"],
 )
 def test_a_benchmark_runs_at_a_toy_size(args: list[str], expected: str) -> None:
     result = subprocess.run(
