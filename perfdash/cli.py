@@ -12,6 +12,7 @@ This is the only module that writes to stdout/stderr or decides exit codes:
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -37,8 +38,27 @@ Exit status:
 DEFAULT_PATHS = ("slos",)
 
 
+# Commands in their own modules, imported only when run or listed: the baseline and
+# deploy commands pull in HTTP and statistics code that `perfdash build` never uses.
+LAZY_COMMANDS = {
+    "apply": "perfdash.commands.apply:apply",
+    "baseline": "perfdash.commands.baseline:baseline",
+    "plan": "perfdash.commands.plan:plan",
+}
+
+
 class PerfdashGroup(click.Group):
     """Turns every PerfdashError into ``Error: ...`` on stderr with its exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            module_name, attribute = LAZY_COMMANDS[cmd_name].split(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -388,23 +408,6 @@ def runbooks(
         click.echo(f"wrote {out_dir / name}")
     for name in plan.kept:
         click.echo(f"kept {out_dir / name} (exists)")
-
-
-from perfdash.commands.baseline import baseline  # noqa: E402
-
-cli.add_command(baseline)
-
-
-def _add_deploy_commands() -> None:
-    """plan and apply use this module's options and loader: imported once it is complete."""
-    from perfdash.commands.apply import apply
-    from perfdash.commands.plan import plan
-
-    cli.add_command(plan)
-    cli.add_command(apply)
-
-
-_add_deploy_commands()
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -8,14 +8,16 @@ from collections.abc import Callable
 from decimal import Decimal
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-import jsonschema
-from jsonschema.exceptions import ValidationError
 
 from perfdash.errors import Problem
 from perfdash.spec.load import Document
+
+if TYPE_CHECKING:  # jsonschema is imported only to report problems: most runs have none
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_FILE = "perfdash-v1.schema.json"
 _TYPE_NAMES = {
@@ -42,6 +44,8 @@ def schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
+    import jsonschema
+
     return jsonschema.Draft202012Validator(schema())
 
 
