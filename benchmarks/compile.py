@@ -3,7 +3,13 @@
 For each fleet size N (N services x 4 SLOs, from ``benchmarks.fleet``) this runs, as
 subprocesses exactly as a user or CI would, from an empty working directory:
 
-- ``perfdash build FLEET --out OUT`` into a fresh, empty OUT;
+- ``perfdash build FLEET --out OUT`` into a new OUT, a folder not there before;
+- the same into a new OUT just after the previous fresh output (same fleet) was deleted:
+  ext4 then makes every file creation slower (its inode allocator checks, for each free
+  inode it considers, whether it was freed in the last minute; ``perf`` shows
+  ``recently_deleted`` under ``ext4_create``), which is what ``rm -rf alerts dashboards
+  && perfdash build`` meets. Outputs of the first case are deleted only when the whole
+  benchmark is over, so no deletion precedes a timed fresh build in that case;
 - the same onto an existing, unchanged OUT (the no-op rebuild: nothing is written);
 - ``perfdash validate FLEET``;
 
@@ -172,68 +178,71 @@ def bench_size(
     memory_runs: int,
     poll: float,
     modes: Sequence[tuple[str, dict[str, str]]],
-    where: Path | None = None,
+    work: Path,
 ) -> list[Case]:
     """Every case for one fleet size, modes interleaved run by run; fleet and output go
-    in a temporary folder under ``where`` (default: the system's)."""
+    in ``work`` (the caller deletes it once every size is measured)."""
     perfdash = perfdash_command()
     inherited = {k: v for k, v in os.environ.items() if k != "PERFDASH_JOBS"}
     envs = {mode: {**inherited, **extra} for mode, extra in modes}
     names = [mode for mode, _ in modes]
-    with tempfile.TemporaryDirectory(prefix=f"perfdash-bench-{services}-", dir=where) as tmp:
-        work = Path(tmp)
-        fleet = work / "fleet"
-        write_fleet(services, fleet)
-        existing = {m: work / f"existing-{i}" for i, m in enumerate(names)}
+    fleet = work / "fleet"
+    write_fleet(services, fleet)
+    existing = {m: work / f"existing-{i}" for i, m in enumerate(names)}
 
-        def run(mode: str, args: Sequence[str], sampled: bool) -> Run:
-            # cwd is the work dir, which has no dashboards/: no Jsonnet overrides apply.
-            return measure(
-                [*perfdash, *args], cwd=work, env=envs[mode], poll=poll if sampled else None
-            )
+    def run(mode: str, args: Sequence[str], sampled: bool) -> Run:
+        # cwd is the work dir, which has no dashboards/: no Jsonnet overrides apply.
+        return measure([*perfdash, *args], cwd=work, env=envs[mode], poll=poll if sampled else None)
 
-        def fresh(case: Case, sampled: bool) -> Run:
-            out = work / "fresh"
-            result = run(case.mode, ["build", str(fleet), "--out", str(out)], sampled)
-            case.files_written, case.files_total = parse_written(result.stdout)
-            files, case.output_bytes = output_size(out)
-            if files != case.files_total:
-                raise RuntimeError(f"{out}: {files} files, perfdash reported {case.files_total}")
-            shutil.rmtree(out)
-            return result
+    fresh_outputs: list[Path] = []
 
-        def noop(case: Case, sampled: bool) -> Run:
-            out = existing[case.mode]
-            result = run(case.mode, ["build", str(fleet), "--out", str(out)], sampled)
-            case.files_written, case.files_total = parse_written(result.stdout)
-            if case.files_written:
-                raise RuntimeError(f"the no-op rebuild wrote {case.files_written} files")
-            _, case.output_bytes = output_size(out)
-            return result
+    def fresh(case: Case, sampled: bool) -> Run:
+        out = work / f"fresh-{len(fresh_outputs)}"
+        result = run(case.mode, ["build", str(fleet), "--out", str(out)], sampled)
+        case.files_written, case.files_total = parse_written(result.stdout)
+        files, case.output_bytes = output_size(out)
+        if files != case.files_total:
+            raise RuntimeError(f"{out}: {files} files, perfdash reported {case.files_total}")
+        fresh_outputs.append(out)
+        return result
 
-        def validate(case: Case, sampled: bool) -> Run:
-            return run(case.mode, ["validate", str(fleet)], sampled)
+    def fresh_after_delete(case: Case, sampled: bool) -> Run:
+        shutil.rmtree(fresh_outputs.pop())  # not timed: what it leaves behind is
+        return fresh(case, sampled)
 
-        for mode in names:
-            progress(f"N={services} {mode}: warm-up build (not measured)")
-            run(mode, ["build", str(fleet), "--out", str(existing[mode])], False)
+    def noop(case: Case, sampled: bool) -> Run:
+        out = existing[case.mode]
+        result = run(case.mode, ["build", str(fleet), "--out", str(out)], sampled)
+        case.files_written, case.files_total = parse_written(result.stdout)
+        if case.files_written:
+            raise RuntimeError(f"the no-op rebuild wrote {case.files_written} files")
+        _, case.output_bytes = output_size(out)
+        return result
 
-        operations: list[tuple[str, Callable[[Case, bool], Run]]] = [
-            ("build (fresh output)", fresh),
-            ("build (no-op rebuild)", noop),
-            ("validate", validate),
-        ]
-        cases = []
-        for operation, action in operations:
-            by_mode = {m: Case(services, m, operation) for m in names}
-            for index in range(runs + memory_runs):
-                sampled = index >= runs
-                for mode in names:
-                    result = action(by_mode[mode], sampled)
-                    (by_mode[mode].sampled if sampled else by_mode[mode].timed).append(result)
-                    kind = "memory run" if sampled else "run"
-                    progress(f"  N={services} {mode}: {operation} {kind}: {result.seconds:.2f} s")
-            cases += by_mode.values()
+    def validate(case: Case, sampled: bool) -> Run:
+        return run(case.mode, ["validate", str(fleet)], sampled)
+
+    for mode in names:
+        progress(f"N={services} {mode}: warm-up build (not measured)")
+        run(mode, ["build", str(fleet), "--out", str(existing[mode])], False)
+
+    operations: list[tuple[str, Callable[[Case, bool], Run]]] = [
+        ("build (fresh output, new folder)", fresh),
+        ("build (fresh output, previous output just deleted)", fresh_after_delete),
+        ("build (no-op rebuild)", noop),
+        ("validate", validate),
+    ]
+    cases = []
+    for operation, action in operations:
+        by_mode = {m: Case(services, m, operation) for m in names}
+        for index in range(runs + memory_runs):
+            sampled = index >= runs
+            for mode in names:
+                result = action(by_mode[mode], sampled)
+                (by_mode[mode].sampled if sampled else by_mode[mode].timed).append(result)
+                kind = "memory run" if sampled else "run"
+                progress(f"  N={services} {mode}: {operation} {kind}: {result.seconds:.2f} s")
+        cases += by_mode.values()
     return sorted(cases, key=lambda c: names.index(c.mode))
 
 
@@ -399,15 +408,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.no_single:
             modes.append(("PERFDASH_JOBS=1", {**common, "PERFDASH_JOBS": "1"}))
         cases: list[Case] = []
-        for services in args.services:
-            cases += bench_size(
-                services,
-                runs=args.runs,
-                memory_runs=args.memory_runs,
-                poll=args.poll,
-                modes=modes,
-                where=args.tmp,
-            )
+        # Every size's fleet and outputs are deleted at the end, not between sizes: a
+        # deletion just before a fresh build would slow its file creation (see above).
+        with tempfile.TemporaryDirectory(prefix="perfdash-bench-", dir=args.tmp) as work:
+            for services in args.services:
+                (Path(work) / str(services)).mkdir()
+                cases += bench_size(
+                    services,
+                    runs=args.runs,
+                    memory_runs=args.memory_runs,
+                    poll=args.poll,
+                    modes=modes,
+                    work=Path(work) / str(services),
+                )
     print(
         f"Machine: {machine()}; load average {load_before} before, {load()} after. "
         f"perfdash {measured}. Output under {args.tmp or tempfile.gettempdir()}. "

@@ -25,7 +25,7 @@ def test_every_benchmark_module_imports(module: str) -> None:
         (["benchmarks.apply", "3", "--latency", "0"], "| no-op apply |"),
         (
             ["benchmarks.compile", "3", "--runs", "1", "--memory-runs", "1", "--no-single"],
-            "| 3 (12) | default jobs (1) | build (fresh output) |",
+            "| 3 (12) | default jobs (1) | build (fresh output, previous output just deleted) |",
         ),
         (["benchmarks.compile_stages", "5", "--runs", "1"], "| promtool test files |"),
         (
