@@ -27,6 +27,9 @@ _PANEL_KEYS = (
     "repeatDirection", "maxPerRow", "interval", "timeFrom", "timeShift", "transparent",
     "transformations", "targets", "options", "fieldConfig",
 )  # fmt: skip
+# Keys whose values are rebuilt below rather than copied.
+_DASHBOARD_REBUILT = frozenset({"links", "templating", "panels", "annotations", "timepicker"})
+_PANEL_REBUILT = frozenset({"targets", "fieldConfig", "options"})
 _TARGET_KEYS = (
     "refId", "datasource", "expr", "legendFormat", "instant", "range", "format", "interval",
     "editorMode", "hide", "exemplar", "rawSql", "rawQuery",
@@ -73,30 +76,40 @@ BUILT_IN_ANNOTATION = {
 }
 
 
-def normalize_dashboard(raw: dict[str, Any]) -> dict[str, Any]:
-    """grafanalib JSON (nulls already dropped) -> a dashboard valid against Grafana's
-    schema, deterministic."""
-    dashboard = {key: raw[key] for key in _DASHBOARD_KEYS if key in raw}
+def normalize_dashboard(dashboard_in: Any) -> dict[str, Any]:
+    """A grafanalib Dashboard (or its JSON) -> a dashboard valid against Grafana's
+    schema, deterministic.
+
+    grafanalib objects are converted level by level as the keys kept here are read, so
+    what Grafana does not store is never converted, and each level is copied once.
+    grafanalib writes ``null`` for unset fields: they are dropped wherever keys are
+    kept (a threshold step keeps its ``value``: null marks the base step)."""
+    raw = _shallow(dashboard_in)
+    dashboard = {
+        key: plain_data(raw[key])
+        for key in _DASHBOARD_KEYS
+        if raw.get(key) is not None and key not in _DASHBOARD_REBUILT
+    }
     dashboard["schemaVersion"] = SCHEMA_VERSION
     dashboard["annotations"] = {"list": [BUILT_IN_ANNOTATION]}
-    dashboard["links"] = [_link(link) for link in raw.get("links", [])]
-    dashboard["templating"] = {
-        "list": [_variable(v) for v in raw.get("templating", {}).get("list", [])]
-    }
-    dashboard["panels"] = [_panel(panel) for panel in raw.get("panels", [])]
+    dashboard["links"] = [_link(link) for link in raw.get("links") or []]
+    templating = _shallow(raw.get("templating")) or {}
+    dashboard["templating"] = {"list": [_variable(v) for v in templating.get("list") or []]}
+    dashboard["panels"] = [_panel(panel) for panel in raw.get("panels") or []]
     dashboard["timepicker"] = {}  # Grafana's defaults; grafanalib's time_options are legacy
     if not dashboard.get("description"):
         dashboard.pop("description", None)
     return dashboard
 
 
-def _link(raw: dict[str, Any]) -> dict[str, Any]:
+def _link(link_in: Any) -> dict[str, Any]:
+    raw = _shallow(link_in)
     link = {
         "title": raw.get("title", ""),
         "type": raw.get("type", "link"),
         "icon": raw.get("icon", "external link"),
         "tooltip": raw.get("tooltip", ""),
-        "tags": raw.get("tags", []),
+        "tags": plain_data(raw.get("tags") or []),
         "asDropdown": bool(raw.get("asDropdown", False)),
         "targetBlank": bool(raw.get("targetBlank", False)),
         "includeVars": bool(raw.get("includeVars", False)),
@@ -108,9 +121,10 @@ def _link(raw: dict[str, Any]) -> dict[str, Any]:
     return link
 
 
-def _variable(raw: dict[str, Any]) -> dict[str, Any]:
+def _variable(variable_in: Any) -> dict[str, Any]:
+    raw = _shallow(variable_in)
     variable: dict[str, Any] = {
-        key: raw[key]
+        key: plain_data(raw[key])
         for key in (
             "type", "name", "label", "hide", "description", "query", "datasource", "current",
             "multi", "includeAll", "allValue", "options", "refresh", "sort", "regex", "definition",
@@ -138,10 +152,15 @@ def _datasource(value: Any) -> Any:
     return {"uid": str(value)}
 
 
-def _panel(raw: dict[str, Any]) -> dict[str, Any]:
+def _panel(panel_in: Any) -> dict[str, Any]:
+    raw = _shallow(panel_in)
     if raw.get("type") == "row":
         return _row(raw)
-    panel = {key: raw[key] for key in _PANEL_KEYS if key in raw and raw[key] is not None}
+    panel = {
+        key: value if type(value) in _SCALARS else plain_data(value)
+        for key in _PANEL_KEYS
+        if key not in _PANEL_REBUILT and (value := raw.get(key)) is not None
+    }
     for empty in ("description", "links", "transformations", "interval", "repeat"):
         if panel.get(empty) in ("", [], None):
             panel.pop(empty, None)
@@ -149,19 +168,19 @@ def _panel(raw: dict[str, Any]) -> dict[str, Any]:
         panel.pop("transparent", None)
     if panel.get("links"):
         panel["links"] = [_link(link) for link in panel["links"]]
-    panel["datasource"] = _datasource(raw.get("datasource")) or dict(PROMETHEUS)
-    panel["targets"] = [_target(t, panel["datasource"]) for t in raw.get("targets", [])]
-    field_config = raw.get("fieldConfig") or {}
+    panel["datasource"] = _datasource(panel.get("datasource")) or dict(PROMETHEUS)
+    panel["targets"] = [_target(t, panel["datasource"]) for t in raw.get("targets") or []]
+    field_config = _shallow(raw.get("fieldConfig")) or {}
     if panel["type"] == "bargauge":
         field_config = _legacy_field_options(raw)
     panel["fieldConfig"] = _field_config(panel["type"], field_config)
-    panel["options"] = _options(panel["type"], raw.get("options") or {})
+    panel["options"] = _options(panel["type"], _shallow(raw.get("options")) or {})
     if panel["fieldConfig"]["defaults"].get("links"):
         panel["fieldConfig"]["defaults"]["links"] = [
             _link(item) for item in panel["fieldConfig"]["defaults"]["links"]
         ]
     if raw.get("mappings"):  # grafanalib's Table puts mappings at panel level
-        panel["fieldConfig"]["defaults"]["mappings"] = raw["mappings"]
+        panel["fieldConfig"]["defaults"]["mappings"] = plain_data(raw["mappings"])
     return panel
 
 
@@ -171,17 +190,22 @@ def _row(raw: dict[str, Any]) -> dict[str, Any]:
         "id": raw["id"],
         "title": raw.get("title", ""),
         "collapsed": bool(raw.get("collapsed", False)),
-        "gridPos": raw["gridPos"],
-        "panels": [_panel(p) for p in raw.get("panels", [])],
+        "gridPos": plain_data(raw["gridPos"]),
+        "panels": [_panel(p) for p in raw.get("panels") or []],
     }
     if raw.get("repeat"):
-        row["repeat"] = raw["repeat"]
+        row["repeat"] = plain_data(raw["repeat"])
     return row
 
 
-def _target(raw: dict[str, Any], datasource: dict[str, Any]) -> dict[str, Any]:
-    target = {key: raw[key] for key in _TARGET_KEYS if key in raw and raw[key] is not None}
-    target["datasource"] = _datasource(raw.get("datasource")) or dict(datasource)
+def _target(target_in: Any, datasource: dict[str, Any]) -> dict[str, Any]:
+    raw = _shallow(target_in)
+    target = {
+        key: value if type(value) in _SCALARS else plain_data(value)
+        for key in _TARGET_KEYS
+        if (value := raw.get(key)) is not None
+    }
+    target["datasource"] = _datasource(target.get("datasource")) or dict(datasource)
     for key in ("interval", "legendFormat"):
         if target.get(key) == "":
             target.pop(key)
@@ -197,11 +221,11 @@ def _target(raw: dict[str, Any], datasource: dict[str, Any]) -> dict[str, Any]:
 
 
 def _field_config(panel_type: str, raw: dict[str, Any]) -> dict[str, Any]:
-    defaults_in = raw.get("defaults") or {}
+    defaults_in = _shallow(raw.get("defaults")) or {}
     defaults = {
-        key: defaults_in[key]
+        key: value if type(value) in _SCALARS else plain_data(value)
         for key in _FIELD_DEFAULT_KEYS
-        if key in defaults_in and defaults_in[key] not in (None, "", [])
+        if (value := defaults_in.get(key)) not in (None, "", [])
     }
     thresholds = defaults.get("thresholds")
     if not thresholds or not isinstance(thresholds.get("steps"), list) or not thresholds["steps"]:
@@ -211,7 +235,11 @@ def _field_config(panel_type: str, raw: dict[str, Any]) -> dict[str, Any]:
             "mode": thresholds.get("mode", "absolute"),
             "steps": [_threshold_step(step) for step in thresholds["steps"]],
         }
-    custom = {k: v for k, v in (defaults_in.get("custom") or {}).items() if v is not None}
+    custom = {
+        k: v if type(v) in _SCALARS else plain_data(v)
+        for k, v in (_shallow(defaults_in.get("custom")) or {}).items()
+        if v is not None
+    }
     if panel_type == "timeseries":
         # Grafana's defaults are left out: smaller files, and the same meaning.
         custom = {
@@ -233,20 +261,22 @@ def _field_config(panel_type: str, raw: dict[str, Any]) -> dict[str, Any]:
         defaults["custom"] = custom
     else:
         defaults.pop("custom", None)
-    return {"defaults": defaults, "overrides": raw.get("overrides") or []}
+    return {"defaults": defaults, "overrides": plain_data(raw.get("overrides") or [])}
 
 
 def _legacy_field_options(raw: dict[str, Any]) -> dict[str, Any]:
     """grafanalib's BarGauge still writes Grafana 6's options.fieldOptions: lift it out."""
-    legacy = (raw.get("options") or {}).get("fieldOptions") or {}
+    legacy = plain_data((_shallow(raw.get("options")) or {}).get("fieldOptions") or {})
     defaults = {k: v for k, v in (legacy.get("defaults") or {}).items() if k in _FIELD_DEFAULT_KEYS}
-    defaults["thresholds"] = (raw.get("fieldConfig") or {}).get("defaults", {}).get("thresholds")
+    field_config = plain_data(raw.get("fieldConfig") or {})
+    defaults["thresholds"] = field_config.get("defaults", {}).get("thresholds")
     if legacy.get("mappings"):
         defaults["mappings"] = legacy["mappings"]
     return {"defaults": defaults, "overrides": []}
 
 
 def _threshold_step(raw: dict[str, Any]) -> dict[str, Any]:
+    # ``raw`` is plain data already (``plain_data`` of the field defaults' thresholds).
     value = raw.get("value")
     if raw.get("index") == 0 or (type(value) is str and value in ("null", "")):
         value = None
@@ -254,13 +284,13 @@ def _threshold_step(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _options(panel_type: str, raw: dict[str, Any]) -> dict[str, Any]:
-    legend = {**_LEGEND, **{k: v for k, v in (raw.get("legend") or {}).items() if k in _LEGEND}}
-    tooltip = {**_TOOLTIP, **{k: v for k, v in (raw.get("tooltip") or {}).items() if k in _TOOLTIP}}
+    legend = {**_LEGEND, **_known(raw.get("legend"), _LEGEND)}
+    tooltip = {**_TOOLTIP, **_known(raw.get("tooltip"), _TOOLTIP)}
     if panel_type == "stat":
-        reduce = raw.get("reduceOptions") or {}
+        reduce = _shallow(raw.get("reduceOptions")) or {}
         return {
             "reduceOptions": {
-                "calcs": reduce.get("calcs") or ["lastNotNull"],
+                "calcs": plain_data(reduce.get("calcs")) or ["lastNotNull"],
                 "fields": reduce.get("fields", ""),
                 "values": bool(reduce.get("values", False)),
             },
@@ -290,13 +320,13 @@ def _options(panel_type: str, raw: dict[str, Any]) -> dict[str, Any]:
             "showHeader": bool(raw.get("showHeader", True)),
             "cellHeight": "sm",
             "footer": {"show": False, "reducer": ["sum"], "countRows": False},
-            "sortBy": raw.get("sortBy") or [],
+            "sortBy": plain_data(raw.get("sortBy") or []),
         }
     if panel_type == "bargauge":
-        legacy = raw.get("fieldOptions") or {}
+        legacy = _shallow(raw.get("fieldOptions")) or {}
         return {
             "reduceOptions": {
-                "calcs": legacy.get("calcs") or ["lastNotNull"],
+                "calcs": plain_data(legacy.get("calcs")) or ["lastNotNull"],
                 "fields": "",
                 "values": bool(legacy.get("values", False)),
             },
@@ -313,4 +343,41 @@ def _options(panel_type: str, raw: dict[str, Any]) -> dict[str, Any]:
         }
     if panel_type == "text":
         return {"mode": raw.get("mode", "markdown"), "content": raw.get("content", "")}
-    return dict(raw)
+    return dict(plain_data(raw))
+
+
+def _known(raw: Any, defaults: dict[str, Any]) -> dict[str, Any]:
+    """The entries of ``raw`` (legend or tooltip options) that override ``defaults``."""
+    return {
+        k: plain_data(v)
+        for k, v in (_shallow(raw) or {}).items()
+        if k in defaults and v is not None
+    }
+
+
+_SCALARS = frozenset({str, int, float, bool})
+
+
+def _shallow(value: Any) -> Any:
+    """A grafanalib object as its JSON at this level (nested objects stay objects)."""
+    while hasattr(value, "to_json_data"):
+        value = value.to_json_data()
+    return value
+
+
+def plain_data(value: Any) -> Any:
+    """grafanalib objects -> plain data, as grafanalib's DashboardEncoder would write them,
+    minus ``null`` fields (kept only for threshold steps' ``value``, where null means base)."""
+    # Scalars are tested inline, not by a recursive call: a dashboard has thousands.
+    kind = type(value)
+    if kind in _SCALARS or value is None:
+        return value
+    if kind is dict:
+        return {
+            k: v if type(v) in _SCALARS else plain_data(v)
+            for k, v in value.items()
+            if v is not None or k == "value"
+        }
+    if kind is list or kind is tuple:
+        return [v if type(v) in _SCALARS else plain_data(v) for v in value]
+    return plain_data(_shallow(value))

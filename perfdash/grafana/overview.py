@@ -13,7 +13,6 @@ import grafanalib.core as g
 
 from perfdash.grafana import panels as p
 from perfdash.grafana.normalize import normalize_dashboard
-from perfdash.grafana.service import to_json_data
 from perfdash.identifiers import OVERVIEW_UID
 from perfdash.prometheus import promql
 from perfdash.spec.model import Fleet
@@ -81,7 +80,7 @@ def overview_dashboard(fleet: Fleet) -> dict[str, Any]:
         ],
         panels=layout.panels,
     ).auto_panel_ids()
-    return normalize_dashboard(to_json_data(dashboard))
+    return normalize_dashboard(dashboard)
 
 
 def _headline_stats(layout: p.Layout) -> None:

@@ -27,29 +27,6 @@ from perfdash.spec.model import SLO, Matcher, Service
 QUANTILES = ("0.5", "0.95", "0.99")
 
 
-_SCALARS = frozenset({str, int, float, bool})
-
-
-def to_json_data(obj: Any) -> Any:
-    """grafanalib objects -> plain data, as grafanalib's DashboardEncoder would write them,
-    minus ``null`` fields (kept only for threshold steps' ``value``, where null means base)."""
-    # Scalars are tested inline, not by a recursive call: a dashboard has thousands.
-    kind = type(obj)
-    if kind in _SCALARS or obj is None:
-        return obj
-    if kind is dict:
-        return {
-            k: v if type(v) in _SCALARS else to_json_data(v)
-            for k, v in obj.items()
-            if v is not None or k == "value"
-        }
-    if kind is list or kind is tuple:
-        return [v if type(v) in _SCALARS else to_json_data(v) for v in obj]
-    while hasattr(obj, "to_json_data"):
-        obj = obj.to_json_data()
-    return to_json_data(obj)
-
-
 def service_dashboard(service: Service) -> dict[str, Any]:
     layout = p.Layout()
     if service.slos:
@@ -83,7 +60,7 @@ def service_dashboard(service: Service) -> dict[str, Any]:
         links=_links(service),
         panels=layout.panels,  # numbered by Layout: grafanalib's auto_panel_ids copies each
     )
-    return with_baseline_rows(normalize_dashboard(to_json_data(dashboard)), service)
+    return with_baseline_rows(normalize_dashboard(dashboard), service)
 
 
 def _links(service: Service) -> list[g.DashboardLink]:
