@@ -36,7 +36,12 @@ CURRENT_BURN_WINDOW = Duration.parse("1h")
 
 def burn_threshold(window: AlertWindow, slo: SLO) -> Fraction:
     """Error ratio above which ``window`` fires: burn factor x error budget."""
-    return window.burn_factor(slo.window) * Fraction(slo.error_budget)
+    return _times_budget(window.burn_factor(slo.window), slo.error_budget)
+
+
+@lru_cache(maxsize=4096)
+def _times_budget(factor: Fraction, error_budget: Decimal) -> Fraction:
+    return factor * Fraction(error_budget)
 
 
 def recorded_windows(slo: SLO) -> tuple[Duration, ...]:

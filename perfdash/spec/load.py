@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -278,8 +279,14 @@ def load_documents(paths: Iterable[Path], *, root: Path | None = None) -> list[D
 
 
 def _display_name(path: Path, root: Path | None) -> str:
-    base = root or Path.cwd()
     try:
-        return str(path.resolve().relative_to(base.resolve()))
+        return str(path.resolve().relative_to(_resolved((root or Path.cwd()).absolute())))
     except ValueError:
         return str(path)
+
+
+@lru_cache(maxsize=16)
+def _resolved(root: Path) -> Path:
+    # One resolve per root, not per file; keyed by the absolute path, so a relative root
+    # still follows the working directory.
+    return root.resolve()

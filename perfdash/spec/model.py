@@ -52,7 +52,14 @@ class AlertWindow:
 
     def burn_factor(self, slo_window: Duration) -> Fraction:
         """Burn rate threshold: budget share x SLO window / long window (SRE Workbook)."""
-        return Fraction(self.budget_fraction) * slo_window.seconds / self.long.seconds
+        return _burn_factor(self.budget_fraction, slo_window.seconds, self.long.seconds)
+
+
+@lru_cache(maxsize=4096)
+def _burn_factor(share: Decimal, slo_seconds: int, long_seconds: int) -> Fraction:
+    # Cached: a fleet has a handful of policies and SLO windows, and Fraction arithmetic
+    # is slow enough to show in a large fleet's load time. Fractions are immutable.
+    return Fraction(share) * slo_seconds / long_seconds
 
 
 @dataclass(frozen=True)
