@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from perfdash.durations import Duration, humanize_seconds
@@ -256,17 +257,9 @@ class _Scenarios:
     ) -> list[dict[str, str]]:
         """Input series for each group's traffic phases (the remaining groups idle)."""
         out = []
-        scale = _integer_scale([p for phases in phases_by_group for p in phases])
+        counters = _counter_values(tuple(tuple(phases) for phases in phases_by_group))
         for index, group in enumerate(self.model.groups):
-            phases = phases_by_group[index] if index < len(phases_by_group) else phases_by_group[-1]
-            good, bad, total = [], [], []
-            for phase in phases:
-                # Whole numbers by the choice of scale: int() is exact.
-                all_events = scale * phase.per_minute
-                bad_events = all_events * phase.error_ratio
-                good.append(Segment(phase.minutes, int(all_events - bad_events)))
-                bad.append(Segment(phase.minutes, int(bad_events)))
-                total.append(Segment(phase.minutes, int(all_events)))
+            good, bad, total = counters[min(index, len(counters) - 1)]
             for metric, labels in self.model.good:
                 out.append(self._one(metric, labels, group, good, threshold_form))
             for metric, labels in () if omit_bad else self.model.bad:
@@ -280,13 +273,13 @@ class _Scenarios:
         metric: str,
         labels: dict[str, str],
         group: dict[str, str],
-        segments: list[Segment],
+        values: str,
         threshold_form: str,
     ) -> dict[str, str]:
         final = {**labels, **group}
         if final.get("le") == "__threshold__":
             final["le"] = self._le(threshold_form)
-        return {"series": series_name(metric, final), "values": counter_values(segments)}
+        return {"series": series_name(metric, final), "values": values}
 
     def _le(self, form: str) -> str:
         """The bucket boundary as a Go client writes it (``1``) or Prometheus 3 (``1.0``)."""
@@ -549,6 +542,30 @@ class _Scenarios:
                 self.ratio_is(long_ratio, ratio, SLOW_BURN_MINUTES),
             ],
         }
+
+
+@lru_cache(maxsize=1024)
+def _counter_values(
+    phases_by_group: tuple[tuple[_Phase, ...], ...],
+) -> tuple[tuple[str, str, str], ...]:
+    """promtool values of the good, bad and total event counters of each group's phases.
+
+    Cached: SLOs with the same objective and policy get the same traffic, and the
+    Fraction arithmetic is a visible part of a large fleet's build.
+    """
+    scale = _integer_scale([p for phases in phases_by_group for p in phases])
+    counters = []
+    for phases in phases_by_group:
+        good, bad, total = [], [], []
+        for phase in phases:
+            # Whole numbers by the choice of scale: int() is exact.
+            all_events = scale * phase.per_minute
+            bad_events = all_events * phase.error_ratio
+            good.append(Segment(phase.minutes, int(all_events - bad_events)))
+            bad.append(Segment(phase.minutes, int(bad_events)))
+            total.append(Segment(phase.minutes, int(all_events)))
+        counters.append((counter_values(good), counter_values(bad), counter_values(total)))
+    return tuple(counters)
 
 
 def _integer_scale(phases: Sequence[_Phase]) -> int:
