@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 try:  # Python 3.11+ keeps the regex parser here
@@ -61,7 +62,9 @@ def example_value(
     return None
 
 
+@lru_cache(maxsize=1024)
 def _from_regex(pattern: str) -> str | None:
+    # Cached: a fleet repeats a few patterns ("5..") in every service's declaration.
     try:
         parsed = sre_parse.parse(pattern)
         text = _generate(parsed)
