@@ -108,16 +108,20 @@ def _is_generated(path: Path) -> bool:
         return False
 
 
-def load_file(path: Path, *, display_name: str | None = None) -> list[Document]:
-    """Parse every document of one file. Raises SpecError on YAML errors."""
+def load_file(
+    path: Path, *, display_name: str | None = None, resolved: bool = False
+) -> list[Document]:
+    """Parse every document of one file (``resolved``: ``path`` is absolute, without
+    symbolic links already). Raises SpecError on YAML errors."""
     name = display_name or str(path)
     try:
         text = path.read_bytes()
     except OSError as exc:
         raise SpecError([Problem(name, 0, 0, "", f"cannot read: {exc.strerror}")]) from exc
     documents = load_text(text, name)
+    directory = (path if resolved else path.resolve()).parent
     for document in documents:
-        document.directory = path.resolve().parent
+        document.directory = directory
     return documents
 
 
@@ -268,9 +272,10 @@ def load_documents(paths: Iterable[Path], *, root: Path | None = None) -> list[D
     problems: list[Problem] = []
     documents: list[Document] = []
     for path in paths:
-        name = _display_name(path, root)
+        resolved = path.resolve()  # once per file: a large fleet has thousands
+        name = _display_name(path, resolved, root)
         try:
-            documents.extend(load_file(path, display_name=name))
+            documents.extend(load_file(resolved, display_name=name, resolved=True))
         except SpecError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -278,9 +283,9 @@ def load_documents(paths: Iterable[Path], *, root: Path | None = None) -> list[D
     return documents
 
 
-def _display_name(path: Path, root: Path | None) -> str:
+def _display_name(path: Path, resolved: Path, root: Path | None) -> str:
     try:
-        return str(path.resolve().relative_to(_resolved((root or Path.cwd()).absolute())))
+        return str(resolved.relative_to(_resolved((root or Path.cwd()).absolute())))
     except ValueError:
         return str(path)
 
