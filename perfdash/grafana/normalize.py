@@ -225,15 +225,15 @@ def _field_config(panel_type: str, raw: dict[str, Any]) -> dict[str, Any]:
     defaults = {
         key: value if type(value) in _SCALARS else plain_data(value)
         for key in _FIELD_DEFAULT_KEYS
-        if (value := defaults_in.get(key)) not in (None, "", [])
+        if key != "thresholds" and (value := defaults_in.get(key)) not in (None, "", [])
     }
-    thresholds = defaults.get("thresholds")
-    if not thresholds or not isinstance(thresholds.get("steps"), list) or not thresholds["steps"]:
-        defaults.pop("thresholds", None)
-    else:
+    thresholds = _shallow(defaults_in.get("thresholds")) or {}
+    steps = _shallow(thresholds.get("steps"))
+    if isinstance(steps, list) and steps:
+        mode = _shallow(thresholds.get("mode"))
         defaults["thresholds"] = {
-            "mode": thresholds.get("mode", "absolute"),
-            "steps": [_threshold_step(step) for step in thresholds["steps"]],
+            "mode": "absolute" if mode is None else mode,
+            "steps": [_threshold_step(_shallow(step)) for step in steps],
         }
     custom = {
         k: v if type(v) in _SCALARS else plain_data(v)
@@ -276,7 +276,6 @@ def _legacy_field_options(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _threshold_step(raw: dict[str, Any]) -> dict[str, Any]:
-    # ``raw`` is plain data already (``plain_data`` of the field defaults' thresholds).
     value = raw.get("value")
     if raw.get("index") == 0 or (type(value) is str and value in ("null", "")):
         value = None
