@@ -8,6 +8,7 @@ Pure: no file is read or written here. ``perfdash.output`` writes or checks the 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -25,10 +26,12 @@ from perfdash.grafana.dashboards import (
 )
 from perfdash.grafana.jsonnet import apply_override, build_extra_dashboards, find_overrides
 from perfdash.identifiers import OVERVIEW_UID, dashboard_uid
-from perfdash.parallel import imap_chunks
+from perfdash.parallel import forks, imap_chunks
 from perfdash.prometheus.rule_tests import build_rule_test_files
 from perfdash.prometheus.rules import build_rule_files
+from perfdash.spec.load import find_declaration_files
 from perfdash.spec.model import Fleet, Service
+from perfdash.spec.validate import MissingRunbook, load_fleet, load_fleet_then
 
 R = TypeVar("R")
 
@@ -72,6 +75,58 @@ def iter_processed(
     yield from imap_chunks(partial(_then, generate, process), fleet.services, jobs=jobs)
     tail = {path: dashboard_json(d) for path, d in {**build_overview(fleet), **extra}.items()}
     yield process({**tail, **build_alertmanager_files(fleet)})
+
+
+def process_declarations(
+    paths: Sequence[str | os.PathLike[str]],
+    process: Callable[[dict[str, str]], R],
+    *,
+    jobs: int | None = None,
+    jsonnet_dir: Path | None = None,
+    missing_runbook: MissingRunbook = "error",
+    on_fleet: Callable[[Fleet], None] | None = None,
+) -> Iterator[R]:
+    """Load, check and generate in one pass of worker processes: each worker reads a
+    chunk of the declaration files, generates the files of the services it found, and
+    applies ``process`` to them (e.g. stages them on disk); only ``process``'s small
+    result comes back. (With too few files to share out, the fleet is loaded first and
+    its services shared out instead, as ``iter_processed`` does.)
+
+    Once every chunk is in and the whole fleet is valid, ``on_fleet(fleet)`` runs (the
+    caller's last chance to refuse, e.g. merging an Alertmanager base), then the
+    fleet-wide files (overview, Alertmanager routes, extra Jsonnet dashboards) are
+    processed last. Invalid declarations raise SpecError with every problem once the
+    workers are done, while iterating: whatever ``process`` left behind is the caller's
+    to discard, as for any error while iterating (``output.write_output`` does).
+    """
+    files = find_declaration_files(paths)
+    if not forks(len(files), jobs=jobs):
+        # Few files (perhaps of many services each): load them, then spread the
+        # services, not the files, over the workers.
+        fleet = load_fleet(files, jobs=jobs, missing_runbook=missing_runbook)
+        if on_fleet is not None:
+            on_fleet(fleet)
+        yield from iter_processed(fleet, process, jobs=jobs, jsonnet_dir=jsonnet_dir)
+        return
+    generate = partial(_generate_chunk, process=process, jsonnet_dir=jsonnet_dir)
+    fleet, parts = load_fleet_then(files, generate, jobs=jobs, missing_runbook=missing_runbook)
+    extra = build_extra_dashboards(jsonnet_dir) if jsonnet_dir else {}
+    _check_unique_uids(fleet, extra)
+    if on_fleet is not None:
+        on_fleet(fleet)
+    yield from parts
+    tail = {path: dashboard_json(d) for path, d in {**build_overview(fleet), **extra}.items()}
+    yield process({**tail, **build_alertmanager_files(fleet)})
+
+
+def _generate_chunk(
+    services: Sequence[Service],
+    *,
+    process: Callable[[dict[str, str]], R],
+    jsonnet_dir: Path | None,
+) -> R:
+    overrides = find_overrides(tuple(services), jsonnet_dir) if jsonnet_dir else {}
+    return process(_service_artifacts(services, overrides=overrides, jsonnet_dir=jsonnet_dir))
 
 
 def _unchanged(part: dict[str, str]) -> dict[str, str]:

@@ -105,14 +105,19 @@ def runbook_option(function: F) -> F:
     )(function)
 
 
-def _load(paths: Sequence[Path], *, missing_runbook: str = "error") -> Any:
+def _load(paths: Sequence[Path], *, missing_runbook: str = "error", warn: bool = True) -> Any:
     """Load the fleet; warnings go to stderr (errors raise and become exit status 1)."""
     from perfdash.spec import load_fleet
 
     fleet = load_fleet(paths or [Path(p) for p in DEFAULT_PATHS], missing_runbook=missing_runbook)
+    if warn:
+        _warn(fleet)
+    return fleet
+
+
+def _warn(fleet: Any) -> None:
     for warning in fleet.warnings:
         click.echo(f"warning: {warning}", err=True)
-    return fleet
 
 
 @click.group(cls=PerfdashGroup, context_settings=CONTEXT_SETTINGS, epilog=EXIT_CODES_HELP)
@@ -208,7 +213,7 @@ def build(
       perfdash build --format prometheus-rule   # + alerts/kubernetes/*.yaml
     """
     from perfdash.alertmanager.merge import merge_into_base
-    from perfdash.build import OWNED_DIRS, build_artifacts, iter_processed
+    from perfdash.build import OWNED_DIRS, build_artifacts, process_declarations
     from perfdash.grafana.provisioning import provisioning_files
     from perfdash.output import (
         check_output,
@@ -219,20 +224,31 @@ def build(
         write_output,
     )
 
-    fleet = _load(paths, missing_runbook=missing_runbook)
-    merged = None
-    if alertmanager_base is not None:  # merged before any write: a bad base writes nothing
-        base = alertmanager_base.read_text(encoding="utf-8")
-        merged = merge_into_base(fleet, base, base_name=str(alertmanager_base))
+    base = alertmanager_base.read_text(encoding="utf-8") if alertmanager_base else None
+    merged: list[str] = []  # the merged Alertmanager configuration, once the fleet is valid
+
+    def on_fleet(fleet: Any) -> None:
+        _warn(fleet)
+        if base is not None:  # merged before any write: a bad base writes nothing
+            merged.append(merge_into_base(fleet, base, base_name=str(alertmanager_base)))
+
     owned: tuple[str, ...] = OWNED_DIRS
     suffix = staging_suffix()
     if output_format == "files" and provisioning is None:
-        # Streamed: each part is compared or staged where it is generated (in the workers).
+        # One pass of workers loads, checks, generates and compares or stages each chunk.
         on_disk = (
             partial(check_part, out_dir) if check else partial(stage_part, out_dir, suffix=suffix)
         )
-        artifacts: Any = iter_processed(fleet, on_disk, jsonnet_dir=jsonnet_dir)
+        artifacts: Any = process_declarations(
+            paths or DEFAULT_PATHS,
+            on_disk,
+            jsonnet_dir=jsonnet_dir,
+            missing_runbook=missing_runbook,  # type: ignore[arg-type]  # a click.Choice
+            on_fleet=on_fleet,
+        )
     else:
+        fleet = _load(paths, missing_runbook=missing_runbook, warn=False)
+        on_fleet(fleet)
         artifacts = build_artifacts(fleet, jsonnet_dir=jsonnet_dir)
         if output_format == "prometheus-rule":
             from perfdash.kubernetes import KUBERNETES_DIR, prometheus_rule_manifests
@@ -247,8 +263,8 @@ def build(
         where = provisioning_path or str((provisioning / "dashboards").resolve())
         files = provisioning_files(artifacts, grafana_path=where)
         click.echo("provisioning: " + _written(write_output(provisioning, files, ("",))))
-    if merged is not None:
-        write_file(alertmanager_out, merged)
+    if merged:
+        write_file(alertmanager_out, merged[0])
         click.echo(f"wrote {alertmanager_out} (merged with {alertmanager_base})")
 
 

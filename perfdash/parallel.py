@@ -49,6 +49,15 @@ def default_jobs() -> int:
     )
 
 
+def forks(items: int, *, jobs: int | None = None) -> bool:
+    """Whether ``imap_chunks`` over this many items spreads them over worker processes."""
+    return (
+        (jobs or default_jobs()) > 1
+        and items >= MIN_PARALLEL_ITEMS
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+
+
 def map_chunks(
     function: Callable[[Sequence[T]], R], items: Sequence[T], *, jobs: int | None = None
 ) -> list[R]:
@@ -63,11 +72,7 @@ def imap_chunks(
     input order as soon as it (and those before it) are done, so the caller can consume
     them while the workers go on."""
     workers = jobs or default_jobs()
-    if (
-        workers <= 1
-        or len(items) < MIN_PARALLEL_ITEMS
-        or "fork" not in multiprocessing.get_all_start_methods()
-    ):
+    if not forks(len(items), jobs=workers):
         with batch_gc():
             result = function(items)
         yield result

@@ -71,6 +71,9 @@ def test_the_example_fleet_shows_every_feature(example_fleet: Fleet) -> None:
 # -- atomic writes when the workers stage the files ---------------------------------------
 
 LARGE_FLEET = 120  # above parallel.MIN_PARALLEL_ITEMS: generated and staged by workers
+# A file per service: workers load, check and generate chunks of files in one pass. Seven
+# services a file (18 files): loaded first, then the services are shared out.
+LAYOUTS = pytest.mark.parametrize("per_file", [1, 7], ids=["file-per-service", "few-files"])
 
 
 def _everything(root: Path) -> dict[str, bytes | None]:
@@ -81,10 +84,10 @@ def _everything(root: Path) -> dict[str, bytes | None]:
     }
 
 
-def _large_project(root: Path, override: str) -> Path:
+def _large_project(root: Path, override: str, per_file: int = 7) -> Path:
     from benchmarks.fleet import write_fleet
 
-    write_fleet(LARGE_FLEET, root / "slos", per_file=7)
+    write_fleet(LARGE_FLEET, root / "slos", per_file=per_file)
     last = f"svc-{LARGE_FLEET - 1:04d}"
     path = root / "dashboards" / "overrides" / f"{last}.libsonnet"
     path.parent.mkdir(parents=True)
@@ -95,11 +98,14 @@ def _large_project(root: Path, override: str) -> Path:
 BROKEN_OVERRIDE = "function(dashboard) error 'broken on purpose'\n"
 
 
+@LAYOUTS
 def test_a_parallel_build_failing_in_its_last_part_leaves_the_output_untouched(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, per_file: int
 ) -> None:
     monkeypatch.setenv("PERFDASH_JOBS", "2")
-    override = _large_project(tmp_path, "function(dashboard) dashboard { editable: false }\n")
+    override = _large_project(
+        tmp_path, "function(dashboard) dashboard { editable: false }\n", per_file
+    )
     assert run_cli(["build"], cwd=tmp_path).exit_code == 0
     # Every service changes (the workers stage a new version of each file), and the last
     # service's dashboard override fails.
@@ -115,11 +121,12 @@ def test_a_parallel_build_failing_in_its_last_part_leaves_the_output_untouched(
     assert _everything(tmp_path) == before  # no staged file, no new folder, nothing replaced
 
 
+@LAYOUTS
 def test_a_first_parallel_build_that_fails_creates_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, per_file: int
 ) -> None:
     monkeypatch.setenv("PERFDASH_JOBS", "2")
-    _large_project(tmp_path, BROKEN_OVERRIDE)
+    _large_project(tmp_path, BROKEN_OVERRIDE, per_file)
     before = _everything(tmp_path)
     result = run_cli(["build", "--out", "out"], cwd=tmp_path)
     assert result.exit_code == 1
@@ -127,11 +134,12 @@ def test_a_first_parallel_build_that_fails_creates_nothing(
     assert not (tmp_path / "out").exists()
 
 
+@LAYOUTS
 def test_build_check_compares_in_the_workers_too(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, per_file: int
 ) -> None:
     monkeypatch.setenv("PERFDASH_JOBS", "2")
-    _large_project(tmp_path, "function(dashboard) dashboard\n")
+    _large_project(tmp_path, "function(dashboard) dashboard\n", per_file)
     assert run_cli(["build"], cwd=tmp_path).exit_code == 0
     assert run_cli(["build", "--check"], cwd=tmp_path).exit_code == 0
     stale = tmp_path / "alerts" / "rules" / "svc-0042.yaml"
@@ -141,3 +149,40 @@ def test_build_check_compares_in_the_workers_too(
     assert result.exit_code == 1
     assert "alerts/rules/svc-0042.yaml" in result.stderr + result.stdout
     assert "dashboards/overview.json" in result.stderr + result.stdout
+
+
+def test_a_service_declared_twice_in_chunks_of_different_workers_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first and last files go to different workers, which both generate svc-0000's
+    # files before the parent sees the duplicate (the second to stage them fails on the
+    # first one's staged file): the user must see the duplicate, and nothing is left.
+    monkeypatch.setenv("PERFDASH_JOBS", "2")
+    _large_project(tmp_path, "function(dashboard) dashboard\n", per_file=1)
+    first = tmp_path / "slos" / "fleet-0000.yaml"
+    last = sorted((tmp_path / "slos").iterdir())[-1]
+    last.write_text(first.read_text(encoding="utf-8"), encoding="utf-8")
+    before = _everything(tmp_path)
+
+    result = run_cli(["build", "--out", "out"], cwd=tmp_path)
+    assert result.exit_code == 1
+    assert "duplicate service name 'svc-0000'" in result.stderr
+    assert _everything(tmp_path) == before
+
+
+def test_invalid_declarations_are_reported_before_a_failing_override(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The override fails in the last chunk; a declaration of the first chunk is invalid:
+    # the declaration's problem is what the user must see (and fix) first.
+    monkeypatch.setenv("PERFDASH_JOBS", "2")
+    _large_project(tmp_path, BROKEN_OVERRIDE, per_file=1)
+    first = tmp_path / "slos" / "fleet-0000.yaml"
+    first.write_text(
+        first.read_text(encoding="utf-8").replace("objective: 99\n", "objective: 100\n"),
+        encoding="utf-8",
+    )
+    result = run_cli(["build"], cwd=tmp_path)
+    assert result.exit_code == 1
+    assert "fleet-0000.yaml" in result.stderr and "objective" in result.stderr
+    assert "broken on purpose" not in result.stderr
