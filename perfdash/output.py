@@ -102,11 +102,29 @@ def owned_files(out_dir: Path, owned_dirs: Iterable[str], *, skip: Iterable[str]
     return found
 
 
-def _read(path: Path) -> bytes | None:
+def _holds(path: Path, data: bytes) -> bool | None:
+    """Whether the file at ``path`` holds exactly ``data`` (None: there is no file).
+
+    Reads at most one byte more than ``data``: enough to tell, and with plain os calls,
+    which a no-op rebuild of a large fleet makes 10,000 times (Path.read_bytes took three
+    times as long, most of it in Python's file objects).
+    """
     try:
-        return path.read_bytes()
+        descriptor = os.open(path, os.O_RDONLY)
     except (FileNotFoundError, NotADirectoryError):
         return None
+    try:
+        chunks = []
+        remaining = len(data) + 1
+        while remaining > 0:
+            chunk = os.read(descriptor, remaining)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+    finally:
+        os.close(descriptor)
+    return b"".join(chunks) == data
 
 
 Artifacts = Mapping[str, str] | Iterable[Mapping[str, str]]
@@ -122,10 +140,10 @@ def check_part(out_dir: Path, part: Mapping[str, str]) -> CheckedPart:
     """Compare one part of the output with the disk (runs in a worker for large fleets)."""
     missing, stale = [], []
     for relative, text in part.items():
-        current = _read(out_dir / relative)
-        if current is None:
+        same = _holds(out_dir / relative, text.encode("utf-8"))
+        if same is None:
             missing.append(relative)
-        elif current != text.encode("utf-8"):
+        elif not same:
             stale.append(relative)
     return CheckedPart(tuple(missing), tuple(stale), tuple(part))
 
@@ -163,7 +181,7 @@ def stage_part(out_dir: Path, part: Mapping[str, str], *, suffix: str) -> Staged
         for relative, text in part.items():
             target = out_dir / relative
             data = text.encode("utf-8")
-            if _read(target) == data:
+            if _holds(target, data):
                 unchanged.append(relative)
                 continue
             if target.parent not in made:

@@ -121,6 +121,21 @@ def test_build_check_passes_on_fresh_output_and_lists_stale_missing_and_extra(
     )
 
 
+def test_build_check_and_build_see_a_truncated_or_extended_file_as_stale(project: Path) -> None:
+    run_cli(["build"], cwd=project)
+    rules = project / "alerts/rules/checkout.yaml"
+    dashboard = project / "dashboards/payments/checkout.json"
+    generated = rules.read_bytes(), dashboard.read_bytes()
+    rules.write_bytes(generated[0][:-1])  # one byte short
+    dashboard.write_bytes(generated[1] + b" ")  # one byte more
+    result = run_cli(["build", "--check"], cwd=project)
+    assert result.exit_code == 1
+    assert "stale: alerts/rules/checkout.yaml\n" in result.stderr
+    assert "stale: dashboards/payments/checkout.json\n" in result.stderr
+    assert run_cli(["build"], cwd=project).stdout.startswith("wrote 2, unchanged 3,")
+    assert (rules.read_bytes(), dashboard.read_bytes()) == generated
+
+
 def test_build_removes_generated_files_it_no_longer_produces_but_never_a_users_file(
     project: Path,
 ) -> None:
