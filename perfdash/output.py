@@ -284,9 +284,14 @@ def write_file(target: Path, text: str) -> None:
 
 def _stage(temporary: Path, data: bytes) -> None:
     # O_EXCL: never follow or reuse something already there; mode 0666 minus umask.
+    # Plain os calls, not a Python file object: a large fleet stages 10,000 files.
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(data)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view) :]
+    finally:
+        os.close(descriptor)
 
 
 def _remove_empty_dirs(out_dir: Path, owned_dirs: Iterable[str]) -> None:
