@@ -76,14 +76,30 @@ def _emit_entry(prefix: str, item: Any, indent: int, out: list[str]) -> None:
 
 def _emit_list_item(item: Any, indent: int, out: list[str]) -> None:
     pad = " " * indent
-    if isinstance(item, dict) and item:
+    if (type(item) is dict or isinstance(item, dict)) and item:
         lead = pad + "- "  # the first key's line starts the item, the others line up
         for key, value in item.items():
-            prefix = f"{lead}{_key(key)}:"
-            if type(value) is str and "\n" not in value:
-                out.append(f"{prefix} {_string(value)}")
+            kind = type(value)
+            if kind is str and "\n" not in value:
+                out.append(f"{lead}{_key(key)}: {_string(value)}")
+            elif kind is dict and value:
+                # Inlined _emit_entry -> _emit for the common nested mapping (labels,
+                # annotations): generated files have hundreds of thousands of them.
+                out.append(f"{lead}{_key(key)}:")
+                inner = pad + "    "
+                for name, text in value.items():
+                    if type(text) is str and "\n" not in text:
+                        out.append(f"{inner}{_key(name)}: {_string(text)}")
+                    else:
+                        _emit_entry(inner + _key(name) + ":", text, indent + 4, out)
+            elif kind is str:  # with line breaks: PromQL expressions
+                out.append(f"{lead}{_key(key)}: {_block(value, indent + 4)}")
+            elif kind is list and value:
+                out.append(f"{lead}{_key(key)}:")  # inlined too: lists of rules, series
+                for element in value:
+                    _emit_list_item(element, indent + 2, out)
             else:
-                _emit_entry(prefix, value, indent + 2, out)
+                _emit_entry(f"{lead}{_key(key)}:", value, indent + 2, out)
             lead = pad + "  "
     elif isinstance(item, list) and item:
         out.append(pad + "-")
