@@ -6,10 +6,12 @@ subprocesses exactly as a user or CI would, from an empty working directory:
 - ``perfdash build FLEET --out OUT`` into a new OUT, a folder not there before;
 - the same into a new OUT just after the previous fresh output (same fleet) was deleted:
   ext4 then makes every file creation slower (its inode allocator checks, for each free
-  inode it considers, whether it was freed in the last minute; ``perf`` shows
-  ``recently_deleted`` under ``ext4_create``), which is what ``rm -rf alerts dashboards
-  && perfdash build`` meets. Outputs of the first case are deleted only when the whole
-  benchmark is over, so no deletion precedes a timed fresh build in that case;
+  inode it considers, whether it was freed in the last one to five minutes; ``perf``
+  shows ``recently_deleted`` under ``ext4_create``), which is what ``rm -rf alerts
+  dashboards && perfdash build`` meets. Outputs of the first case are deleted only when
+  the whole benchmark is over, so this benchmark deletes nothing before a timed fresh
+  build in that case, but the previous fleet size's "just deleted" case (or the
+  previous run's clean-up) did: ``--settle 330`` waits that out before each size;
 - the same onto an existing, unchanged OUT (the no-op rebuild: nothing is written);
 - ``perfdash validate FLEET``;
 
@@ -179,6 +181,7 @@ def bench_size(
     poll: float,
     modes: Sequence[tuple[str, dict[str, str]]],
     work: Path,
+    settle: float = 0.0,
 ) -> list[Case]:
     """Every case for one fleet size, modes interleaved run by run; fleet and output go
     in ``work`` (the caller deletes it once every size is measured)."""
@@ -225,6 +228,9 @@ def bench_size(
     for mode in names:
         progress(f"N={services} {mode}: warm-up build (not measured)")
         run(mode, ["build", str(fleet), "--out", str(existing[mode])], False)
+    if settle:
+        progress(f"waiting {settle:g} s for recently deleted inodes to age (--settle)")
+        time.sleep(settle)
 
     operations: list[tuple[str, Callable[[Case, bool], Run]]] = [
         ("build (fresh output, new folder)", fresh),
@@ -388,6 +394,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="put fleets and output under DIR, e.g. /dev/shm to leave the disk out",
     )
     parser.add_argument(
+        "--settle",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long before each fleet size's first measured build, e.g. 330: the "
+        "previous size (or run) deleted files on this filesystem (see the module docstring)",
+    )
+    parser.add_argument(
         "--no-single",
         action="store_true",
         help="skip the PERFDASH_JOBS=1 (single process) comparison",
@@ -420,6 +434,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     poll=args.poll,
                     modes=modes,
                     work=Path(work) / str(services),
+                    settle=args.settle,
                 )
     print(
         f"Machine: {machine()}; load average {load_before} before, {load()} after. "

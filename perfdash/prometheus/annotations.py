@@ -108,8 +108,12 @@ def base_context(service: Service, slo: SLO) -> dict[str, Any]:
     }
 
 
-def burn_context(service: Service, slo: SLO, facts: WindowFacts) -> dict[str, Any]:
-    context = base_context(service, slo)
+def burn_context(
+    service: Service, slo: SLO, facts: WindowFacts, *, base: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """``base_context`` (or a copy of ``base``, the same computed once per SLO) plus the
+    alert pair's figures."""
+    context = dict(base) if base is not None else base_context(service, slo)
     context.update(
         severity=facts.window.severity,
         long=str(facts.window.long),
@@ -123,8 +127,10 @@ def burn_context(service: Service, slo: SLO, facts: WindowFacts) -> dict[str, An
     return context
 
 
-def burn_annotations(service: Service, slo: SLO, facts: WindowFacts) -> dict[str, str]:
-    context = burn_context(service, slo, facts)
+def burn_annotations(
+    service: Service, slo: SLO, facts: WindowFacts, *, base: dict[str, Any] | None = None
+) -> dict[str, str]:
+    context = burn_context(service, slo, facts, base=base)
     return _with_runbook(
         {
             "summary": render(slo.alerting.annotations.summary, context),

@@ -196,9 +196,10 @@ def _split_alerts(service: Service, slo: SLO) -> tuple[list[dict[str, Any]], lis
     """(alerts over raw windows only, alerts that need a derived window or SLIDataMissing)."""
     short: list[dict[str, Any]] = []
     long: list[dict[str, Any]] = []
+    base = alert_text.base_context(service, slo)  # once, not per alert
     for facts in window_facts(slo):
         derived = is_derived(facts.window.long) or is_derived(facts.window.short)
-        (long if derived else short).append(burn_alert(service, slo, facts))
+        (long if derived else short).append(burn_alert(service, slo, facts, base=base))
     if slo.alerting.missing_data:
         long.append(missing_data_alert(service, slo))
     return short, long
@@ -216,7 +217,9 @@ def alert_labels(service: Service, slo: SLO, severity: str) -> dict[str, str]:
     }
 
 
-def burn_alert(service: Service, slo: SLO, facts: WindowFacts) -> dict[str, Any]:
+def burn_alert(
+    service: Service, slo: SLO, facts: WindowFacts, *, base: dict[str, Any] | None = None
+) -> dict[str, Any]:
     own = promql.slo_selector(service, slo)
     threshold = f"({promql_number(facts.factor)} * {format_decimal(slo.error_budget)})"
     long_ratio = f"{promql.error_ratio_name(facts.window.long)}{own}"
@@ -232,7 +235,7 @@ def burn_alert(service: Service, slo: SLO, facts: WindowFacts) -> dict[str, Any]
         "long": str(facts.window.long),
         "short": str(facts.window.short),
     }
-    rule["annotations"] = alert_text.burn_annotations(service, slo, facts)
+    rule["annotations"] = alert_text.burn_annotations(service, slo, facts, base=base)
     return rule
 
 
