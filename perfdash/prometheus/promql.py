@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from decimal import Decimal
+from functools import lru_cache
 
 from perfdash.durations import Duration
 from perfdash.numbers import format_decimal
@@ -40,11 +41,21 @@ def error_ratio_name(window: Duration) -> str:
 
 def slo_selector(service: Service, slo: SLO) -> str:
     """Matchers that pick one SLO's recorded series: ``{service="x", slo="y"}``."""
-    return "{" + ", ".join(m.promql() for m in slo_matchers(service, slo)) + "}"
+    return _slo_selector(service.name, slo.name)
+
+
+@lru_cache(maxsize=1024)
+def _slo_selector(service: str, slo: str) -> str:
+    # Cached by name: rules, tests and dashboards ask for it a dozen times per SLO.
+    return "{" + ", ".join(m.promql() for m in _slo_matchers(service, slo)) + "}"
 
 
 def slo_matchers(service: Service, slo: SLO) -> tuple[Matcher, ...]:
-    return (Matcher("service", "=", service.name), Matcher("slo", "=", slo.name))
+    return _slo_matchers(service.name, slo.name)
+
+
+def _slo_matchers(service: str, slo: str) -> tuple[Matcher, ...]:
+    return (Matcher("service", "=", service), Matcher("slo", "=", slo))
 
 
 def selector(metric: str, matchers: Iterable[Matcher]) -> str:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Literal
 
 from perfdash.durations import Duration
@@ -126,9 +126,9 @@ class SLO:
     alerting: Alerting
     description: str = ""
 
-    @property
+    @cached_property
     def error_budget(self) -> Decimal:
-        """Allowed bad-event ratio: 99.9 -> 0.001 (exact)."""
+        """Allowed bad-event ratio: 99.9 -> 0.001 (exact). Cached: every generator asks."""
         return (Decimal(100) - self.objective) / Decimal(100)
 
     @property
