@@ -29,7 +29,7 @@ from perfdash.identifiers import OVERVIEW_UID, dashboard_uid
 from perfdash.parallel import forks, imap_chunks
 from perfdash.prometheus.rule_tests import build_rule_test_files
 from perfdash.prometheus.rules import build_rule_files
-from perfdash.spec.load import find_declaration_files
+from perfdash.spec.load import declaration_candidates
 from perfdash.spec.model import Fleet, Service
 from perfdash.spec.validate import MissingRunbook, load_fleet, load_fleet_then
 
@@ -99,17 +99,17 @@ def process_declarations(
     workers are done, while iterating: whatever ``process`` left behind is the caller's
     to discard, as for any error while iterating (``output.write_output`` does).
     """
-    files = find_declaration_files(paths)
+    files = declaration_candidates(paths)
     if not forks(len(files), jobs=jobs):
         # Few files (perhaps of many services each): load them, then spread the
         # services, not the files, over the workers.
-        fleet = load_fleet(files, jobs=jobs, missing_runbook=missing_runbook)
+        fleet = load_fleet(paths, jobs=jobs, missing_runbook=missing_runbook)
         if on_fleet is not None:
             on_fleet(fleet)
         yield from iter_processed(fleet, process, jobs=jobs, jsonnet_dir=jsonnet_dir)
         return
     generate = partial(_generate_chunk, process=process, jsonnet_dir=jsonnet_dir)
-    fleet, parts = load_fleet_then(files, generate, jobs=jobs, missing_runbook=missing_runbook)
+    fleet, parts = load_fleet_then(paths, generate, jobs=jobs, missing_runbook=missing_runbook)
     extra = build_extra_dashboards(jsonnet_dir) if jsonnet_dir else {}
     _check_unique_uids(fleet, extra)
     if on_fleet is not None:

@@ -186,3 +186,16 @@ def test_invalid_declarations_are_reported_before_a_failing_override(
     assert result.exit_code == 1
     assert "fleet-0000.yaml" in result.stderr and "objective" in result.stderr
     assert "broken on purpose" not in result.stderr
+
+
+def test_perfdash_output_inside_the_declarations_is_not_read_by_the_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Workers, not the parent, look at each file's header on large fleets.
+    monkeypatch.setenv("PERFDASH_JOBS", "2")
+    _large_project(tmp_path, "function(dashboard) dashboard\n", per_file=1)
+    assert run_cli(["build", "slos", "--out", "slos/out"], cwd=tmp_path).exit_code == 0
+    assert (tmp_path / "slos/out/alerts/rules/svc-0000.yaml").is_file()
+    result = run_cli(["build", "slos", "--out", "slos/out"], cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("wrote 0, unchanged ")

@@ -82,21 +82,37 @@ def format_path(path: Iterable[str | int]) -> str:
 
 def find_declaration_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Expand files and folder trees into a sorted, de-duplicated list of YAML files."""
-    found: dict[Path, None] = {}
+    return declaration_files(declaration_candidates(paths))
+
+
+Candidate = tuple[Path, bool]  # a YAML file, and whether it was found in a folder
+
+
+def declaration_candidates(paths: Iterable[str | os.PathLike[str]]) -> list[Candidate]:
+    """``find_declaration_files`` without reading anything: files found in folders may
+    still be perfdash's own output, which ``declaration_files`` leaves out. (Large
+    fleets do that in their worker processes: it opens every file.)"""
+    found: dict[Path, bool] = {}
     problems = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if child.suffix in YAML_SUFFIXES and child.is_file() and not _is_generated(child):
-                    found[child] = None
+                if child.suffix in YAML_SUFFIXES and child.is_file():
+                    found.setdefault(child, True)
         elif path.is_file():
-            found[path] = None
+            found[path] = False
         else:
             problems.append(Problem(str(path), 0, 0, "", "no such file or directory"))
     if problems:
         raise SpecError(problems)
-    return sorted(found)
+    return sorted(found.items())
+
+
+def declaration_files(candidates: Iterable[Candidate]) -> list[Path]:
+    """The candidates that are declarations: named, or found in a folder and not
+    perfdash's own output (an --out folder inside the declarations is never input)."""
+    return [path for path, in_folder in candidates if not (in_folder and _is_generated(path))]
 
 
 def _is_generated(path: Path) -> bool:

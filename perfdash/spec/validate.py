@@ -23,7 +23,14 @@ from perfdash.errors import PerfdashError, Problem, SpecError
 from perfdash.parallel import imap_chunks, map_chunks
 from perfdash.prometheus import annotations as alert_text
 from perfdash.prometheus.windows import DEFAULT_POLICY, burn_threshold, window_facts
-from perfdash.spec.load import Document, PathKey, find_declaration_files, load_documents
+from perfdash.spec.load import (
+    Candidate,
+    Document,
+    PathKey,
+    declaration_candidates,
+    declaration_files,
+    load_documents,
+)
 from perfdash.spec.model import (
     DEFAULT_TIMINGS,
     RED,
@@ -91,7 +98,7 @@ def load_fleet(
     (duplicate names, teams without receivers) run once every file is in. A service
     with alerts but no runbook is an error, or a warning in ``Fleet.warnings``.
     """
-    files = find_declaration_files(paths)
+    files = declaration_candidates(paths)
     base = root or Path.cwd()
     declared: list[_Declared] = []
     problems: list[Problem] = []
@@ -121,7 +128,7 @@ def load_fleet_then(
     left behind otherwise). An error ``then`` raises is re-raised after that, so invalid
     declarations are always what is reported first.
     """
-    files = find_declaration_files(paths)
+    files = declaration_candidates(paths)
     base = root or Path.cwd()
     declared: list[_Declared] = []
     problems: list[Problem] = []
@@ -149,7 +156,7 @@ class _ChunkDone(Generic[R]):
 
 
 def _load_files_then(
-    files: Sequence[Path], *, then: Callable[[Sequence[Service]], R], root: Path
+    files: Sequence[Candidate], *, then: Callable[[Sequence[Service]], R], root: Path
 ) -> _ChunkDone[R]:
     declared, problems = _load_files(files, root=root)
     if problems:
@@ -183,7 +190,10 @@ class _Declared:
     metadata_at: tuple[int, int] = (0, 0)
 
 
-def _load_files(files: Sequence[Path], *, root: Path) -> tuple[list[_Declared], list[Problem]]:
+def _load_files(
+    candidates: Sequence[Candidate], *, root: Path
+) -> tuple[list[_Declared], list[Problem]]:
+    files = declaration_files(candidates)
     try:
         documents = load_documents(files, root=root)
     except SpecError as exc:
