@@ -73,8 +73,7 @@ def iter_processed(
     _check_unique_uids(fleet, extra)
     generate = partial(_service_artifacts, overrides=overrides, jsonnet_dir=jsonnet_dir)
     yield from imap_chunks(partial(_then, generate, process), fleet.services, jobs=jobs)
-    tail = {path: dashboard_json(d) for path, d in {**build_overview(fleet), **extra}.items()}
-    yield process({**tail, **build_alertmanager_files(fleet)})
+    yield process(_fleet_wide_files(fleet, extra))
 
 
 def process_declarations(
@@ -99,8 +98,8 @@ def process_declarations(
     workers are done, while iterating: whatever ``process`` left behind is the caller's
     to discard, as for any error while iterating (``output.write_output`` does).
     """
-    files = declaration_candidates(paths)
-    if not forks(len(files), jobs=jobs):
+    candidates = declaration_candidates(paths)
+    if not forks(len(candidates), jobs=jobs):
         # Few files (perhaps of many services each): load them, then spread the
         # services, not the files, over the workers.
         fleet = load_fleet(paths, jobs=jobs, missing_runbook=missing_runbook)
@@ -109,14 +108,19 @@ def process_declarations(
         yield from iter_processed(fleet, process, jobs=jobs, jsonnet_dir=jsonnet_dir)
         return
     generate = partial(_generate_chunk, process=process, jsonnet_dir=jsonnet_dir)
-    fleet, parts = load_fleet_then(paths, generate, jobs=jobs, missing_runbook=missing_runbook)
+    fleet, parts = load_fleet_then(candidates, generate, jobs=jobs, missing_runbook=missing_runbook)
     extra = build_extra_dashboards(jsonnet_dir) if jsonnet_dir else {}
     _check_unique_uids(fleet, extra)
     if on_fleet is not None:
         on_fleet(fleet)
     yield from parts
+    yield process(_fleet_wide_files(fleet, extra))
+
+
+def _fleet_wide_files(fleet: Fleet, extra: Mapping[str, dict[str, Any]]) -> dict[str, str]:
+    """The files that need the whole fleet: overview, extra Jsonnet dashboards, routes."""
     tail = {path: dashboard_json(d) for path, d in {**build_overview(fleet), **extra}.items()}
-    yield process({**tail, **build_alertmanager_files(fleet)})
+    return {**tail, **build_alertmanager_files(fleet)}
 
 
 def _generate_chunk(

@@ -111,16 +111,17 @@ def load_fleet(
 
 
 def load_fleet_then(
-    paths: Iterable[str | os.PathLike[str]],
+    candidates: Sequence[Candidate],
     then: Callable[[Sequence[Service]], R],
     *,
     root: Path | None = None,
     jobs: int | None = None,
     missing_runbook: MissingRunbook = "error",
 ) -> tuple[Fleet, list[R]]:
-    """``load_fleet``, and ``then`` of the services of each chunk of files, applied in the
-    worker that loaded them: one pass of worker processes reads, checks and, e.g.,
-    generates, so the services never travel to the parent and back before generating.
+    """``load_fleet`` of ``declaration_candidates(paths)``, and ``then`` of the services
+    of each chunk of files, applied in the worker that loaded them: one pass of worker
+    processes reads, checks and, e.g., generates, so the services never travel to the
+    parent and back before generating.
 
     ``then`` runs only on chunks whose declarations are valid. Problems are reported as
     by ``load_fleet``, all at once, after every chunk is done; the results of ``then``
@@ -128,13 +129,13 @@ def load_fleet_then(
     left behind otherwise). An error ``then`` raises is re-raised after that, so invalid
     declarations are always what is reported first.
     """
-    files = declaration_candidates(paths)
     base = root or Path.cwd()
     declared: list[_Declared] = []
     problems: list[Problem] = []
     results: list[R] = []
     failure: PerfdashError | None = None
-    for part in imap_chunks(partial(_load_files_then, then=then, root=base), files, jobs=jobs):
+    load = partial(_load_files_then, then=then, root=base)
+    for part in imap_chunks(load, candidates, jobs=jobs):
         declared.extend(part.declared)
         problems.extend(part.problems)
         failure = failure or part.failure
