@@ -42,7 +42,7 @@ from benchmarks.alert_fleet import (
 )
 from benchmarks.alert_stack import Binaries, environment_binaries
 from benchmarks.alert_webhook import ReceivedAlert
-from perfdash.spec.model import Fleet
+from perfdash.model.fleet import Fleet
 
 SERVICE = "pay"
 SLO_NAME = "availability"

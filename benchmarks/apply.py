@@ -88,9 +88,9 @@ class Double:
 
 
 def _apply_once(what: str, double: Double, artifacts: dict[str, str], concurrency: int) -> Measured:
-    from perfdash.config import DeploySettings, GrafanaSettings, Secret
+    from perfdash.deploy.fingerprint import ChangeContext
     from perfdash.deploy.run import Targets, apply_deploy, plan_deploy
-    from perfdash.grafana.fingerprint import ChangeContext
+    from perfdash.deploy.settings import DeploySettings, GrafanaSettings, Secret
 
     settings = DeploySettings(
         grafana=GrafanaSettings(double.url, token=Secret(double.token), concurrency=concurrency)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from perfdash.alertmanager.routing import build_alertmanager_files
+from perfdash.conventions import OVERVIEW_UID, dashboard_uid
 from perfdash.errors import Problem, SpecError
 from perfdash.grafana.dashboards import (
     OVERVIEW_PATH,
@@ -25,12 +26,11 @@ from perfdash.grafana.dashboards import (
     has_dashboard,
 )
 from perfdash.grafana.jsonnet import apply_override, build_extra_dashboards, find_overrides
-from perfdash.identifiers import OVERVIEW_UID, dashboard_uid
+from perfdash.model.fleet import Fleet, Service
 from perfdash.parallel import forks, imap_chunks
 from perfdash.prometheus.rule_tests import build_rule_test_files
 from perfdash.prometheus.rules import build_rule_files
 from perfdash.spec.load import declaration_candidates
-from perfdash.spec.model import Fleet, Service
 from perfdash.spec.validate import MissingRunbook, load_fleet, load_fleet_then
 
 R = TypeVar("R")

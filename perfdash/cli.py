@@ -109,7 +109,10 @@ def _load(paths: Sequence[Path], *, missing_runbook: str = "error", warn: bool =
     """Load the fleet; warnings go to stderr (errors raise and become exit status 1)."""
     from perfdash.spec import load_fleet
 
-    fleet = load_fleet(paths or [Path(p) for p in DEFAULT_PATHS], missing_runbook=missing_runbook)
+    fleet = load_fleet(
+        paths or [Path(p) for p in DEFAULT_PATHS],
+        missing_runbook=missing_runbook,  # type: ignore[arg-type]  # a click.Choice
+    )
     if warn:
         _warn(fleet)
     return fleet
@@ -251,7 +254,7 @@ def build(
         on_fleet(fleet)
         artifacts = build_artifacts(fleet, jsonnet_dir=jsonnet_dir)
         if output_format == "prometheus-rule":
-            from perfdash.kubernetes import KUBERNETES_DIR, prometheus_rule_manifests
+            from perfdash.prometheus.operator import KUBERNETES_DIR, prometheus_rule_manifests
 
             artifacts = {**artifacts, **prometheus_rule_manifests(artifacts)}
             owned = (*owned, KUBERNETES_DIR)
@@ -317,11 +320,11 @@ def test_command(
     Example:
       perfdash build && perfdash test
     """
-    from perfdash.alertmanager.check import run_routing_checks
     from perfdash.build import OWNED_DIRS, build_artifacts
     from perfdash.output import check_output
-    from perfdash.prometheus.check import run_rule_checks
     from perfdash.render import test_failures, test_report_text
+    from perfdash.verify.routes import run_routing_checks
+    from perfdash.verify.rules import run_rule_checks
 
     fleet = _load(paths, missing_runbook=missing_runbook)
     if not check_output(out_dir, build_artifacts(fleet, jsonnet_dir=jsonnet_dir), OWNED_DIRS).clean:

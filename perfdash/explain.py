@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from perfdash.durations import Duration
 from perfdash.errors import NotFoundError
-from perfdash.prometheus.windows import WindowFacts, budget_seconds, recorded_windows, window_facts
-from perfdash.spec.model import SLO, Fleet, Service
+from perfdash.model.fleet import SLO, Fleet, Service
+from perfdash.model.windows import WindowFacts, budget_seconds, recorded_windows, window_facts
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from perfdash.alertmanager.check import RouteResult
 from perfdash.durations import humanize_seconds
 from perfdash.explain import Explanation
 from perfdash.numbers import format_decimal, human_number
-from perfdash.prometheus.check import RuleCheckReport
+from perfdash.verify.routes import RouteResult
+from perfdash.verify.rules import RuleCheckReport
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -15,13 +15,13 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+from perfdash.conventions import dashboard_uid
 from perfdash.durations import humanize_seconds
 from perfdash.errors import Problem, SpecError
-from perfdash.identifiers import dashboard_uid
+from perfdash.model.fleet import SLO, Fleet, Service
+from perfdash.model.windows import budget_seconds, window_facts
 from perfdash.numbers import format_decimal, human_number
 from perfdash.prometheus import promql
-from perfdash.prometheus.windows import budget_seconds, window_facts
-from perfdash.spec.model import SLO, Fleet, Service
 
 
 def default_template() -> str:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from perfdash.spec.model import Fleet
+from perfdash.model.fleet import Fleet
 
 if TYPE_CHECKING:
     from tests.doubles.grafana import GrafanaDouble

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from perfdash.build import OWNED_DIRS, build_artifacts
+from perfdash.model.fleet import Fleet
 from perfdash.output import check_output
-from perfdash.spec.model import Fleet
 from tests.conftest import REPO
 from tests.helpers import run_cli
 

@@ -14,7 +14,7 @@ import yaml
 
 from perfdash.alertmanager.routing import inhibit_rules, perfdash_route, receiver_names
 from perfdash.errors import Problem, SpecError
-from perfdash.spec.model import Fleet
+from perfdash.model.fleet import Fleet
 from perfdash.yamlout import dump
 
 MERGED_HEADER = (

@@ -16,8 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 from perfdash.durations import Duration
+from perfdash.model.fleet import DEFAULT_TIMINGS, Fleet, Receivers, Service, Team, Timing
 from perfdash.prometheus.rules import GENERATED_MARK, MISSING_DATA_ALERT
-from perfdash.spec.model import DEFAULT_TIMINGS, Fleet, Receivers, Service, Team, Timing
 from perfdash.yamlout import dump
 
 ALERTMANAGER_DIR = "alerts/alertmanager"

@@ -24,7 +24,7 @@ from perfdash.baseline.metrics import (
 from perfdash.baseline.summaries import RunSummary
 from perfdash.baseline.verdict import ALPHA, MetricVerdict, decide, metric_test
 from perfdash.errors import NoBaselineError
-from perfdash.spec.model import Baseline, Fleet
+from perfdash.model.fleet import Baseline, Fleet
 
 COARSE_LIMIT = 0.01  # a tool step above 1% of the value is too coarse to compare
 

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from perfdash.cli import EXIT_CODES_HELP, _load, jsonnet_option, paths_argument, runbook_option
-from perfdash.commands.deploy_options import (
+from perfdash.commands.options import (
     configure_logging,
     deploy_options,
     deploy_settings,
@@ -64,10 +64,10 @@ def apply(
       perfdash apply --ruler-url http://mimir:8080 --tenant team-a
     """
     from perfdash.build import build_artifacts
+    from perfdash.deploy.fingerprint import ChangeContext
     from perfdash.deploy.render import plan_text, report_text
     from perfdash.deploy.run import Targets, apply_deploy, plan_deploy
     from perfdash.errors import ApplyError
-    from perfdash.grafana.fingerprint import ChangeContext
 
     configure_logging(verbose)
     settings = deploy_settings(options)

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from perfdash.cli import EXIT_CODES_HELP, _load, jsonnet_option, paths_argument, runbook_option
-from perfdash.commands.deploy_options import (
+from perfdash.commands.options import (
     configure_logging,
     deploy_options,
     deploy_settings,

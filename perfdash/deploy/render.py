@@ -7,9 +7,9 @@ import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
+from perfdash.deploy.grafana_plan import Action
 from perfdash.deploy.outcome import ApplyReport
 from perfdash.deploy.run import DeployPlan
-from perfdash.grafana.plan import Action
 
 SYMBOLS = {
     "delete": "-",

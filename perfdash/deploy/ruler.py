@@ -22,11 +22,11 @@ from urllib.parse import quote
 import httpx
 import yaml
 
-from perfdash.config import RulerSettings
+from perfdash.deploy.http import HttpClient, RetryPolicy
 from perfdash.deploy.outcome import Outcome
 from perfdash.deploy.rules_dir import desired_rule_files
+from perfdash.deploy.settings import RulerSettings
 from perfdash.errors import PerfdashError, PrometheusError
-from perfdash.httpclient import HttpClient, RetryPolicy
 from perfdash.yamlout import dump
 
 RULES_PATH = "/config/v1/rules"

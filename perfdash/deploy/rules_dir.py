@@ -22,9 +22,9 @@ from typing import Any
 
 import yaml
 
+from perfdash.deploy.http import HttpClient, RetryPolicy
 from perfdash.deploy.outcome import Outcome
 from perfdash.errors import OutputError, PerfdashError, PrometheusError
-from perfdash.httpclient import HttpClient, RetryPolicy
 from perfdash.output import is_generated, write_file
 from perfdash.prometheus.rules import RULES_DIR
 

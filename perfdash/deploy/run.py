@@ -13,7 +13,12 @@ from pathlib import Path
 
 import httpx
 
-from perfdash.config import DeploySettings
+from perfdash.deploy.fingerprint import ChangeContext
+from perfdash.deploy.grafana_apply import apply_plan
+from perfdash.deploy.grafana_client import GrafanaClient
+from perfdash.deploy.grafana_live import read_live
+from perfdash.deploy.grafana_plan import Plan, desired_state, plan
+from perfdash.deploy.http import HttpClient, RetryPolicy
 from perfdash.deploy.outcome import ApplyReport
 from perfdash.deploy.ruler import RulerClient, RulerPlan, apply_ruler, desired_groups, plan_ruler
 from perfdash.deploy.rules_dir import (
@@ -24,13 +29,8 @@ from perfdash.deploy.rules_dir import (
     prometheus_client,
     read_rules_dir,
 )
+from perfdash.deploy.settings import DeploySettings
 from perfdash.errors import ConfigError
-from perfdash.grafana.apply import apply_plan
-from perfdash.grafana.client import GrafanaClient
-from perfdash.grafana.fingerprint import ChangeContext
-from perfdash.grafana.live import read_live
-from perfdash.grafana.plan import Plan, desired_state, plan
-from perfdash.httpclient import HttpClient, RetryPolicy
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from perfdash.spec.model import Baseline, Service
+from perfdash.model.fleet import Baseline, Service
 
 BASELINE_DATASOURCE_VARIABLE = "baseline_datasource"
 BRANCH_VARIABLE = "baseline_branch"

@@ -14,7 +14,7 @@ import orjson
 
 from perfdash.grafana.overview import overview_dashboard
 from perfdash.grafana.service import service_dashboard
-from perfdash.spec.model import Fleet, Service
+from perfdash.model.fleet import Fleet, Service
 
 DASHBOARDS_DIR = "dashboards"
 OVERVIEW_PATH = f"{DASHBOARDS_DIR}/overview.json"

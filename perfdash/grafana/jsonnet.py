@@ -28,7 +28,7 @@ import _jsonnet
 import orjson
 
 from perfdash.errors import Problem, SpecError
-from perfdash.spec.model import Service
+from perfdash.model.fleet import Service
 
 DEFAULT_JSONNET_DIR = Path("dashboards")
 EXTRA_DIR = "dashboards/extra"

@@ -11,11 +11,11 @@ from typing import Any
 
 import grafanalib.core as g
 
+from perfdash.conventions import OVERVIEW_UID
 from perfdash.grafana import panels as p
 from perfdash.grafana.normalize import normalize_dashboard
-from perfdash.identifiers import OVERVIEW_UID
+from perfdash.model.fleet import Fleet
 from perfdash.prometheus import promql
-from perfdash.spec.model import Fleet
 
 TEAM_FILTER = '{team=~"$team"}'
 _IN_TEAMS = f"and on (service, slo) {promql.INFO}{TEAM_FILTER}"

@@ -15,14 +15,14 @@ from urllib.parse import quote
 
 import grafanalib.core as g
 
+from perfdash.conventions import OVERVIEW_UID, dashboard_uid
 from perfdash.grafana import panels as p
 from perfdash.grafana.baseline_panels import with_baseline_rows
 from perfdash.grafana.normalize import normalize_dashboard
-from perfdash.identifiers import OVERVIEW_UID, dashboard_uid
+from perfdash.model.fleet import SLO, Matcher, Service
+from perfdash.model.windows import CURRENT_BURN_WINDOW, window_facts
 from perfdash.numbers import format_decimal, human_number
 from perfdash.prometheus import promql
-from perfdash.prometheus.windows import CURRENT_BURN_WINDOW, window_facts
-from perfdash.spec.model import SLO, Matcher, Service
 
 QUANTILES = ("0.5", "0.95", "0.99")
 

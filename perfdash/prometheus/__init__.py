@@ -1,5 +1,5 @@
-"""Prometheus output: burn-rate windows, rules, generated promtool tests, promtool runner.
+"""Prometheus output: PromQL fragments, recording and alerting rules, generated promtool
+tests, PrometheusRule manifests, and the promtool runner.
 
-Import submodules directly (``perfdash.prometheus.rules``); this package imports nothing
-so that ``perfdash.spec`` can use the window arithmetic without loading the rest.
+Import submodules directly (``perfdash.prometheus.rules``).
 """

@@ -12,8 +12,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from perfdash.durations import Duration
-from perfdash.numbers import format_decimal
-from perfdash.spec.model import (
+from perfdash.model.fleet import (
     SLO,
     WINDOW_PLACEHOLDER,
     EventsSLI,
@@ -22,6 +21,7 @@ from perfdash.spec.model import (
     RawSLI,
     Service,
 )
+from perfdash.numbers import format_decimal
 
 BAD_RATE = "slo:bad_events:rate5m"
 TOTAL_RATE = "slo:total_events:rate5m"

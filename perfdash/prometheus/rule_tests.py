@@ -26,6 +26,8 @@ from functools import lru_cache
 from typing import Any
 
 from perfdash.durations import Duration, humanize_seconds
+from perfdash.model.fleet import SLO, EventsSLI, Fleet, LatencySLI, Matcher, RawSLI, Service
+from perfdash.model.windows import BASE_WINDOW, WindowFacts, window_facts
 from perfdash.numbers import format_decimal, promql_number
 from perfdash.prometheus import promql
 from perfdash.prometheus.rules import (
@@ -42,8 +44,6 @@ from perfdash.prometheus.synthetic import (
     selectors_in,
     series_name,
 )
-from perfdash.prometheus.windows import BASE_WINDOW, WindowFacts, window_facts
-from perfdash.spec.model import SLO, EventsSLI, Fleet, LatencySLI, Matcher, RawSLI, Service
 from perfdash.yamlout import dump
 
 TESTS_DIR = "alerts/tests"

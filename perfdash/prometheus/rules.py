@@ -21,11 +21,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from perfdash.identifiers import dashboard_uid
-from perfdash.numbers import format_decimal, promql_number
-from perfdash.prometheus import annotations as alert_text
-from perfdash.prometheus import promql
-from perfdash.prometheus.windows import (
+from perfdash.conventions import dashboard_uid
+from perfdash.model import templates as alert_text
+from perfdash.model.fleet import SLO, Fleet, LatencySLI, Service
+from perfdash.model.windows import (
     BASE_WINDOW,
     CURRENT_BURN_WINDOW,
     WindowFacts,
@@ -33,7 +32,8 @@ from perfdash.prometheus.windows import (
     recorded_windows,
     window_facts,
 )
-from perfdash.spec.model import SLO, Fleet, LatencySLI, Service
+from perfdash.numbers import format_decimal, promql_number
+from perfdash.prometheus import promql
 from perfdash.yamlout import dump
 
 MISSING_DATA_ALERT = "SLIDataMissing"

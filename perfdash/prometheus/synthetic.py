@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover
 
 import promql_parser
 
-from perfdash.spec.model import Matcher, quote_label_value
+from perfdash.model.fleet import Matcher, quote_label_value
 
 _FALLBACK_VALUES = ("x", "ok", "200", "500", "0", "1", "perfdash", "true", "false", "a/b", "")
 _CHAR_CANDIDATES = "x0a_-./Z9 "

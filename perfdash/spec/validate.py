@@ -20,18 +20,8 @@ import promql_parser
 
 from perfdash.durations import Duration
 from perfdash.errors import PerfdashError, Problem, SpecError
-from perfdash.parallel import imap_chunks, map_chunks
-from perfdash.prometheus import annotations as alert_text
-from perfdash.prometheus.windows import DEFAULT_POLICY, burn_threshold, window_facts
-from perfdash.spec.load import (
-    Candidate,
-    Document,
-    PathKey,
-    declaration_candidates,
-    declaration_files,
-    load_documents,
-)
-from perfdash.spec.model import (
+from perfdash.model import templates as alert_text
+from perfdash.model.fleet import (
     DEFAULT_TIMINGS,
     RED,
     SLI,
@@ -51,6 +41,16 @@ from perfdash.spec.model import (
     Service,
     Team,
     Timing,
+)
+from perfdash.model.windows import DEFAULT_POLICY, burn_threshold, window_facts
+from perfdash.parallel import imap_chunks, map_chunks
+from perfdash.spec.load import (
+    Candidate,
+    Document,
+    PathKey,
+    declaration_candidates,
+    declaration_files,
+    load_documents,
 )
 from perfdash.spec.schema import schema_problems
 

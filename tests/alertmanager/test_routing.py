@@ -17,8 +17,8 @@ from perfdash.alertmanager.routing import (
     inhibit_rules,
 )
 from perfdash.errors import SpecError
+from perfdash.model.fleet import Fleet
 from perfdash.spec import load_fleet
-from perfdash.spec.model import Fleet
 from tests.conftest import require_binary
 from tests.helpers import MINIMAL_SERVICE, run_cli, write_declaration
 

@@ -11,7 +11,7 @@ import pytest
 
 from perfdash.build import build_artifacts
 from perfdash.grafana.dashboards import OVERVIEW_PATH, dashboard_path
-from perfdash.spec.model import Fleet
+from perfdash.model.fleet import Fleet
 from tests.conftest import IN_CI, REPO
 from tests.grafana.dashboard_walk import Dashboard, dashboards_of
 

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from perfdash.config import Secret
+from perfdash.deploy.fingerprint import ChangeContext
+from perfdash.deploy.grafana_apply import apply_plan
+from perfdash.deploy.grafana_client import GrafanaClient
+from perfdash.deploy.grafana_live import read_live
+from perfdash.deploy.grafana_plan import Plan, desired_state, plan
+from perfdash.deploy.http import RetryPolicy
 from perfdash.deploy.outcome import ApplyReport
-from perfdash.grafana.apply import apply_plan
-from perfdash.grafana.client import GrafanaClient
-from perfdash.grafana.fingerprint import ChangeContext
-from perfdash.grafana.live import read_live
-from perfdash.grafana.plan import Plan, desired_state, plan
-from perfdash.httpclient import RetryPolicy
+from perfdash.deploy.settings import Secret
 from tests.doubles.grafana import GrafanaDouble
 from tests.doubles.server import Fault
 from tests.helpers import MINIMAL_SERVICE, run_cli, write_declaration
@@ -475,7 +475,7 @@ def test_dry_run_shows_the_plan_and_writes_nothing(
 
 
 def test_the_perfdash_yaml_of_the_guide_loads(tmp_path: Path) -> None:
-    from perfdash.config import load_settings
+    from perfdash.deploy.settings import load_settings
     from tests.conftest import REPO
 
     guide = (REPO / "docs" / "grafana.md").read_text(encoding="utf-8")

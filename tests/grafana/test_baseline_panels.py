@@ -22,7 +22,7 @@ from perfdash.grafana.baseline_panels import (
     with_baseline_rows,
 )
 from perfdash.grafana.service import service_dashboard
-from perfdash.spec.model import Baseline, Fleet, Service
+from perfdash.model.fleet import Baseline, Fleet, Service
 from tests.baseline.conftest import pg_dsn, pg_server, store_dsn  # noqa: F401 (fixtures)
 from tests.baseline.synthetic import k6_runs
 from tests.grafana.conftest import SchemaChecker

@@ -20,8 +20,10 @@ from typing import Any
 import httpx
 import pytest
 
-from perfdash.config import RulerSettings, Secret
+from perfdash.deploy.grafana_client import GrafanaClient
+from perfdash.deploy.http import RetryPolicy, tls_verify
 from perfdash.deploy.ruler import RulerClient
+from perfdash.deploy.settings import RulerSettings, Secret
 from perfdash.errors import (
     ConfigError,
     GrafanaAuthError,
@@ -30,8 +32,6 @@ from perfdash.errors import (
     GrafanaFolderNotFound,
     PerfdashError,
 )
-from perfdash.grafana.client import GrafanaClient
-from perfdash.httpclient import RetryPolicy, tls_verify
 from tests.conftest import IN_CI
 from tests.doubles.grafana import GrafanaDouble
 from tests.doubles.server import Fault

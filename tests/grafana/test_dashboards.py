@@ -19,11 +19,11 @@ import pytest
 import yaml
 
 from perfdash.build import build_artifacts
+from perfdash.conventions import dashboard_uid
 from perfdash.grafana.baseline_panels import POSTGRES as BASELINE_STORE
 from perfdash.grafana.panels import BAD, OK, WARN
-from perfdash.identifiers import dashboard_uid
+from perfdash.model.fleet import Fleet
 from perfdash.spec import load_fleet
-from perfdash.spec.model import Fleet
 from tests.conftest import REPO
 from tests.grafana.dashboard_walk import (
     Dashboard,

@@ -9,11 +9,8 @@ from typing import Any
 
 import pytest
 
-from perfdash.deploy.render import plan_json, plan_markdown, plan_text
-from perfdash.deploy.rules_dir import ExistingFile, plan_rules_dir
-from perfdash.deploy.run import DeployPlan
-from perfdash.grafana.diff import structural_diff
-from perfdash.grafana.fingerprint import (
+from perfdash.deploy.dashboard_diff import structural_diff
+from perfdash.deploy.fingerprint import (
     ChangeContext,
     change_message,
     content_hash,
@@ -21,7 +18,7 @@ from perfdash.grafana.fingerprint import (
     same_content,
     written_hash,
 )
-from perfdash.grafana.plan import (
+from perfdash.deploy.grafana_plan import (
     Action,
     DesiredDashboard,
     Live,
@@ -31,6 +28,9 @@ from perfdash.grafana.plan import (
     folder_uid,
     plan,
 )
+from perfdash.deploy.render import plan_json, plan_markdown, plan_text
+from perfdash.deploy.rules_dir import ExistingFile, plan_rules_dir
+from perfdash.deploy.run import DeployPlan
 
 PAYMENTS = LiveFolder("perfdash-payments", "payments")
 

@@ -13,7 +13,7 @@ import promql_parser
 import pytest
 import yaml
 
-from perfdash.spec.model import Fleet
+from perfdash.model.fleet import Fleet
 from tests.grafana.dashboard_walk import (
     Dashboard,
     content_panels,

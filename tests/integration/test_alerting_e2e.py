@@ -44,9 +44,9 @@ from benchmarks.alert_fleet import (
 from benchmarks.alert_stack import EVALUATION_INTERVAL, AlertStack, Binaries
 from benchmarks.alert_webhook import Notification, ReceivedAlert, unix_time
 from benchmarks.synthetic_service import set_traffic
+from perfdash.model.fleet import SLO, Fleet, Service
+from perfdash.model.windows import window_facts
 from perfdash.prometheus import promql
-from perfdash.prometheus.windows import window_facts
-from perfdash.spec.model import SLO, Fleet, Service
 from tests.conftest import require_binary
 
 pytestmark = pytest.mark.integration

@@ -26,9 +26,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from perfdash.build import OWNED_DIRS, build_artifacts
 from perfdash.durations import Duration
+from perfdash.model.fleet import Fleet
 from perfdash.output import write_output
 from perfdash.prometheus.rules import build_groups, rule_file_path
-from perfdash.spec.model import Fleet
 from tests.helpers import background, free_port
 
 pytestmark = pytest.mark.integration

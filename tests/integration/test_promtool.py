@@ -21,12 +21,12 @@ import yaml
 from benchmarks.fleet import write_fleet
 from perfdash.build import OWNED_DIRS, build_artifacts
 from perfdash.errors import PromtoolError, PromtoolNotFound
+from perfdash.model.fleet import Fleet
 from perfdash.output import write_output
 from perfdash.prometheus import promtool, rule_tests
-from perfdash.prometheus.check import run_rule_checks
 from perfdash.prometheus.rules import RULES_DIR, group_name, rule_file_path
 from perfdash.spec import load_fleet
-from perfdash.spec.model import Fleet
+from perfdash.verify.rules import run_rule_checks
 from tests.helpers import run_cli
 
 pytestmark = pytest.mark.integration

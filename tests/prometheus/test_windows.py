@@ -14,8 +14,8 @@ from fractions import Fraction
 import pytest
 
 from perfdash.durations import Duration, humanize_seconds
-from perfdash.numbers import promql_number
-from perfdash.prometheus.windows import (
+from perfdash.model.fleet import SLO
+from perfdash.model.windows import (
     BASE_WINDOW,
     DEFAULT_POLICY,
     budget_seconds,
@@ -25,9 +25,9 @@ from perfdash.prometheus.windows import (
     recorded_windows,
     window_facts,
 )
+from perfdash.numbers import promql_number
 from perfdash.spec import build_fleet
 from perfdash.spec.load import load_text
-from perfdash.spec.model import SLO
 from tests.helpers import MINIMAL_SERVICE
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from perfdash.errors import Problem, SpecError
+from perfdash.model.fleet import Fleet
 from perfdash.spec import load_fleet
 from perfdash.spec.load import MAX_DEPTH, MAX_NODES_PER_DOCUMENT, format_path, load_text
-from perfdash.spec.model import Fleet
 from tests.helpers import MINIMAL_SERVICE, write_declaration
 
 FILE = "slos/checkout.yaml"

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from perfdash.errors import Problem, SpecError
+from perfdash.model.fleet import Fleet
 from perfdash.spec import load_fleet
-from perfdash.spec.model import Fleet
 from tests.helpers import MINIMAL_SERVICE, write_declaration
 
 FILE = "slos/checkout.yaml"

@@ -1,8 +1,8 @@
 """What apply would change in Grafana: ``plan(desired, live) -> Plan``. Pure.
 
 Desired state comes from the generated artifacts (``desired_state``); live state is
-read by ``perfdash.grafana.live``. Comparison is on normalised JSON
-(``perfdash.grafana.fingerprint``), so Grafana's own bookkeeping never shows as a
+read by ``perfdash.deploy.grafana_live``. Comparison is on normalised JSON
+(``perfdash.deploy.fingerprint``), so Grafana's own bookkeeping never shows as a
 change. Per dashboard the plan says:
 
 - create: no dashboard has its uid;
@@ -31,9 +31,9 @@ from typing import Any
 
 import orjson
 
+from perfdash.deploy.dashboard_diff import structural_diff
+from perfdash.deploy.fingerprint import content_hash, normalize, same_content
 from perfdash.grafana.dashboards import DASHBOARDS_DIR, OVERVIEW_FOLDER, dashboard_folder
-from perfdash.grafana.diff import structural_diff
-from perfdash.grafana.fingerprint import content_hash, normalize, same_content
 
 OWNER_TAG = "perfdash"
 FOLDER_UID_PREFIX = "perfdash"

@@ -5,7 +5,7 @@ concurrency (``map``) and retries with exponential backoff and full jitter, hono
 ``Retry-After``, for 429, 5xx, timeouts and dropped connections. Every failure, an
 httpx exception as much as a non-2xx answer, is turned into a ``RemoteError`` by the
 one ``error`` function its caller passes (Grafana's is
-``perfdash.grafana.client.grafana_error``), so each target has exactly one mapping.
+``perfdash.deploy.grafana_client.grafana_error``), so each target has exactly one mapping.
 
 Secrets never reach a log record or an exception: request logs carry method, URL,
 status and time, never headers, and the literal values of the secrets the client was

@@ -15,7 +15,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from perfdash.durations import Duration
-from perfdash.spec.model import SLO, AlertWindow
+from perfdash.model.fleet import SLO, AlertWindow
 
 DEFAULT_POLICY: tuple[AlertWindow, ...] = (
     AlertWindow("page", Duration.parse("1h"), Duration.parse("5m"), Decimal("0.02")),

@@ -1,7 +1,7 @@
 """Grafana's HTTP API: the calls plan and apply make, and its one error mapping.
 
 Auth is a service-account token (``Authorization: Bearer``) or basic auth; an org is
-chosen with ``X-Grafana-Org-Id``. Requests go through ``perfdash.httpclient``
+chosen with ``X-Grafana-Org-Id``. Requests go through ``perfdash.deploy.http``
 (retries, bounded concurrency). ``grafana_error`` is the single place where a failed
 request becomes a ``GrafanaError``: 401/403 give one message naming the URL and the
 missing permission, 412 a ``GrafanaConflict``, a missing folder (400 or 404,
@@ -23,7 +23,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from perfdash import __version__
-from perfdash.config import GrafanaSettings, Secret
+from perfdash.deploy.http import HttpClient, RetryPolicy, tls_verify
+from perfdash.deploy.settings import GrafanaSettings, Secret
 from perfdash.errors import (
     GrafanaAuthError,
     GrafanaConflict,
@@ -31,7 +32,6 @@ from perfdash.errors import (
     GrafanaFolderNotFound,
     PerfdashError,
 )
-from perfdash.httpclient import HttpClient, RetryPolicy, tls_verify
 
 T = TypeVar("T")
 R = TypeVar("R")

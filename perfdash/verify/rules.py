@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from perfdash.model.fleet import SLO, Fleet, Service
 from perfdash.prometheus import promtool
 from perfdash.prometheus.rule_tests import build_slo_tests, test_file_paths, untestable_reason
 from perfdash.prometheus.rules import rule_file_path
-from perfdash.spec.model import SLO, Fleet, Service
 
 
 def generated_tests(service: Service, slo: SLO) -> set[str]:

@@ -1,7 +1,7 @@
 """Options and helpers shared by ``perfdash plan`` and ``perfdash apply`` (CLI only).
 
 Connection settings come from these options, then the environment, then
-``perfdash.yaml`` (``perfdash.config``). Secrets have no option on purpose: they come
+``perfdash.yaml`` (``perfdash.deploy.settings``). Secrets have no option on purpose: they come
 from GRAFANA_TOKEN / GRAFANA_PASSWORD or a file, never from argv.
 """
 
@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from perfdash.config import DeploySettings, load_settings
+from perfdash.deploy.settings import DeploySettings, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 SETTING_OPTIONS = (

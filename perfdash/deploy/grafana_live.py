@@ -21,10 +21,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from perfdash.errors import GrafanaError, PerfdashError
-from perfdash.grafana.client import GrafanaClient
-from perfdash.grafana.fingerprint import same_content, written_hash
-from perfdash.grafana.plan import (
+from perfdash.deploy.fingerprint import same_content, written_hash
+from perfdash.deploy.grafana_client import GrafanaClient
+from perfdash.deploy.grafana_plan import (
     OWNER_TAG,
     DesiredDashboard,
     Live,
@@ -32,6 +31,7 @@ from perfdash.grafana.plan import (
     LiveFolder,
     resolve_folders,
 )
+from perfdash.errors import GrafanaError, PerfdashError
 
 T = TypeVar("T")
 R = TypeVar("R")

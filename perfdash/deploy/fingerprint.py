@@ -9,7 +9,7 @@ content without those three keys.
 Every save perfdash makes carries a version message ending in ``sha256:<hash>`` of
 the content it sent (``change_message``). A dashboard whose live content hashes to
 the hash in the newest message perfdash wrote is as perfdash left it; any other
-content was edited in Grafana since: that is drift (see ``perfdash.grafana.plan``).
+content was edited in Grafana since: that is drift (see ``perfdash.deploy.grafana_plan``).
 """
 
 from __future__ import annotations

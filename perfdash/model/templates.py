@@ -16,9 +16,9 @@ from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from perfdash.durations import humanize_seconds
+from perfdash.model.fleet import SLO, Service
+from perfdash.model.windows import WindowFacts, budget_seconds
 from perfdash.numbers import format_decimal, human_number
-from perfdash.prometheus.windows import WindowFacts, budget_seconds
-from perfdash.spec.model import SLO, Service
 
 DEFAULT_SUMMARY = (
     "[[ service ]]/[[ slo ]][[ group ]] is burning its error budget "

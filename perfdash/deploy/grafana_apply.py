@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from perfdash.deploy.fingerprint import ChangeContext, change_message, content_hash
+from perfdash.deploy.grafana_client import GrafanaClient
+from perfdash.deploy.grafana_plan import OWNER_TAG, Action, DashboardChange, FolderChange, Plan
 from perfdash.deploy.outcome import ApplyReport, Outcome
 from perfdash.errors import GrafanaConflict, GrafanaError, GrafanaFolderNotFound, PerfdashError
-from perfdash.grafana.client import GrafanaClient
-from perfdash.grafana.fingerprint import ChangeContext, change_message, content_hash
-from perfdash.grafana.plan import OWNER_TAG, Action, DashboardChange, FolderChange, Plan
 
 
 def apply_plan(
