@@ -81,6 +81,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from benchmarks.fleet import write_fleet
 from perfdash.durations import Duration
+from perfdash.model import SLO, Fleet, Service
 from perfdash.model.fleet import LatencySLI
 from perfdash.prometheus import promql
 from perfdash.prometheus.rules import (
@@ -89,7 +90,6 @@ from perfdash.prometheus.rules import (
     group_name,
     series_labels,
 )
-from perfdash.model import SLO, Fleet, Service
 from perfdash.spec import load_fleet
 from perfdash.yamlout import dump
 
