@@ -14,15 +14,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from perfdash import conventions
 from perfdash.alertmanager.routing import build_alertmanager_files
 from perfdash.conventions import OVERVIEW_UID, dashboard_uid
 from perfdash.errors import Problem, SpecError
 from perfdash.grafana.dashboards import (
-    OVERVIEW_PATH,
     build_overview,
     build_service_dashboards,
     dashboard_json,
-    dashboard_path,
     has_dashboard,
 )
 from perfdash.grafana.jsonnet import apply_override, build_extra_dashboards, find_overrides
@@ -153,7 +152,7 @@ def _service_artifacts(
     dashboards = build_service_dashboards(services)
     for service in services:
         if service.name in overrides and jsonnet_dir is not None:
-            path = dashboard_path(service)
+            path = conventions.dashboard_path(service.team, service.name)
             dashboards[path] = apply_override(
                 dashboards[path], overrides[service.name], jsonnet_dir=jsonnet_dir
             )
@@ -163,8 +162,12 @@ def _service_artifacts(
 
 def _check_unique_uids(fleet: Fleet, extra: Mapping[str, dict[str, Any]]) -> None:
     """Extra Jsonnet dashboards must not take a generated dashboard's uid."""
-    taken = {dashboard_uid(s.name): dashboard_path(s) for s in fleet.services if has_dashboard(s)}
-    taken[OVERVIEW_UID] = OVERVIEW_PATH
+    taken = {
+        dashboard_uid(s.name): conventions.dashboard_path(s.team, s.name)
+        for s in fleet.services
+        if has_dashboard(s)
+    }
+    taken[OVERVIEW_UID] = conventions.OVERVIEW_PATH
     for path, dashboard in extra.items():
         uid = dashboard.get("uid")
         if uid in taken:

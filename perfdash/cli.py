@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import click
 
-from perfdash import __version__
+from perfdash import __version__, conventions
 from perfdash.errors import OutputError, PerfdashError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -254,10 +254,10 @@ def build(
         on_fleet(fleet)
         artifacts = build_artifacts(fleet, jsonnet_dir=jsonnet_dir)
         if output_format == "prometheus-rule":
-            from perfdash.prometheus.operator import KUBERNETES_DIR, prometheus_rule_manifests
+            from perfdash.prometheus.operator import prometheus_rule_manifests
 
             artifacts = {**artifacts, **prometheus_rule_manifests(artifacts)}
-            owned = (*owned, KUBERNETES_DIR)
+            owned = (*owned, conventions.KUBERNETES_DIR)
     if check:
         _report_staleness(check_output(out_dir, artifacts, owned))
         return

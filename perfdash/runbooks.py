@@ -15,6 +15,7 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+from perfdash import conventions
 from perfdash.conventions import dashboard_uid
 from perfdash.durations import humanize_seconds
 from perfdash.errors import Problem, SpecError
@@ -81,7 +82,7 @@ def _context(service: Service, grafana_url: str) -> dict[str, Any]:
 
 
 def _slo_context(service: Service, slo: SLO) -> dict[str, Any]:
-    own = promql.slo_selector(service, slo)
+    own = conventions.slo_selector(service.name, slo.name)
     facts = window_facts(slo)
     windows = sorted({w for f in facts for w in (f.window.long, f.window.short)})
     return {
@@ -102,8 +103,8 @@ def _slo_context(service: Service, slo: SLO) -> dict[str, Any]:
             }
             for f in facts
         ],
-        "queries": [f"{promql.error_ratio_name(w)}{own}" for w in windows]
-        or [f"{promql.error_ratio_name(slo.window)}{own}"],
+        "queries": [f"{conventions.error_ratio_name(w)}{own}" for w in windows]
+        or [f"{conventions.error_ratio_name(slo.window)}{own}"],
     }
 
 

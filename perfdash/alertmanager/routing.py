@@ -15,14 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from perfdash import conventions
 from perfdash.durations import Duration
 from perfdash.model.fleet import DEFAULT_TIMINGS, Fleet, Receivers, Service, Team, Timing
-from perfdash.prometheus.rules import GENERATED_MARK, MISSING_DATA_ALERT
 from perfdash.yamlout import dump
 
-ALERTMANAGER_DIR = "alerts/alertmanager"
-ROUTES_PATH = f"{ALERTMANAGER_DIR}/routes.yaml"
-ROUTE_TESTS_PATH = f"{ALERTMANAGER_DIR}/route-tests.yaml"
 UNROUTED = "perfdash-unrouted"
 P1_REPEAT = Duration.parse("1h")
 SEVERITIES = ("page", "ticket")
@@ -33,22 +30,22 @@ def build_alertmanager_files(fleet: Fleet) -> dict[str, str]:
     if not fleet.teams:
         return {}
     header = (
-        f"{GENERATED_MARK}: Alertmanager routes for the SLO alerts, from the Team and\n"
+        f"{conventions.GENERATED_MARK}: Alertmanager routes for the SLO alerts, from the Team and\n"
         "Service declarations. Receivers are names only: merge into your own alertmanager.yml\n"
         "with `perfdash build --alertmanager-base FILE`. Do not edit."
     )
     tests_header = (
-        f"{GENERATED_MARK}: for every team and severity, an alert's labels and the receiver\n"
+        f"{conventions.GENERATED_MARK}: for every team and severity, an alert's labels and the receiver\n"
         "it must reach. `perfdash test` checks them with amtool. Do not edit."
     )
     return {
-        ROUTES_PATH: dump(alertmanager_config(fleet), header=header),
-        ROUTE_TESTS_PATH: dump({"cases": route_test_cases(fleet)}, header=tests_header),
+        conventions.ROUTES_PATH: dump(alertmanager_config(fleet), header=header),
+        conventions.ROUTE_TESTS_PATH: dump({"cases": route_test_cases(fleet)}, header=tests_header),
     }
 
 
 def alert_names(fleet: Fleet) -> list[str]:
-    names = {MISSING_DATA_ALERT}
+    names = {conventions.MISSING_DATA_ALERT}
     names.update(slo.alerting.name for s in fleet.services for slo in s.slos)
     return sorted(names)
 

@@ -31,9 +31,10 @@ from typing import Any
 
 import orjson
 
+from perfdash import conventions
 from perfdash.deploy.dashboard_diff import structural_diff
 from perfdash.deploy.fingerprint import content_hash, normalize, same_content
-from perfdash.grafana.dashboards import DASHBOARDS_DIR, OVERVIEW_FOLDER, dashboard_folder
+from perfdash.grafana.dashboards import dashboard_folder
 
 OWNER_TAG = "perfdash"
 FOLDER_UID_PREFIX = "perfdash"
@@ -142,7 +143,11 @@ class Plan:
 
 def folder_uid(title: str) -> str:
     """``perfdash-<team>`` (``perfdash`` for the overview's folder), at most 40 chars."""
-    uid = FOLDER_UID_PREFIX if title == OVERVIEW_FOLDER else f"{FOLDER_UID_PREFIX}-{title}"
+    uid = (
+        FOLDER_UID_PREFIX
+        if title == conventions.OVERVIEW_FOLDER
+        else f"{FOLDER_UID_PREFIX}-{title}"
+    )
     if len(uid) <= UID_MAX:
         return uid
     digest = hashlib.sha256(title.encode()).hexdigest()[:8]
@@ -157,7 +162,7 @@ def desired_state(artifacts: Mapping[str, str]) -> tuple[DesiredDashboard, ...]:
     """Every generated dashboard of ``artifacts`` with its uid, title and folder."""
     found = []
     for path, text in sorted(artifacts.items()):
-        if not (path.startswith(DASHBOARDS_DIR + "/") and path.endswith(".json")):
+        if not (path.startswith(conventions.DASHBOARDS_DIR + "/") and path.endswith(".json")):
             continue
         dashboard = orjson.loads(text)
         found.append(

@@ -22,11 +22,11 @@ from typing import Any
 
 import yaml
 
+from perfdash import conventions
 from perfdash.deploy.http import HttpClient, RetryPolicy
 from perfdash.deploy.outcome import Outcome
 from perfdash.errors import OutputError, PerfdashError, PrometheusError
 from perfdash.output import is_generated, write_file
-from perfdash.prometheus.rules import RULES_DIR
 
 DIFF_LINES = 40
 
@@ -61,7 +61,7 @@ class ExistingFile:
 
 def desired_rule_files(artifacts: Mapping[str, str]) -> dict[str, str]:
     """``{file name: YAML}`` of the generated Prometheus rule files."""
-    prefix = RULES_DIR + "/"
+    prefix = conventions.RULES_DIR + "/"
     return {
         path.removeprefix(prefix): text
         for path, text in sorted(artifacts.items())

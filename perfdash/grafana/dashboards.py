@@ -12,17 +12,10 @@ from typing import Any
 
 import orjson
 
+from perfdash import conventions
 from perfdash.grafana.overview import overview_dashboard
 from perfdash.grafana.service import service_dashboard
 from perfdash.model.fleet import Fleet, Service
-
-DASHBOARDS_DIR = "dashboards"
-OVERVIEW_PATH = f"{DASHBOARDS_DIR}/overview.json"
-OVERVIEW_FOLDER = "perfdash"
-
-
-def dashboard_path(service: Service) -> str:
-    return f"{DASHBOARDS_DIR}/{service.team}/{service.name}.json"
 
 
 def dashboard_folder(path: str, dashboard: Mapping[str, Any]) -> str:
@@ -35,7 +28,7 @@ def dashboard_folder(path: str, dashboard: Mapping[str, Any]) -> str:
     for tag in dashboard.get("tags") or []:
         if isinstance(tag, str) and tag.startswith("team:"):
             return tag.removeprefix("team:")
-    return OVERVIEW_FOLDER
+    return conventions.OVERVIEW_FOLDER
 
 
 def dashboard_json(dashboard: dict[str, Any]) -> str:
@@ -51,8 +44,12 @@ def has_dashboard(service: Service) -> bool:
 
 
 def build_service_dashboards(services: Iterable[Service]) -> dict[str, dict[str, Any]]:
-    return {dashboard_path(s): service_dashboard(s) for s in services if has_dashboard(s)}
+    return {
+        conventions.dashboard_path(s.team, s.name): service_dashboard(s)
+        for s in services
+        if has_dashboard(s)
+    }
 
 
 def build_overview(fleet: Fleet) -> dict[str, dict[str, Any]]:
-    return {OVERVIEW_PATH: overview_dashboard(fleet)} if fleet.slo_count else {}
+    return {conventions.OVERVIEW_PATH: overview_dashboard(fleet)} if fleet.slo_count else {}

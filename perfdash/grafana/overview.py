@@ -11,29 +11,32 @@ from typing import Any
 
 import grafanalib.core as g
 
+from perfdash import conventions
 from perfdash.conventions import OVERVIEW_UID
 from perfdash.grafana import panels as p
 from perfdash.grafana.normalize import normalize_dashboard
 from perfdash.model.fleet import Fleet
-from perfdash.prometheus import promql
 
 TEAM_FILTER = '{team=~"$team"}'
-_IN_TEAMS = f"and on (service, slo) {promql.INFO}{TEAM_FILTER}"
-_WITH_UID = f"* on (service, slo) group_left (dashboard_uid) {promql.INFO}{TEAM_FILTER}"
+_IN_TEAMS = f"and on (service, slo) {conventions.INFO}{TEAM_FILTER}"
+_WITH_UID = f"* on (service, slo) group_left (dashboard_uid) {conventions.INFO}{TEAM_FILTER}"
 # Grafana's published schema types override matchers and values as objects, so a table
 # cannot carry per-column units: columns are scaled in PromQL and named with their unit.
 COLUMNS = {  # refId -> (column title, query)
     "A": (
         "info",
-        f"max by (service, slo, team, objective, window, dashboard_uid) ({promql.INFO}{TEAM_FILTER})",
+        f"max by (service, slo, team, objective, window, dashboard_uid) ({conventions.INFO}{TEAM_FILTER})",
     ),
-    "B": ("SLI %", f"100 * min by (service, slo) ({promql.SLI_RATIO} {_IN_TEAMS})"),
-    "C": ("Budget left %", f"100 * min by (service, slo) ({promql.BUDGET_REMAINING} {_IN_TEAMS})"),
-    "D": ("Burn (1h) x", f"max by (service, slo) ({promql.CURRENT_BURN} {_IN_TEAMS})"),
+    "B": ("SLI %", f"100 * min by (service, slo) ({conventions.SLI_RATIO} {_IN_TEAMS})"),
+    "C": (
+        "Budget left %",
+        f"100 * min by (service, slo) ({conventions.BUDGET_REMAINING} {_IN_TEAMS})",
+    ),
+    "D": ("Burn (1h) x", f"max by (service, slo) ({conventions.CURRENT_BURN} {_IN_TEAMS})"),
     "E": (
         "Firing alerts",
         f'count by (service, slo) (ALERTS{{alertstate="firing"}} {_IN_TEAMS})\n'
-        f"or (0 * max by (service, slo) ({promql.INFO}{TEAM_FILTER}))",
+        f"or (0 * max by (service, slo) ({conventions.INFO}{TEAM_FILTER}))",
     ),
 }
 DASHBOARD_LINK = {
@@ -66,7 +69,7 @@ def overview_dashboard(fleet: Fleet) -> dict[str, Any]:
         templating=g.Templating(
             list=[
                 p.datasource_variable(),
-                p.label_variable("team", f"label_values({promql.INFO}, team)"),
+                p.label_variable("team", f"label_values({conventions.INFO}, team)"),
             ]
         ),
         links=[
@@ -103,7 +106,7 @@ def _headline_stats(layout: p.Layout) -> None:
             "SLOs whose error budget burned faster than sustainable over the last hour (burn rate "
             "above 1x). Not an emergency by itself: pages and tickets fire from the multiwindow "
             "alerts; use it to spot trends before they page.",
-            f"count(count by (service, slo) ({promql.CURRENT_BURN} > 1 {_IN_TEAMS})) or vector(0)",
+            f"count(count by (service, slo) ({conventions.CURRENT_BURN} > 1 {_IN_TEAMS})) or vector(0)",
             unit="none",
             thresholds=p.steps((p.OK, None), (p.WARN, 1.0)),
         ),
@@ -115,7 +118,7 @@ def _headline_stats(layout: p.Layout) -> None:
             "SLOs out of budget",
             "SLOs whose error budget over their window is spent (budget below 0): their objective "
             "is broken. Their teams should prioritise reliability work over features.",
-            f"count(count by (service, slo) ({promql.BUDGET_REMAINING} < 0 {_IN_TEAMS})) or vector(0)",
+            f"count(count by (service, slo) ({conventions.BUDGET_REMAINING} < 0 {_IN_TEAMS})) or vector(0)",
             unit="none",
             thresholds=p.steps((p.OK, None), (p.BAD, 1.0)),
         ),
@@ -135,7 +138,7 @@ def _budget_bars() -> g.BarGauge:
         dataSource=p.DATASOURCE,
         targets=[
             p.target(
-                f"sort(min by (service, slo, dashboard_uid) ({promql.BUDGET_REMAINING} {_WITH_UID}))",
+                f"sort(min by (service, slo, dashboard_uid) ({conventions.BUDGET_REMAINING} {_WITH_UID}))",
                 legend="{{service}} / {{slo}}",
                 instant=True,
             )

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 
 import orjson
 
-from perfdash.grafana.dashboards import DASHBOARDS_DIR, dashboard_folder
+from perfdash import conventions
+from perfdash.grafana.dashboards import dashboard_folder
 from perfdash.yamlout import dump
 
 PROVIDER_FILE = "perfdash-dashboards.yaml"
@@ -26,10 +27,10 @@ def provisioning_files(artifacts: Mapping[str, str], *, grafana_path: str) -> di
     """
     files: dict[str, str] = {}
     for path, text in artifacts.items():
-        if not (path.startswith(DASHBOARDS_DIR + "/") and path.endswith(".json")):
+        if not (path.startswith(conventions.DASHBOARDS_DIR + "/") and path.endswith(".json")):
             continue
         name = path.rsplit("/", 1)[1]
-        files[f"{DASHBOARDS_DIR}/{_folder(path, text)}/{name}"] = text
+        files[f"{conventions.DASHBOARDS_DIR}/{_folder(path, text)}/{name}"] = text
     provider = {
         "apiVersion": 1,
         "providers": [

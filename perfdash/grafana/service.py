@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import grafanalib.core as g
 
+from perfdash import conventions
 from perfdash.conventions import OVERVIEW_UID, dashboard_uid
 from perfdash.grafana import panels as p
 from perfdash.grafana.baseline_panels import with_baseline_rows
@@ -97,7 +98,8 @@ def _variables(service: Service) -> list[g.Template]:
             seen.append(label)
             variables.append(
                 p.label_variable(
-                    label, f'label_values({promql.SLI_RATIO}{{service="{service.name}"}}, {label})'
+                    label,
+                    f'label_values({conventions.SLI_RATIO}{{service="{service.name}"}}, {label})',
                 )
             )
     return variables
@@ -105,9 +107,9 @@ def _variables(service: Service) -> list[g.Template]:
 
 def slo_filter(service: Service, slo: SLO) -> str:
     """``{service="x", slo="y", route=~"$route"}``: one SLO, the selected groups."""
-    matchers = [m.promql() for m in promql.slo_matchers(service, slo)]
-    matchers += [Matcher(label, "=~", f"${label}").promql() for label in slo.grouping]
-    return "{" + ", ".join(matchers) + "}"
+    own = conventions.slo_selector(service.name, slo.name)
+    groups = "".join(", " + Matcher(label, "=~", f"${label}").promql() for label in slo.grouping)
+    return own[:-1] + groups + "}"
 
 
 def _worst(slo: SLO, expr: str, how: str = "min") -> str:
@@ -123,7 +125,7 @@ def _decimals(slo: SLO) -> int:
 
 def _summary(layout: p.Layout, service: Service, slo: SLO) -> None:
     own = slo_filter(service, slo)
-    meta = promql.slo_selector(service, slo)
+    meta = conventions.slo_selector(service.name, slo.name)
     objective = format_decimal(slo.objective)
     runbook = [p.panel_link("Runbook", f"{service.runbook}#{slo.name}")] if service.runbook else []
     worst = " (worst selected group)" if slo.grouping else ""
@@ -134,7 +136,7 @@ def _summary(layout: p.Layout, service: Service, slo: SLO) -> None:
             f"objective {objective}%. Blue: the objective is met. Vermillion: below it, the error "
             f"budget is overspent; look at the burn-rate panel of this SLO to see whether it is still "
             f"burning, and follow the runbook.",
-            _worst(slo, f"{promql.SLI_RATIO}{own}"),
+            _worst(slo, f"{conventions.SLI_RATIO}{own}"),
             unit="percentunit",
             decimals=_decimals(slo),
             thresholds=p.steps((p.BAD, None), (p.OK, float(slo.objective_ratio))),
@@ -150,7 +152,7 @@ def _summary(layout: p.Layout, service: Service, slo: SLO) -> None:
             f"Error budget left over the {slo.window} window{worst}: 100% means no bad events, 0% "
             f"means exactly at the objective, below 0 the SLO is broken. Orange (under 25%): slow "
             f"down risky changes. Vermillion (spent): reliability work comes first; see the runbook.",
-            _worst(slo, f"{promql.BUDGET_REMAINING}{own}"),
+            _worst(slo, f"{conventions.BUDGET_REMAINING}{own}"),
             unit="percentunit",
             decimals=1,
             thresholds=p.steps((p.BAD, None), (p.WARN, 0.0), (p.OK, 0.25)),
@@ -162,8 +164,9 @@ def _summary(layout: p.Layout, service: Service, slo: SLO) -> None:
     )
     window = slo.window.seconds
     left = (
-        f"{promql.BUDGET_REMAINING}{own} * on (service, slo) group_left () {promql.WINDOW_SECONDS}{meta}"
-        f"\n/ {promql.CURRENT_BURN}{own}"
+        f"{conventions.BUDGET_REMAINING}{own}"
+        f" * on (service, slo) group_left () {conventions.WINDOW_SECONDS}{meta}"
+        f"\n/ {conventions.CURRENT_BURN}{own}"
     )
     layout.add(
         p.stat(
@@ -282,7 +285,7 @@ def _latency_thresholds(service: Service, histogram: str) -> list[g.Threshold] |
 
 def _slo_row(layout: p.Layout, service: Service, slo: SLO) -> None:
     own = slo_filter(service, slo)
-    meta = promql.slo_selector(service, slo)
+    meta = conventions.slo_selector(service.name, slo.name)
     group_legend = "".join(f" {{{{{label}}}}}" for label in slo.grouping)
     objective = format_decimal(slo.objective)
     layout.add(
@@ -294,10 +297,12 @@ def _slo_row(layout: p.Layout, service: Service, slo: SLO) -> None:
             f"{_sli_words(slo)}.",
             [
                 p.target(
-                    f"{promql.SLI_RATIO}{own}", legend=f"over {slo.window}{group_legend}", ref="A"
+                    f"{conventions.SLI_RATIO}{own}",
+                    legend=f"over {slo.window}{group_legend}",
+                    ref="A",
                 ),
                 p.target(
-                    f"1 - {promql.error_ratio_name(CURRENT_BURN_WINDOW)}{own}",
+                    f"1 - {conventions.error_ratio_name(CURRENT_BURN_WINDOW)}{own}",
                     legend=f"over {CURRENT_BURN_WINDOW}{group_legend}",
                     ref="B",
                 ),
@@ -316,7 +321,7 @@ def _slo_row(layout: p.Layout, service: Service, slo: SLO) -> None:
             f"Error budget left over the rolling {slo.window} window. It falls while bad events "
             f"outpace the objective and recovers as old bad events leave the window. Below 0 "
             f"(vermillion) the SLO is broken: reliability work comes first.",
-            [p.target(f"{promql.BUDGET_REMAINING}{own}", legend=f"budget left{group_legend}")],
+            [p.target(f"{conventions.BUDGET_REMAINING}{own}", legend=f"budget left{group_legend}")],
             unit="percentunit",
             thresholds=p.steps((p.BAD, None), (p.WARN, 0.0), (p.OK, 0.25)),
             threshold_style="line+area",
@@ -333,8 +338,8 @@ def _slo_row(layout: p.Layout, service: Service, slo: SLO) -> None:
         )
     burn_targets = [
         p.target(
-            f"{promql.error_ratio_name(w)}{own}"
-            f"\n/ on (service, slo) group_left () {promql.ERROR_BUDGET}{meta}",
+            f"{conventions.error_ratio_name(w)}{own}"
+            f"\n/ on (service, slo) group_left () {conventions.ERROR_BUDGET}{meta}",
             legend=f"over {w} ({', '.join(longs[w])}){group_legend}",
             ref=chr(ord("A") + i),
         )
@@ -360,7 +365,7 @@ def _slo_row(layout: p.Layout, service: Service, slo: SLO) -> None:
             burn_targets
             or [
                 p.target(
-                    f"{promql.CURRENT_BURN}{own}",
+                    f"{conventions.CURRENT_BURN}{own}",
                     legend=f"over {CURRENT_BURN_WINDOW}{group_legend}",
                 )
             ],

@@ -12,17 +12,16 @@ from collections.abc import Mapping
 
 import yaml
 
-from perfdash.prometheus.rules import GENERATED_MARK, RULES_DIR
+from perfdash import conventions
 from perfdash.yamlout import dump
 
-KUBERNETES_DIR = "alerts/kubernetes"
 API_VERSION = "monitoring.coreos.com/v1"
 
 
 def prometheus_rule_manifests(artifacts: Mapping[str, str]) -> dict[str, str]:
     """``{alerts/kubernetes/<service>.yaml: manifest}`` for each generated rule file."""
     manifests = {}
-    prefix = RULES_DIR + "/"
+    prefix = conventions.RULES_DIR + "/"
     for path, text in sorted(artifacts.items()):
         if not (path.startswith(prefix) and path.endswith(".yaml")):
             continue
@@ -42,9 +41,9 @@ def prometheus_rule_manifests(artifacts: Mapping[str, str]) -> dict[str, str]:
             "spec": {"groups": groups},
         }
         header = (
-            f"{GENERATED_MARK} from {path}: the same rule groups as a PrometheusRule for the\n"
+            f"{conventions.GENERATED_MARK} from {path}: the same rule groups as a PrometheusRule for the\n"
             "Prometheus Operator. Do not edit: change the declaration and run `perfdash build "
             "--format prometheus-rule`."
         )
-        manifests[f"{KUBERNETES_DIR}/{service}.yaml"] = dump(manifest, header=header)
+        manifests[f"{conventions.KUBERNETES_DIR}/{service}.yaml"] = dump(manifest, header=header)
     return manifests

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from decimal import Decimal
-from functools import lru_cache
 
 from perfdash.durations import Duration
 from perfdash.model.fleet import (
@@ -22,40 +21,6 @@ from perfdash.model.fleet import (
     Service,
 )
 from perfdash.numbers import format_decimal
-
-BAD_RATE = "slo:bad_events:rate5m"
-TOTAL_RATE = "slo:total_events:rate5m"
-SLI_RATIO = "slo:sli:ratio"
-BUDGET_REMAINING = "slo:error_budget_remaining:ratio"
-CURRENT_BURN = "slo:current_burn_rate:ratio"
-OBJECTIVE = "slo:objective:ratio"
-ERROR_BUDGET = "slo:error_budget:ratio"
-WINDOW_SECONDS = "slo:window:seconds"
-INFO = "slo:info"
-
-
-def error_ratio_name(window: Duration) -> str:
-    """``slo:sli_error:ratio_rate1h``: the bad/total event ratio over ``window``."""
-    return f"slo:sli_error:ratio_rate{window}"
-
-
-def slo_selector(service: Service, slo: SLO) -> str:
-    """Matchers that pick one SLO's recorded series: ``{service="x", slo="y"}``."""
-    return _slo_selector(service.name, slo.name)
-
-
-@lru_cache(maxsize=1024)
-def _slo_selector(service: str, slo: str) -> str:
-    # Cached by name: rules, tests and dashboards ask for it a dozen times per SLO.
-    return "{" + ", ".join(m.promql() for m in _slo_matchers(service, slo)) + "}"
-
-
-def slo_matchers(service: Service, slo: SLO) -> tuple[Matcher, ...]:
-    return _slo_matchers(service.name, slo.name)
-
-
-def _slo_matchers(service: str, slo: str) -> tuple[Matcher, ...]:
-    return (Matcher("service", "=", service), Matcher("slo", "=", slo))
 
 
 def selector(metric: str, matchers: Iterable[Matcher]) -> str:

@@ -25,18 +25,13 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
+from perfdash import conventions
 from perfdash.durations import Duration, humanize_seconds
 from perfdash.model.fleet import SLO, EventsSLI, Fleet, LatencySLI, Matcher, RawSLI, Service
 from perfdash.model.windows import BASE_WINDOW, WindowFacts, window_facts
 from perfdash.numbers import format_decimal, promql_number
 from perfdash.prometheus import promql
-from perfdash.prometheus.rules import (
-    GENERATED_MARK,
-    MISSING_DATA_ALERT,
-    alert_labels,
-    rule_file_path,
-    series_labels,
-)
+from perfdash.prometheus.rules import alert_labels, series_labels
 from perfdash.prometheus.synthetic import (
     Segment,
     counter_values,
@@ -46,18 +41,12 @@ from perfdash.prometheus.synthetic import (
 )
 from perfdash.yamlout import dump
 
-TESTS_DIR = "alerts/tests"
 REQUESTS_PER_MINUTE = 600  # 10 requests per second
 HEALTHY_MINUTES = 180
 SLOW_BURN_MINUTES = 3 * 24 * 60
 SLOW_BURN_SHARE = Fraction(9, 10)
 PREFERRED_BURN = Fraction(5)
 TOLERANCE = "1e-9"
-
-
-def test_file_paths(service: Service, slo: SLO) -> tuple[str, str]:
-    base = f"{TESTS_DIR}/{service.name}/{slo.name}"
-    return f"{base}.yaml", f"{base}.slow-burn.yaml"
 
 
 def build_rule_test_files(fleet: Fleet) -> dict[str, str]:
@@ -82,12 +71,12 @@ def build_slo_tests(service: Service, slo: SLO) -> dict[str, str]:
         model = _traffic_model(service, slo)
     except _Untestable:
         return {}
-    main_path, slow_path = test_file_paths(service, slo)
+    main_path, slow_path = conventions.rule_test_paths(service.name, slo.name)
     header = (
-        f"{GENERATED_MARK} from {service.source}: unit tests of the {slo.name} SLO's rules.\n"
+        f"{conventions.GENERATED_MARK} from {service.source}: unit tests of the {slo.name} SLO's rules.\n"
         "Run with `perfdash test` (promtool test rules). Do not edit."
     )
-    rule_file = "../../rules/" + rule_file_path(service).rsplit("/", 1)[1]
+    rule_file = "../../rules/" + conventions.rule_file_path(service.name).rsplit("/", 1)[1]
     scenarios = _Scenarios(service, slo, model)
     files = {}
     main_tests = [
@@ -454,8 +443,8 @@ class _Scenarios:
             "input_series": self.series([phases], threshold_form="prom3"),
             "promql_expr_test": [
                 self.nothing_fired(minutes),
-                self.ratio_is(promql.error_ratio_name(self.slo.window), expected, minutes),
-                self.ratio_is(promql.BUDGET_REMAINING, 1 - expected / self.budget, minutes),
+                self.ratio_is(conventions.error_ratio_name(self.slo.window), expected, minutes),
+                self.ratio_is(conventions.BUDGET_REMAINING, 1 - expected / self.budget, minutes),
             ],
         }
 
@@ -477,7 +466,7 @@ class _Scenarios:
             name = "no SLI series at all: SLIDataMissing fires"
         labels = {
             **alert_labels(self.service, self.slo, "ticket"),
-            "alertname": MISSING_DATA_ALERT,
+            "alertname": conventions.MISSING_DATA_ALERT,
             "alertstate": "firing",
         }
         return {
@@ -487,7 +476,7 @@ class _Scenarios:
             "promql_expr_test": [
                 {
                     "expr": "ALERTS"
-                    + self.selector(alertname=MISSING_DATA_ALERT, alertstate="firing"),
+                    + self.selector(alertname=conventions.MISSING_DATA_ALERT, alertstate="firing"),
                     "eval_time": f"{minutes}m",
                     "exp_samples": [{"labels": series_name("ALERTS", labels), "value": 1}],
                 }
@@ -499,7 +488,7 @@ class _Scenarios:
         and SLIDataMissing stays quiet (the rules' zero fallback)."""
         minutes = math.ceil(self.slo.alerting.missing_data_for.seconds / 60) + 5
         phases = [_Phase(minutes, Fraction(REQUESTS_PER_MINUTE), Fraction(0))]
-        ratio = f"{promql.error_ratio_name(BASE_WINDOW)}{self.selector()}"
+        ratio = f"{conventions.error_ratio_name(BASE_WINDOW)}{self.selector()}"
         return {
             "name": "traffic without a single error yet: the error ratio is 0 and nothing fires",
             "interval": "1m",
@@ -529,7 +518,7 @@ class _Scenarios:
         ratio = SLOW_BURN_SHARE * slowest.threshold
         rate = Fraction(REQUESTS_PER_MINUTE)
         phases = [_Phase(SLOW_BURN_MINUTES, rate, ratio)]
-        long_ratio = promql.error_ratio_name(slowest.window.long)
+        long_ratio = conventions.error_ratio_name(slowest.window.long)
         return {
             "name": (
                 f"burn at 90% of the slowest factor ({format_decimal(_as_decimal(slowest.factor, 4))}x "

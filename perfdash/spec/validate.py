@@ -18,6 +18,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 import promql_parser
 
+from perfdash import conventions
 from perfdash.durations import Duration
 from perfdash.errors import PerfdashError, Problem, SpecError
 from perfdash.model import templates as alert_text
@@ -55,28 +56,12 @@ from perfdash.spec.load import (
 from perfdash.spec.schema import schema_problems
 
 DEFAULT_WINDOW = Duration.parse("30d")
-DEFAULT_ALERT_NAME = "ErrorBudgetBurn"
 LONG_WINDOW_INTERVAL = Duration.parse("1m")
 DEFAULT_MISSING_DATA_FOR = Duration.parse("10m")
 # Shorter SLO windows make little sense and break the generated zero-traffic test (4h).
 MIN_SLO_WINDOW = Duration.parse("1d")
 MIN_ALERT_WINDOW = Duration.parse("1m")
 # perfdash sets these on generated series and alerts; declarations may not.
-RESERVED_LABELS = frozenset(
-    {
-        "service",
-        "slo",
-        "team",
-        "severity",
-        "priority",
-        "long",
-        "short",
-        "alertname",
-        "alertstate",
-        "le",
-        "__name__",
-    }
-)
 _ANY_PLACEHOLDER = re.compile(r"\{\{.*?\}\}")
 _OPERATORS: tuple[MatchOp, ...] = ("=~", "!~", "!=", "=")
 
@@ -441,7 +426,7 @@ class _ServiceBuilder:
             ok = False
         grouping = tuple(raw.get("grouping", ()))
         for i, label in enumerate(grouping):
-            if label in RESERVED_LABELS or label.startswith("__"):
+            if label in conventions.RESERVED_LABELS or label.startswith("__"):
                 self.problem(
                     (*path, "grouping", i), f"{label!r} is set by perfdash; group by another label"
                 )
@@ -574,7 +559,7 @@ class _ServiceBuilder:
         page_value, _ = pick("page")
         ticket_value, _ = pick("ticket")
         return Alerting(
-            name=name_value or DEFAULT_ALERT_NAME,
+            name=name_value or conventions.DEFAULT_ALERT_NAME,
             page=True if page_value is None else bool(page_value),
             ticket=True if ticket_value is None else bool(ticket_value),
             for_=for_,
@@ -672,7 +657,7 @@ class _ServiceBuilder:
 
     def _labels(self, path: PathKey, raw: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
         for name in raw:
-            if name in RESERVED_LABELS or name.startswith("__"):
+            if name in conventions.RESERVED_LABELS or name.startswith("__"):
                 self.problem(
                     (*path, name),
                     f"label {name!r} is set by perfdash and cannot be declared",

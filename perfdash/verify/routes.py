@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
+from perfdash import conventions
 from perfdash.alertmanager import amtool
-from perfdash.alertmanager.routing import ROUTE_TESTS_PATH, ROUTES_PATH
 
 
 @dataclass(frozen=True)
@@ -25,11 +25,13 @@ class RouteResult:
 def run_routing_checks(out_dir: Path) -> list[RouteResult] | None:
     """None when the output has no routes (no Team declared); raises when amtool rejects
     the configuration; else one result per generated route test."""
-    routes = out_dir / ROUTES_PATH
+    routes = out_dir / conventions.ROUTES_PATH
     if not routes.is_file():
         return None
     amtool.check_config(routes)
-    cases = yaml.safe_load((out_dir / ROUTE_TESTS_PATH).read_text(encoding="utf-8"))["cases"]
+    cases = yaml.safe_load((out_dir / conventions.ROUTE_TESTS_PATH).read_text(encoding="utf-8"))[
+        "cases"
+    ]
     return [
         RouteResult(
             case["name"], case["receiver"], tuple(amtool.routes_test(routes, case["labels"]))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from perfdash import conventions
 from perfdash.model.fleet import SLO, Fleet, Service
 from perfdash.prometheus import promtool
-from perfdash.prometheus.rule_tests import build_slo_tests, test_file_paths, untestable_reason
-from perfdash.prometheus.rules import rule_file_path
+from perfdash.prometheus.rule_tests import build_slo_tests, untestable_reason
 
 
 def generated_tests(service: Service, slo: SLO) -> set[str]:
@@ -39,7 +39,7 @@ class RuleCheckReport:
 def run_rule_checks(fleet: Fleet, out_dir: Path, *, jobs: int | None = None) -> RuleCheckReport:
     """``promtool check rules`` on every rule file (raises PromtoolError when one is
     rejected), then ``promtool test rules`` on every generated test file."""
-    rule_files = [rule_file_path(s) for s in fleet.services if s.slos]
+    rule_files = [conventions.rule_file_path(s.name) for s in fleet.services if s.slos]
     checked = (
         promtool.check_rules([Path(f) for f in rule_files], cwd=out_dir) if rule_files else None
     )
@@ -55,7 +55,9 @@ def run_rule_checks(fleet: Fleet, out_dir: Path, *, jobs: int | None = None) -> 
                 known[key] = SLOResult(*key, "untested", reason)
                 continue
             generated = generated_tests(service, slo)
-            files = [f for f in test_file_paths(service, slo) if f in generated]
+            files = [
+                f for f in conventions.rule_test_paths(service.name, slo.name) if f in generated
+            ]
             missing = [f for f in files if not (out_dir / f).is_file()]
             if missing:
                 detail = f"generated test file missing ({', '.join(missing)}): run perfdash build"

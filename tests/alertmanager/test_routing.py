@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from perfdash import conventions
 from perfdash.alertmanager.merge import merge_into_base
 from perfdash.alertmanager.routing import (
-    ROUTE_TESTS_PATH,
-    ROUTES_PATH,
     alertmanager_config,
     build_alertmanager_files,
     inhibit_rules,
@@ -193,10 +192,10 @@ def test_generated_and_merged_configs_pass_amtool_and_route_as_declared(
     amtool = require_binary("amtool")
     files = build_alertmanager_files(fleet)
     routes = tmp_path / "routes.yaml"
-    routes.write_text(files[ROUTES_PATH])
+    routes.write_text(files[conventions.ROUTES_PATH])
     merged = tmp_path / "merged.yml"
     merged.write_text(merge_into_base(fleet, BASE, base_name="base"))
-    cases = yaml.safe_load(files[ROUTE_TESTS_PATH])["cases"]
+    cases = yaml.safe_load(files[conventions.ROUTE_TESTS_PATH])["cases"]
     assert [c["receiver"] for c in cases] == ["payments-pager", "payments-tickets"]
     for config in (routes, merged):
         check = subprocess.run(

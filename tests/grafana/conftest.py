@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from perfdash import conventions
 from perfdash.build import build_artifacts
-from perfdash.grafana.dashboards import OVERVIEW_PATH, dashboard_path
 from perfdash.model.fleet import Fleet
 from tests.conftest import IN_CI, REPO
 from tests.grafana.dashboard_walk import Dashboard, dashboards_of
@@ -64,10 +64,13 @@ def service_dashboards(
     example_fleet: Fleet, example_dashboards: dict[str, Dashboard]
 ) -> dict[str, Dashboard]:
     """``{service name: its dashboard}`` of the example fleet."""
-    return {s.name: example_dashboards[dashboard_path(s)] for s in example_fleet.services}
+    return {
+        s.name: example_dashboards[conventions.dashboard_path(s.team, s.name)]
+        for s in example_fleet.services
+    }
 
 
 @pytest.fixture(scope="session")
 def overview(example_dashboards: dict[str, Dashboard]) -> Dashboard:
     """The example fleet's overview dashboard."""
-    return example_dashboards[OVERVIEW_PATH]
+    return example_dashboards[conventions.OVERVIEW_PATH]

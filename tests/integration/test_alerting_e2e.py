@@ -44,9 +44,9 @@ from benchmarks.alert_fleet import (
 from benchmarks.alert_stack import EVALUATION_INTERVAL, AlertStack, Binaries
 from benchmarks.alert_webhook import Notification, ReceivedAlert, unix_time
 from benchmarks.synthetic_service import set_traffic
+from perfdash import conventions
 from perfdash.model.fleet import SLO, Fleet, Service
 from perfdash.model.windows import window_facts
-from perfdash.prometheus import promql
 from tests.conftest import require_binary
 
 pytestmark = pytest.mark.integration
@@ -267,7 +267,7 @@ def test_a_slow_burn_opens_a_ticket_and_pages_nobody(live: Live) -> None:
     # below each page threshold. So no page may have been pending or firing, ever.
     for facts in window_facts(slo):
         for window in (facts.window.long, facts.window.short):
-            name = promql.error_ratio_name(window)
+            name = conventions.error_ratio_name(window)
             (sample,) = stack.query(f'{name}{{service="search", slo="{slo.name}"}}')
             ratio = Fraction(sample["value"][1])
             if facts.window.severity == "ticket":

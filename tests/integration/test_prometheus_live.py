@@ -24,11 +24,12 @@ import yaml
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 from prometheus_client.parser import text_string_to_metric_families
 
+from perfdash import conventions
 from perfdash.build import OWNED_DIRS, build_artifacts
 from perfdash.durations import Duration
 from perfdash.model.fleet import Fleet
 from perfdash.output import write_output
-from perfdash.prometheus.rules import build_groups, rule_file_path
+from perfdash.prometheus.rules import build_groups
 from tests.helpers import background, free_port
 
 pytestmark = pytest.mark.integration
@@ -200,7 +201,7 @@ def prometheus_config(exporter: str, rule_files: list[Path]) -> dict[str, Any]:
 
 def group_files(fleet: Fleet, out_dir: Path) -> dict[str, Path]:
     return {
-        group["name"]: out_dir / rule_file_path(service)
+        group["name"]: out_dir / conventions.rule_file_path(service.name)
         for service in fleet.services
         for slo in service.slos
         for group in build_groups(service, slo)

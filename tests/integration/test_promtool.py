@@ -19,12 +19,12 @@ import pytest
 import yaml
 
 from benchmarks.fleet import write_fleet
+from perfdash import conventions
 from perfdash.build import OWNED_DIRS, build_artifacts
 from perfdash.errors import PromtoolError, PromtoolNotFound
 from perfdash.model.fleet import Fleet
 from perfdash.output import write_output
-from perfdash.prometheus import promtool, rule_tests
-from perfdash.prometheus.rules import RULES_DIR, group_name, rule_file_path
+from perfdash.prometheus import promtool
 from perfdash.spec import load_fleet
 from perfdash.verify.rules import run_rule_checks
 from tests.helpers import run_cli
@@ -61,7 +61,7 @@ def rules_per_file(artifacts: dict[str, str]) -> dict[str, int]:
     """Rule count of every generated rule file; each rule is a `record` or an `alert`."""
     counts = {}
     for path, text in artifacts.items():
-        if not path.startswith(RULES_DIR + "/"):
+        if not path.startswith(conventions.RULES_DIR + "/"):
             continue
         rules = [rule for group in load_yaml(text)["groups"] for rule in group["rules"]]
         assert all(("record" in rule) != ("alert" in rule) for rule in rules), path
@@ -338,8 +338,8 @@ MUTATIONS += [
 def apply_mutation(fleet: Fleet, out_dir: Path, mutation: Mutation) -> None:
     """Edit the built rule file of ``mutation.service`` in place."""
     service = fleet.service(mutation.service)
-    group = group_name(service, service.slo(mutation.slo))
-    path = out_dir / rule_file_path(service)
+    group = conventions.group_name(service.name, service.slo(mutation.slo).name)
+    path = out_dir / conventions.rule_file_path(service.name)
     document = load_yaml(path.read_text(encoding="utf-8"))
     # The SLO's two groups: short windows, and long windows ("-long").
     rules = [
@@ -352,7 +352,7 @@ def apply_mutation(fleet: Fleet, out_dir: Path, mutation: Mutation) -> None:
 
 def mutation_test_file(fleet: Fleet, mutation: Mutation) -> str:
     service = fleet.service(mutation.service)
-    main, slow = rule_tests.test_file_paths(service, service.slo(mutation.slo))
+    main, slow = conventions.rule_test_paths(service.name, service.slo(mutation.slo).name)
     return slow if mutation.slow_burn else main
 
 
@@ -392,7 +392,9 @@ def test_rule_checks_report_only_the_slo_whose_rules_broke(
     assert report.rule_files == ("alerts/rules/checkout.yaml", "alerts/rules/email-worker.yaml")
     (failed,) = [r for r in report.results if r.status == "failed"]
     checkout = example_fleet.service("checkout")
-    assert failed.files == rule_tests.test_file_paths(checkout, checkout.slo("availability"))
+    assert failed.files == conventions.rule_test_paths(
+        checkout.name, checkout.slo("availability").name
+    )
     main_file = tmp_path / failed.files[0]
     assert failed_scenarios(main_file, failed.detail) == {
         scenario_named(main_file, "total outage")
@@ -413,7 +415,7 @@ def refusing_promtool(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 
 def refusal_message(fleet: Fleet) -> str:
-    files = " ".join(rule_file_path(s) for s in fleet.services if s.slos)
+    files = " ".join(conventions.rule_file_path(s.name) for s in fleet.services if s.slos)
     return (
         f"command failed: {FAKE_PROMTOOL} check rules {files}\n"
         "  exit status: 3\n"
@@ -429,7 +431,7 @@ def test_rule_checks_raise_promtool_error_with_command_status_and_output(
     with pytest.raises(PromtoolError) as raised:
         run_rule_checks(example_fleet, example_project)
 
-    rule_files = [rule_file_path(s) for s in example_fleet.services if s.slos]
+    rule_files = [conventions.rule_file_path(s.name) for s in example_fleet.services if s.slos]
     assert raised.value.command == (str(FAKE_PROMTOOL), "check", "rules", *rule_files)
     assert raised.value.returncode == 3
     assert raised.value.stdout == "fake promtool: check rules\n"
