@@ -24,8 +24,8 @@ run: setup
 	$(BIN)/perfdash test
 
 lint: $(BIN)/perfdash
-	$(BIN)/ruff check perfdash tests benchmarks
-	$(BIN)/ruff format --check perfdash tests benchmarks
+	$(BIN)/ruff check perfdash tests benchmarks testing
+	$(BIN)/ruff format --check perfdash tests benchmarks testing
 	$(BIN)/mypy perfdash
 
 test: setup lint

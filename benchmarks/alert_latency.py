@@ -1,7 +1,7 @@
 """Alert latency on a live Prometheus + Alertmanager: error injection -> page, fix -> resolved.
 
-Runs the stack of the end-to-end test (benchmarks/alert_stack.py, with the fleet and
-bounds of benchmarks/alert_fleet.py) ``--runs`` times, each time fresh (new folder,
+Runs the stack of the end-to-end test (testing/stack.py, with the fleet and
+bounds of testing/alert_fleet.py) ``--runs`` times, each time fresh (new folder,
 backfilled history, new Prometheus and Alertmanager), and in each the ``pay`` outage:
 100% errors until the fast page (1h/1m pair of a 99.99%/30d SLO) reaches the webhook,
 then none until its resolution does. Reports median and max of
@@ -32,7 +32,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.alert_fleet import (
+from perfdash.model.fleet import Fleet
+from testing.alert_fleet import (
     e2e_stack,
     fast_page_labels,
     fastest_page,
@@ -40,9 +41,8 @@ from benchmarks.alert_fleet import (
     resolution_bound,
     run_outage,
 )
-from benchmarks.alert_stack import Binaries, environment_binaries
-from benchmarks.alert_webhook import ReceivedAlert
-from perfdash.model.fleet import Fleet
+from testing.stack import Binaries, environment_binaries
+from testing.webhook import ReceivedAlert
 
 SERVICE = "pay"
 SLO_NAME = "availability"

@@ -1,6 +1,6 @@
 """Benchmark plan/apply: N dashboards against the Grafana double with per-request latency.
 
-Generates an N-service fleet (``benchmarks.fleet``: N service dashboards plus the
+Generates an N-service fleet (``testing.fleet``: N service dashboards plus the
 overview, in 8 team folders), compiles it once, then against an empty Grafana double
 answering every request after ``--latency`` seconds (20 ms by default):
 
@@ -31,7 +31,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from benchmarks.fleet import write_fleet
+from testing.fleet import write_fleet
 
 GOAL_FIRST_SECONDS = 20.0
 GOAL_NOOP_SECONDS = 5.0
@@ -39,7 +39,7 @@ GOAL_NOOP_SECONDS = 5.0
 
 def _serve(latency: float, pipe: Connection) -> None:
     """The child process: a GrafanaDouble, driven by commands on ``pipe``."""
-    from tests.doubles.grafana import GrafanaDouble
+    from testing.doubles.grafana import GrafanaDouble
 
     with GrafanaDouble(latency=latency) as double:
         pipe.send((double.url, double.token))

@@ -1,6 +1,6 @@
 """Benchmark the real ``perfdash`` CLI on synthetic fleets: build, no-op rebuild, validate.
 
-For each fleet size N (N services x 4 SLOs, from ``benchmarks.fleet``) this runs, as
+For each fleet size N (N services x 4 SLOs, from ``testing.fleet``) this runs, as
 subprocesses exactly as a user or CI would, from an empty working directory:
 
 - ``perfdash build FLEET --out OUT`` into a new OUT, a folder not there before;
@@ -58,7 +58,7 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks.fleet import write_fleet
+from testing.fleet import write_fleet
 
 GOAL_SERVICES = 1000
 GOAL_SECONDS = 3.0

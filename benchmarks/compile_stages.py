@@ -1,6 +1,6 @@
 """Where one process spends a build: the stages of ``perfdash build``, timed in-process.
 
-For N services (``benchmarks.fleet``) this loads the fleet with one process, then times,
+For N services (``testing.fleet``) this loads the fleet with one process, then times,
 with the garbage-collector setting the build uses (``perfdash.parallel.batch_gc``): schema
 validation of every document by the compiled validator and by jsonschema, rule files,
 promtool test files, and service dashboards rendered to JSON. Each stage is run
@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.fleet import write_fleet
+from testing.fleet import write_fleet
 
 
 def timed(function: Callable[[], Any], runs: int) -> float:

@@ -10,7 +10,7 @@
    ``--repeat`` calls, and the end-to-end CLI time (which adds Python's start-up).
    Goal: <= 100 ms.
 
-Both run against a throwaway PostgreSQL 15 (``benchmarks.postgres``: fsync off).
+Both run against a throwaway PostgreSQL 15 (``testing.postgres``: fsync off).
 
     python -m benchmarks.ingest
     python -m benchmarks.ingest --requests 100000 --runs 1000 --samples 1000000
@@ -32,10 +32,10 @@ from pathlib import Path
 
 import psycopg
 
-from benchmarks.postgres import throwaway_postgres
-from benchmarks.results import run_latencies, write_k6_ndjson
 from perfdash.baseline.store import Store
 from perfdash.baseline.workflow import Selection, compare_benchmark
+from testing.postgres import throwaway_postgres
+from testing.results import run_latencies, write_k6_ndjson
 
 PASSWORD = "bench-secret"
 BENCHMARKS = 20

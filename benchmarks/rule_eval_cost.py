@@ -10,7 +10,7 @@ error ratios are computed differs.
 
 Long windows only cost something when there is history, so the script:
 
-1. generates the fleet (``benchmarks.fleet``, first ``--services`` services x 4 SLOs)
+1. generates the fleet (``testing.fleet``, first ``--services`` services x 4 SLOs)
    and both rule sets from the same model (``perfdash.spec.load_fleet``; the naive
    expressions come from ``perfdash.prometheus.promql``), and checks both with promtool;
 2. synthesises ``--days`` of history as OpenMetrics text, one sample every ``--step``:
@@ -60,7 +60,6 @@ import math
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -79,7 +78,6 @@ from typing import Any, TextIO
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from benchmarks.fleet import write_fleet
 from perfdash import conventions
 from perfdash.durations import Duration
 from perfdash.model import SLO, Fleet, Service
@@ -88,6 +86,8 @@ from perfdash.prometheus import promql
 from perfdash.prometheus.rules import build_rule_files, series_labels
 from perfdash.spec import load_fleet
 from perfdash.yamlout import dump
+from testing.fleet import write_fleet
+from testing.processes import free_port
 
 GOAL_RATIO = 0.5
 # Sloth's windows: the four alert pairs plus the SLO window (added per SLO).
@@ -235,7 +235,7 @@ def ratio_profile(
 
 
 def service_series(index: int, service: Service, grid: Grid, seed: int) -> list[Series]:
-    """Raw counters of one service of ``benchmarks.fleet``, over the whole grid."""
+    """Raw counters of one service of ``testing.fleet``, over the whole grid."""
     rng = random.Random(seed * 1_000_003 + index)
     days = grid.now_index * grid.step / 86400
     rps = 20.0 + 10.0 * (index % 7)
@@ -413,12 +413,6 @@ def write_samples(
 
 
 # ---------------------------------------------------------------- tools & servers
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def run_tool(command: Sequence[str]) -> str:

@@ -13,7 +13,7 @@ import pytest
 from perfdash.model.fleet import Fleet
 
 if TYPE_CHECKING:
-    from tests.doubles.grafana import GrafanaDouble
+    from testing.doubles.grafana import GrafanaDouble
 
 REPO = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -63,7 +63,7 @@ def prometheus_bin() -> str:
 @pytest.fixture
 def grafana_double() -> Iterator[GrafanaDouble]:
     """An empty in-process Grafana (HTTP on 127.0.0.1) with a service-account token."""
-    from tests.doubles.grafana import GrafanaDouble
+    from testing.doubles.grafana import GrafanaDouble
 
     with GrafanaDouble() as double:
         yield double

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import textwrap
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -16,6 +14,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from perfdash.cli import cli
+from testing.processes import background, free_port, stop
+
+__all__ = ["background", "free_port", "stop"]
 
 
 def run_cli(args: Sequence[str], *, cwd: Path | None = None, input: str | None = None) -> Result:
@@ -28,35 +29,6 @@ def run_cli(args: Sequence[str], *, cwd: Path | None = None, input: str | None =
         return runner.invoke(cli, list(args), input=input, catch_exceptions=False)
     finally:
         os.chdir(previous)
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now, on 127.0.0.1."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextmanager
-def background(argv: Sequence[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """Run ``argv`` in the background with its output in ``log``; stop it on exit."""
-    with log.open("wb") as output:
-        process = subprocess.Popen(list(argv), stdout=output, stderr=subprocess.STDOUT)
-    try:
-        yield process
-    finally:
-        stop(process)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Terminate ``process``; kill it when it does not exit within 10 s."""
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, *, seconds: float) -> None:

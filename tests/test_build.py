@@ -37,8 +37,8 @@ def test_builds_are_byte_identical_across_hash_seeds_and_worker_counts(tmp_path:
 
 
 def test_parallel_and_serial_generation_agree_on_a_large_fleet(tmp_path: Path) -> None:
-    from benchmarks.fleet import write_fleet
     from perfdash.spec import load_fleet
+    from testing.fleet import write_fleet
 
     write_fleet(120, tmp_path / "fleet", per_file=7)
     serial = build_artifacts(load_fleet([tmp_path / "fleet"], root=tmp_path, jobs=1), jobs=1)
@@ -85,7 +85,7 @@ def _everything(root: Path) -> dict[str, bytes | None]:
 
 
 def _large_project(root: Path, override: str, per_file: int = 7) -> Path:
-    from benchmarks.fleet import write_fleet
+    from testing.fleet import write_fleet
 
     write_fleet(LARGE_FLEET, root / "slos", per_file=per_file)
     last = f"svc-{LARGE_FLEET - 1:04d}"

@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL for the baseline tests (``benchmarks.postgres``: initdb + pg_ctl on
+"""A throwaway PostgreSQL for the baseline tests (``testing.postgres``: initdb + pg_ctl on
 a free 127.0.0.1 port, socket and data in a temporary folder, fsync off).
 
 Missing server binaries skip locally and fail in CI (CI=true). Each test gets a fresh database.
@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from benchmarks.postgres import PostgresMissing, Server, throwaway_postgres
+from testing.postgres import PostgresMissing, Server, throwaway_postgres
 from tests.conftest import IN_CI
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchmarks.results import run_latencies, write_k6_ndjson
+from testing.results import run_latencies, write_k6_ndjson
 
 
 def k6_runs(

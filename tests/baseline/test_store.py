@@ -9,10 +9,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from benchmarks.postgres import Server
 from perfdash.baseline.store import Store
 from perfdash.baseline.workflow import ingest_files
 from perfdash.errors import ResultFileError, StoreSchemaError, StoreUnavailable
+from testing.postgres import Server
 from tests.baseline.conftest import FIXTURES, PG_PASSWORD, dsn_for
 
 pytestmark = pytest.mark.integration

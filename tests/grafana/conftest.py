@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -12,37 +11,37 @@ import pytest
 from perfdash import conventions
 from perfdash.build import build_artifacts
 from perfdash.model.fleet import Fleet
-from tests.conftest import IN_CI, REPO
+from testing.grafana_schema import folder_problems
+from tests.conftest import REPO
 from tests.grafana.dashboard_walk import Dashboard, dashboards_of
 
-SCHEMA_CHECK = REPO.parent / "shared" / "tools" / "grafana_schema_check.py"
-
-SchemaChecker = Callable[[Path], subprocess.CompletedProcess[str]]
+SHARED_SCHEMA_CHECK = REPO.parent / "shared" / "tools" / "grafana_schema_check.py"
 
 
-def require_file(path: Path, what: str) -> Path:
-    """``path``; skips locally when it is missing, fails in CI (CI=true) where it must exist."""
-    if path.is_file():
-        return path
-    message = f"{what} is missing: {path}"
-    if IN_CI:
-        pytest.fail(f"{message}; CI must provide it", pytrace=False)
-    pytest.skip(message)
+@dataclass(frozen=True)
+class SchemaCheck:
+    """What a check of a file or folder of dashboards found."""
+
+    files: int
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return self.files > 0 and not self.problems
+
+    def __str__(self) -> str:
+        return f"{self.files} dashboards checked, problems:\n" + "\n".join(self.problems)
+
+
+SchemaChecker = Callable[[Path], SchemaCheck]
 
 
 @pytest.fixture(scope="session")
 def grafana_schema_checker() -> SchemaChecker:
-    """Runs ../shared/tools/grafana_schema_check.py on a file or folder (never raises)."""
-    script = require_file(SCHEMA_CHECK, "Grafana's schema checker")
+    """Checks a dashboard file or folder against Grafana's schemas (tests/grafana/schema)."""
 
-    def check(path: Path) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, str(script), str(path)],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+    def check(path: Path) -> SchemaCheck:
+        return SchemaCheck(*folder_problems(path))
 
     return check
 

@@ -17,8 +17,8 @@ from perfdash.deploy.grafana_plan import Plan, desired_state, plan
 from perfdash.deploy.http import RetryPolicy
 from perfdash.deploy.outcome import ApplyReport
 from perfdash.deploy.settings import Secret
-from tests.doubles.grafana import GrafanaDouble
-from tests.doubles.server import Fault
+from testing.doubles.grafana import GrafanaDouble
+from testing.doubles.server import Fault
 from tests.helpers import MINIMAL_SERVICE, run_cli, write_declaration
 
 SEARCH_SERVICE = """\

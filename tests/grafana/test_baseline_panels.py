@@ -104,8 +104,8 @@ def test_dashboards_with_baseline_rows_pass_grafana_s_schema(
         Baseline(HOSTILE, ("p99", "BenchmarkEncode.ns/op"), (("p99", Decimal(10)),)),
     )
     (tmp_path / "checkout.json").write_text(json.dumps(service_dashboard(hostile), indent=2))
-    done = grafana_schema_checker(tmp_path)
-    assert done.returncode == 0, done.stdout + done.stderr
+    result = grafana_schema_checker(tmp_path)
+    assert result.ok, str(result)
 
 
 def test_literals_cannot_escape_their_quotes() -> None:

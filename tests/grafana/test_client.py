@@ -32,9 +32,9 @@ from perfdash.errors import (
     GrafanaFolderNotFound,
     PerfdashError,
 )
+from testing.doubles.grafana import GrafanaDouble
+from testing.doubles.server import Fault
 from tests.conftest import IN_CI
-from tests.doubles.grafana import GrafanaDouble
-from tests.doubles.server import Fault
 
 FAST = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05)
 TOKEN = "glsa_double_token_0123456789"

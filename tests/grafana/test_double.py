@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.doubles.grafana import GrafanaDouble
-from tests.doubles.server import Fault
+from testing.doubles.grafana import GrafanaDouble
+from testing.doubles.server import Fault
 
 
 @pytest.fixture

@@ -1,12 +1,12 @@
 """Alerting end to end: declarations -> ``perfdash build`` -> a real Prometheus and a real
 Alertmanager -> the owning team's receiver, on live traffic.
 
-The stack (benchmarks/alert_stack.py, shared with benchmarks/alert_latency.py) runs three
+The stack (testing/stack.py, shared with benchmarks/alert_latency.py) runs three
 synthetic services instrumented with prometheus_client, each with 6h10m of history at its
 starting traffic backfilled (full 1h and 6h windows, as in production), a Prometheus
 scraping and evaluating every second with the generated rules, and an Alertmanager with
 the generated routes merged into a base configuration whose receivers are webhooks of
-this test. benchmarks/alert_fleet.py holds the declarations (two
+this test. testing/alert_fleet.py holds the declarations (two
 teams; services pay, search and catalog, one scenario each) and the bounds.
 
 Bounds are computed from the declarations, not guessed:
@@ -32,7 +32,10 @@ from typing import Any
 
 import pytest
 
-from benchmarks.alert_fleet import (
+from perfdash import conventions
+from perfdash.model.fleet import SLO, Fleet, Service
+from perfdash.model.windows import window_facts
+from testing.alert_fleet import (
     MARGIN_SECONDS,
     REGRESSED_LATENCY,
     e2e_stack,
@@ -41,12 +44,9 @@ from benchmarks.alert_fleet import (
     resolution_bound,
     run_outage,
 )
-from benchmarks.alert_stack import EVALUATION_INTERVAL, AlertStack, Binaries
-from benchmarks.alert_webhook import Notification, ReceivedAlert, unix_time
-from benchmarks.synthetic_service import set_traffic
-from perfdash import conventions
-from perfdash.model.fleet import SLO, Fleet, Service
-from perfdash.model.windows import window_facts
+from testing.service import set_traffic
+from testing.stack import EVALUATION_INTERVAL, AlertStack, Binaries
+from testing.webhook import Notification, ReceivedAlert, unix_time
 from tests.conftest import require_binary
 
 pytestmark = pytest.mark.integration

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 import yaml
 
-from benchmarks.fleet import write_fleet
 from perfdash import conventions
 from perfdash.build import OWNED_DIRS, build_artifacts
 from perfdash.errors import PromtoolError, PromtoolNotFound
@@ -27,6 +26,7 @@ from perfdash.output import write_output
 from perfdash.prometheus import promtool
 from perfdash.spec import load_fleet
 from perfdash.verify.rules import run_rule_checks
+from testing.fleet import write_fleet
 from tests.helpers import run_cli
 
 pytestmark = pytest.mark.integration

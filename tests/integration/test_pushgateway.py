@@ -10,9 +10,9 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from testing.doubles.grafana import GrafanaDouble
+from testing.doubles.server import Fault
 from tests.conftest import require_binary
-from tests.doubles.grafana import GrafanaDouble
-from tests.doubles.server import Fault
 from tests.helpers import (
     MINIMAL_SERVICE,
     background,

@@ -15,9 +15,9 @@ import httpx
 import pytest
 import yaml
 
+from testing.doubles.ruler import RulerDouble
+from testing.doubles.server import Fault
 from tests.conftest import require_binary
-from tests.doubles.ruler import RulerDouble
-from tests.doubles.server import Fault
 from tests.helpers import (
     MINIMAL_SERVICE,
     background,

@@ -30,19 +30,19 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from benchmarks.alert_stack import (
+from perfdash.alertmanager.routing import receiver_names
+from perfdash.model.fleet import SLO, Fleet, Service
+from perfdash.model.windows import WindowFacts, window_facts
+from perfdash.spec import load_fleet
+from testing.service import TICK_SECONDS, Settings, SyntheticService, set_traffic
+from testing.stack import (
     EVALUATION_INTERVAL,
     SCRAPE_INTERVAL,
     AlertStack,
     Binaries,
     alert_stack,
 )
-from benchmarks.alert_webhook import Notification
-from benchmarks.synthetic_service import TICK_SECONDS, Settings, SyntheticService, set_traffic
-from perfdash.alertmanager.routing import receiver_names
-from perfdash.model.fleet import SLO, Fleet, Service
-from perfdash.model.windows import WindowFacts, window_facts
-from perfdash.spec import load_fleet
+from testing.webhook import Notification
 
 REQUESTS_PER_TICK = 20_000  # 200k requests/s: 4.5 x 0.01% is a whole 9 errors per tick
 HISTORY_SECONDS = 6 * 3600 + 600  # the longest raw window (6h) and then some

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.doubles.server import DoubleServer, Fault, Request, Response, ServedDouble
+from testing.doubles.server import DoubleServer, Fault, Request, Response, ServedDouble
 
 SEARCH_MAX = 5000
 SEARCH_DEFAULT = 1000

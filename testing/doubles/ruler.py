@@ -22,7 +22,7 @@ from urllib.parse import unquote
 
 import yaml
 
-from tests.doubles.server import DoubleServer, Fault, Request, Response, ServedDouble
+from testing.doubles.server import DoubleServer, Fault, Request, Response, ServedDouble
 
 PREFIX = "/prometheus/config/v1/rules"
 

@@ -3,7 +3,7 @@
 Shared by the end-to-end test (tests/integration/test_alerting_e2e.py) and the alert
 latency benchmark (benchmarks/alert_latency.py), which run the same stack:
 
-- one ``SyntheticService`` (benchmarks/synthetic_service.py) per declared service, with
+- one ``SyntheticService`` (testing/service.py) per declared service, with
   its error ratio and latency settable over HTTP;
 - ``history_seconds`` of the same traffic at the starting settings, backfilled into the
   TSDB with ``promtool tsdb create-blocks-from openmetrics`` before Prometheus starts, so
@@ -12,7 +12,7 @@ latency benchmark (benchmarks/alert_latency.py), which run the same stack:
 - a real Prometheus scraping every second and evaluating every second, with the rule files
   ``perfdash build`` generated, sending to a real Alertmanager configured with the
   configuration ``perfdash build --alertmanager-base`` merged;
-- a webhook (benchmarks/alert_webhook.py) that records every notification with its
+- a webhook (testing/webhook.py) that records every notification with its
   arrival time.
 
 Nothing here imports pytest: failures raise ``StackError`` with the logs attached.
@@ -21,7 +21,6 @@ Nothing here imports pytest: failures raise ``StackError`` with the logs attache
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -36,8 +35,9 @@ import httpx
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from benchmarks.alert_webhook import Notification, Webhook
-from benchmarks.synthetic_service import SyntheticService, serving
+from testing.processes import free_port, stop
+from testing.service import SyntheticService, serving
+from testing.webhook import Notification, Webhook
 
 SCRAPE_INTERVAL = 1.0  # seconds, Prometheus global scrape_interval
 EVALUATION_INTERVAL = 1.0  # seconds, Prometheus global evaluation_interval
@@ -83,19 +83,7 @@ def running(name: str, argv: list[str], *, url: str, log_path: Path) -> Iterator
     try:
         yield Process(name, url, log_path, popen)
     finally:
-        popen.terminate()
-        try:
-            popen.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            popen.kill()
-            popen.wait()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+        stop(popen)
 
 
 def prometheus_config(

@@ -1,4 +1,4 @@
-"""A synthetic instrumented service for the live alerting stack (benchmarks/alert_stack.py).
+"""A synthetic instrumented service for the live alerting stack (testing/stack.py).
 
 prometheus_client exposes, from its own registry on 127.0.0.1, ``http_requests_total{code}``
 and the histogram ``http_request_duration_seconds``. Every ``TICK_SECONDS`` the service

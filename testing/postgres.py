@@ -10,13 +10,14 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from testing.processes import free_port
 
 USER = "perfdash"
 
@@ -46,12 +47,6 @@ def find_binary(name: str) -> str:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _as_server_user() -> list[str]:
     if os.geteuid() != 0:
         return []
@@ -78,7 +73,7 @@ def throwaway_postgres(*, password: str, settings: tuple[str, ...] = ()) -> Iter
              "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync"],
             check=True, capture_output=True, timeout=120,
         )  # fmt: skip
-        port = _free_port()
+        port = free_port()
         options = " ".join(
             (f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off",
              "-c synchronous_commit=off -c full_page_writes=off", *settings)

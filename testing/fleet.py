@@ -4,7 +4,7 @@ Each service gets one SLO of every kind perfdash compiles (events, latency, grou
 events, raw PromQL), with objectives, windows and alerting overrides varied across
 services so the generated rules are as diverse as a real fleet's.
 
-    python -m benchmarks.fleet 1000 /tmp/fleet-1000
+    python -m testing.fleet 1000 /tmp/fleet-1000
 """
 
 from __future__ import annotations
