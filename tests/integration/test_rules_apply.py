@@ -191,7 +191,9 @@ def test_only_files_perfdash_wrote_are_replaced_or_pruned(
     (prometheus.rules_dir / "team.yaml").write_text(HAND_WRITTEN)
     # Looks like perfdash's (its header), but perfdash never wrote it: not its to delete.
     (prometheus.rules_dir / "lookalike.yaml").write_text(STALE.replace("perfdash-old", "x-old"))
-    old = write_declaration(project / "slos", "old.yaml", MINIMAL_SERVICE.replace("checkout", "old"))
+    old = write_declaration(
+        project / "slos", "old.yaml", MINIMAL_SERVICE.replace("checkout", "old")
+    )
     assert apply_rules(project, prometheus).exit_code == 0
     old.unlink()
     kept = apply_rules(project, prometheus)
