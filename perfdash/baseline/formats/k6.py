@@ -114,7 +114,8 @@ def _fast(chunk: bytes, times: _Times) -> list[Sample] | None:
     """The chunk's samples when every line is a lone JSON object in k6 1.x's own layout;
     ``None`` when anything is unusual (the line-by-line reader decides then)."""
     lines = chunk.count(b"\n") - 1
-    if chunk.count(b"\n{") != lines or chunk.count(b"}\n") != lines:
+    # Every line starts with { and ends with }: each newline inside is "}\n{".
+    if chunk[1:2] != b"{" or chunk[-2:-1] != b"}" or chunk.count(b"}\n{") != lines - 1:
         return None
     if not chunk.isascii():
         try:
@@ -208,18 +209,25 @@ class _Times:
 
     def fast(self, text: bytes) -> float | None:
         """``2024-05-06T09:30:00.123456789+05:30`` as plausible epoch seconds, else None."""
-        second, dot, rest = text.partition(b".")
-        fraction = 0.0
-        if dot:
-            digits = rest.rstrip(b"Zz").partition(b"+")[0].partition(b"-")[0]
-            if not digits.isdigit():
-                return None
-            second += rest[len(digits) :]
-            fraction = int(digits) / 10 ** len(digits)
+        if text[19:20] != b"." or len(text) > 40:
+            return self._whole(text)
+        zone_at = len(text) - (1 if text[-1:] in (b"Z", b"z") else 6)
+        digits = text[20:zone_at]
+        if not digits.isdigit():
+            return None
+        second = text[:19] + text[zone_at:]
         if second != self._second:
-            try:
-                self._base = iso_time(self._path, 0, second.decode(), "data.time")
-            except (ResultFileError, UnicodeDecodeError):
+            base = self._whole(second)
+            if base is None:
                 return None
-            self._second = second
-        return self._base + fraction
+            self._second, self._base = second, base
+        return self._base + int(digits) / _SCALE[len(digits)]
+
+    def _whole(self, text: bytes) -> float | None:
+        try:
+            return iso_time(self._path, 0, text.decode(), "data.time")
+        except (ResultFileError, UnicodeDecodeError):
+            return None
+
+
+_SCALE = [10**n for n in range(21)]
