@@ -44,6 +44,7 @@ LAZY_COMMANDS = {
     "apply": "perfdash.commands.apply:apply",
     "baseline": "perfdash.commands.baseline:baseline",
     "plan": "perfdash.commands.plan:plan",
+    "preview": "perfdash.commands.preview:preview",
 }
 
 

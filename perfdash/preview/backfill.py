@@ -20,7 +20,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,10 +32,10 @@ from perfdash import conventions
 from perfdash.durations import Duration
 from perfdash.errors import OutputError, PromtoolError
 from perfdash.model.fleet import quote_label_value
-from perfdash.prometheus import promtool
 from perfdash.preview.prometheus_api import PrometheusApi, Series
 from perfdash.preview.prometheus_server import running_prometheus
 from perfdash.preview.scenario import openmetrics, scenario_traffic
+from perfdash.prometheus import promtool
 
 DEFAULT_INTERVAL = 60  # seconds: Prometheus' default evaluation_interval (perfdash's too)
 LOOKBACK = 300  # Prometheus' default lookback delta: an instant selector reads 5m back
@@ -89,7 +89,9 @@ def backfill_scenario(
     data_dir = workdir / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     span = end - raw_start
-    _create_blocks(workdir / "raw.om", openmetrics(traffic, end=end, start=raw_start), data_dir, span)
+    _create_blocks(
+        workdir / "raw.om", openmetrics(traffic, end=end, start=raw_start), data_dir, span
+    )
     for level, rules in enumerate(_levels(recording), start=1):
         with running_prometheus(data_dir) as url, PrometheusApi(url) as api:
             text = _recorded_series(api, rules, end=end)
@@ -103,7 +105,8 @@ def backfill_scenario(
 
 
 def _parse_rules(texts: Mapping[str, str]) -> tuple[list[_Rule], list[_Rule]]:
-    recording, alerting = [], []
+    recording: list[_Rule] = []
+    alerting: list[_Rule] = []
     for path, text in texts.items():
         try:
             groups = yaml.safe_load(text)["groups"]
@@ -117,7 +120,9 @@ def _parse_rules(texts: Mapping[str, str]) -> tuple[list[_Rule], list[_Rule]]:
                 (recording if "record" in body else alerting).append(rule)
     recorded = {r.name for r in recording}
     for rule in (*recording, *alerting):
-        rule.reads = {n: r for n, r in _selector_ranges(str(rule.body["expr"])).items() if n in recorded}
+        rule.reads = {
+            n: r for n, r in _selector_ranges(str(rule.body["expr"])).items() if n in recorded
+        }
     return recording, alerting
 
 
@@ -133,7 +138,8 @@ def _selector_ranges(expr: str) -> dict[str, int]:
             found.setdefault(node.name or "", 0)
         elif isinstance(node, promql_parser.SubqueryExpr):
             for name in _selector_ranges(str(node.expr)):
-                found[name] = max(found.get(name, 0), int(node.range.total_seconds()))
+                span = node.range.total_seconds() if node.range is not None else 0
+                found[name] = max(found.get(name, 0), int(span))
 
     promql_parser.walk(promql_parser.parse(expr), visit)
     return found
@@ -213,7 +219,9 @@ def _evaluate(api: PrometheusApi, rule: _Rule, *, end: int) -> list[Series]:
     out: dict[tuple[tuple[str, str], ...], list[tuple[float, float]]] = {}
     while start <= end:
         stop = min(end, start + (MAX_POINTS - 1) * rule.interval)
-        for series in api.query_range(str(rule.body["expr"]), start=start, end=stop, step=rule.interval):
+        for series in api.query_range(
+            str(rule.body["expr"]), start=start, end=stop, step=rule.interval
+        ):
             out.setdefault(tuple(sorted(series.labels.items())), []).extend(series.points)
         start = stop + rule.interval
     return [Series(dict(key), tuple(points)) for key, points in out.items()]
@@ -300,4 +308,3 @@ def alert_states(times: list[float], *, step: int, hold: int) -> list[tuple[floa
 def _series_name(metric: str, labels: Mapping[str, str]) -> str:
     inner = ",".join(f"{k}={quote_label_value(v)}" for k, v in sorted(labels.items()))
     return f"{metric}{{{inner}}}"
-

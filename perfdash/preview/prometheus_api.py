@@ -79,12 +79,18 @@ class PrometheusApi:
         try:
             response = self._client.get(path, params=params)
         except httpx.HTTPError as exc:
-            raise PrometheusError("GET", url, status=None, detail=f"{type(exc).__name__}: {exc}") from exc
+            raise PrometheusError(
+                "GET", url, status=None, detail=f"{type(exc).__name__}: {exc}"
+            ) from exc
         try:
             body = response.json()
         except ValueError:
             body = None
-        if response.status_code != 200 or not isinstance(body, dict) or body.get("status") != "success":
+        if (
+            response.status_code != 200
+            or not isinstance(body, dict)
+            or body.get("status") != "success"
+        ):
             detail = ""
             if isinstance(body, dict) and body.get("error"):
                 detail = f"{body.get('errorType', 'error')}: {body['error']}"

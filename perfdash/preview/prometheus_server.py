@@ -82,7 +82,9 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, log_path: Path) -> N
             if api.ready():
                 return
             time.sleep(0.1)
-    raise ExternalToolError(f"prometheus was not ready within {STARTUP_SECONDS:g}s:\n{_tail(log_path)}")
+    raise ExternalToolError(
+        f"prometheus was not ready within {STARTUP_SECONDS:g}s:\n{_tail(log_path)}"
+    )
 
 
 def _tail(log_path: Path) -> str:

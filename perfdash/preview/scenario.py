@@ -193,4 +193,6 @@ def _slope(values: tuple[float | None, ...]) -> float:
 
 def _first_slopes(test: Mapping[str, Any]) -> dict[str, float]:
     """Per-minute growth of each series in the test's first phase (healthy traffic)."""
-    return {s["series"]: _slope(tuple(expand_values(s["values"])[:2])) for s in test["input_series"]}
+    return {
+        s["series"]: _slope(tuple(expand_values(s["values"])[:2])) for s in test["input_series"]
+    }
