@@ -49,7 +49,7 @@ def slow_server() -> Iterator[SlowServer]:
     holder: list[SlowServer] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             time.sleep(holder[0].delay)
             body = b"ok"
             self.send_response(200)
@@ -57,7 +57,7 @@ def slow_server() -> Iterator[SlowServer]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -11,6 +11,7 @@ import pytest
 
 from perfdash.errors import ExternalToolError
 from perfdash.model.fleet import Fleet
+from tests.baseline.conftest import pg_dsn, pg_server, store_dsn  # noqa: F401 (fixtures)
 from tests.conftest import IN_CI, REPO, require_binary
 
 

@@ -9,7 +9,6 @@ import pytest
 
 from testing.browser import distinct_colours
 from testing.k6 import find_k6, k6_run, slow_server
-from tests.baseline.conftest import pg_dsn, pg_server, store_dsn  # noqa: F401 (fixtures)
 from tests.conftest import IN_CI
 from tests.helpers import run_cli
 from tests.preview.conftest import require_uplot
