@@ -183,7 +183,7 @@ def _strip_plot(baseline: Sequence[float], candidate: Sequence[float], unit: str
     values = [*baseline, *candidate]
     if not values:
         return '<p class="empty">No values</p>'
-    width, left, right, lane = 520, 90, 20, 60
+    width, left, right, lane = 520, 90, 40, 60
     low, high = min(values), max(values)
     if high == low:
         low, high = low - (abs(low) or 1) * 0.05, high + (abs(high) or 1) * 0.05
