@@ -30,7 +30,9 @@ def prometheus_url_source(
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"--prometheus-url must be an http(s) URL, got {url!r}")
     with PrometheusApi(url) as api:
-        yield PrometheusSource(api, f"Prometheus at {parts.hostname}", scrape_seconds), time.time()
+        now = time.time()
+        api.query("1", at=now)  # unreachable or refusing: say so now, not in every panel
+        yield PrometheusSource(api, f"Prometheus at {parts.hostname}", scrape_seconds), now
 
 
 @contextmanager
