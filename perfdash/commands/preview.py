@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from perfdash.cli import EXIT_CODES_HELP, _load, jsonnet_option, paths_argument, runbook_option
+from perfdash.commands.options import (
+    EXIT_CODES_HELP,
+    jsonnet_option,
+    load_declarations,
+    paths_argument,
+    runbook_option,
+)
 from perfdash.durations import Duration
 from perfdash.preview.scenario import SCENARIOS
 
@@ -57,7 +63,7 @@ def preview(paths: tuple[Path, ...], jsonnet_dir: Path, missing_runbook: str, ou
     from perfdash.build import build_artifacts
     from perfdash.preview import preview as render_preview
 
-    fleet = _load(paths, missing_runbook=missing_runbook)
+    fleet = load_declarations(paths, missing_runbook=missing_runbook)
     artifacts = build_artifacts(fleet, jsonnet_dir=jsonnet_dir)
     click.echo(
         "querying Prometheus..." if prometheus_url else f"running scenario {scenario}...", err=True
