@@ -7,9 +7,6 @@
     var a = Math.abs(v), d = a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3;
     return v.toFixed(d) + (unit === "ms" || unit === "s" ? " " + unit : "");
   }
-  function two(n) { return (n < 10 ? "0" : "") + n; }
-  function when(t) { var d = new Date(t * 1000);
-    return two(d.getUTCMonth() + 1) + "-" + two(d.getUTCDate()) + " " + two(d.getUTCHours()) + ":" + two(d.getUTCMinutes()) + ":" + two(d.getUTCSeconds()); }
   window.PERFDASH_REPORT.metrics.forEach(function (m) {
     var box = document.getElementById("plot-" + m.id);
     var all = m.baseline.concat(m.candidate).sort(function (a, b) { return a.t - b.t || a.id - b.id; });
@@ -32,7 +29,7 @@
     var dots = function (c) { return {stroke: c, fill: c, width: 0, paths: function () { return null; }, points: {show: true, size: 9, fill: c, stroke: c}}; };
     var opts = {width: 600, height: 250, legend: {show: false}, cursor: {drag: {x: false, y: false}},
       scales: {x: {time: true}},
-      axes: [{stroke: "rgba(204,204,220,0.65)", grid: {stroke: "rgba(204,204,220,0.07)"}, values: function (u, ts) { return ts.map(function (t) { return when(t).slice(6); }); }},
+      axes: [{stroke: "rgba(204,204,220,0.65)", grid: {stroke: "rgba(204,204,220,0.07)"}},
              {stroke: "rgba(204,204,220,0.65)", grid: {stroke: "rgba(204,204,220,0.07)"}, size: 70, values: function (u, ts) { return ts.map(function (t) { return fmt(t, m.unit); }); }}],
       series: [{}, {label: "band high", stroke: "rgba(86,180,233,0.5)", width: 1, points: {show: false}},
         {label: "band low", stroke: "rgba(86,180,233,0.5)", width: 1, points: {show: false}},
