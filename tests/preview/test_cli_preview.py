@@ -115,3 +115,15 @@ def test_slow_burn_and_healthy_fire_nothing(
     else:  # 90% of the slowest factor (1x over 3d) for three days: the budget shrinks
         assert 0 < now.points[0][1] < before.points[0][1] < 1
         assert burn.points[0][1] == pytest.approx(0.9, rel=1e-6)
+
+
+def test_the_pr_workflow_posts_pictures_of_the_changed_dashboards() -> None:
+    workflow = yaml.safe_load((REPO / ".github/workflows/perfdash-pr.yml").read_text("utf-8"))
+    steps = workflow["jobs"]["preview"]["steps"]
+    runs = "\n".join(str(step.get("run", "")) for step in steps)
+    assert "apt-get install -y -qq --no-install-recommends prometheus chromium" in runs
+    assert "npm install --prefix ~/.cache/perfdash --no-audit --no-fund uplot@1.6.32" in runs
+    assert 'perfdash preview --scenario outage --png --out preview "${args[@]}"' in runs
+    assert "git diff --name-only" in runs  # only the dashboards the pull request changes
+    scripts = [s["with"]["script"] for s in steps if "github-script" in str(s.get("uses"))]
+    assert scripts and "<!-- perfdash-preview -->" in scripts[0]
