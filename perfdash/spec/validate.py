@@ -7,6 +7,7 @@ Every problem in every document is collected before anything is raised, so one
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -320,9 +321,9 @@ class _ServiceBuilder:
             Baseline(
                 b["benchmark"],
                 tuple(b.get("metrics", ())),
-                tuple(sorted((k, Decimal(v)) for k, v in b.get("thresholds", {}).items())),
+                tuple(sorted(self._thresholds(("spec", "baselines", i), b).items())),
             )
-            for b in spec.get("baselines", [])
+            for i, b in enumerate(spec.get("baselines", []))
         )
         service = Service(
             name=meta["name"],
@@ -349,6 +350,20 @@ class _ServiceBuilder:
         return service
 
     # -- SLOs ---------------------------------------------------------------------
+
+    def _thresholds(self, path: PathKey, baseline: Mapping[str, Any]) -> dict[str, Decimal]:
+        """Percent thresholds: finite and not negative (``.inf`` would make a metric that
+        can never regress)."""
+        found: dict[str, Decimal] = {}
+        for metric, value in baseline.get("thresholds", {}).items():
+            if not math.isfinite(value) or value < 0:
+                self.problem(
+                    (*path, "thresholds", metric),
+                    f"threshold {value!r}: expected a finite percentage, 0 or more",
+                )
+                continue
+            found[metric] = Decimal(str(value))
+        return found
 
     def _slo(
         self,

@@ -314,7 +314,7 @@
       cursor: {points: {show: false}, drag: {x: false, y: false}},
       scales: {x: {time: true, range: function () { return range; }},
         y: {range: function (u, min, max) {
-          var lo = field.min !== undefined && field.min !== null ? field.min : Math.min(min, 0 < min ? min : min);
+          var lo = field.min !== undefined && field.min !== null ? field.min : min;
           var hi = field.max !== undefined && field.max !== null ? field.max : max;
           if (style !== "off") steps.forEach(function (s) {
             if (s.value !== null && s.value <= hi * 1.5 && s.value > hi) hi = s.value;
