@@ -35,6 +35,7 @@ COMMANDS = {
     "build": "perfdash.commands.build:build",
     "explain": "perfdash.commands.explain:explain",
     "plan": "perfdash.commands.plan:plan",
+    "preview": "perfdash.commands.preview:preview",
     "runbooks": "perfdash.commands.runbooks:runbooks",
     "schema": "perfdash.commands.schema:schema",
     "test": "perfdash.commands.test:test_command",
