@@ -19,7 +19,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from perfdash.errors import ExternalToolError
+from perfdash.errors import ToolNotFound
 
 UPLOT_VERSION = "1.6.32"  # package.json and package-lock.json pin the same
 _SCRIPT = "dist/uPlot.iife.min.js"
@@ -54,10 +54,10 @@ def find_uplot() -> Path:
         if (folder / _SCRIPT).is_file() and (folder / _STYLE).is_file():
             return folder
     if os.environ.get("PERFDASH_UPLOT_DIR"):
-        raise ExternalToolError(
+        raise ToolNotFound(
             f"PERFDASH_UPLOT_DIR={candidates[0]} holds no {_SCRIPT} (the npm package uplot)"
         )
-    raise ExternalToolError(
+    raise ToolNotFound(
         "uPlot (npm package uplot) is not installed: in a perfdash checkout run `make setup` "
         f"(npm ci), else `npm install --prefix ~/.cache/perfdash uplot@{UPLOT_VERSION}`, "
         "or set PERFDASH_UPLOT_DIR to the package's folder"

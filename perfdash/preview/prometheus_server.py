@@ -15,17 +15,17 @@ from pathlib import Path
 
 import yaml
 
-from perfdash.errors import ExternalToolError
-from perfdash.executables import find_executable
+from perfdash.errors import ToolError, ToolNotFound
 from perfdash.preview.prometheus_api import PrometheusApi
+from perfdash.process import find_tool
 
 STARTUP_SECONDS = 60.0
 LOG_LINES = 30
 
 
 def find_prometheus() -> str:
-    return find_executable(
-        "prometheus", env_var="PERFDASH_PROMETHEUS", package="prometheus", error=ExternalToolError
+    return find_tool(
+        "prometheus", env_var="PERFDASH_PROMETHEUS", package="prometheus", error=ToolNotFound
     )
 
 
@@ -76,15 +76,13 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, log_path: Path) -> N
     with PrometheusApi(url) as api:
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise ExternalToolError(
+                raise ToolError(
                     f"prometheus exited with status {process.returncode}:\n{_tail(log_path)}"
                 )
             if api.ready():
                 return
             time.sleep(0.1)
-    raise ExternalToolError(
-        f"prometheus was not ready within {STARTUP_SECONDS:g}s:\n{_tail(log_path)}"
-    )
+    raise ToolError(f"prometheus was not ready within {STARTUP_SECONDS:g}s:\n{_tail(log_path)}")
 
 
 def _tail(log_path: Path) -> str:

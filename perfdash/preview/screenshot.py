@@ -3,18 +3,18 @@
 Chromium runs from an argument list with a fresh profile folder, no network chatter
 (background networking, component updates, sync and QUIC off: this machine's closed
 network refuses them) and a timeout; a missing binary or a failed run is an
-``ExternalToolError`` that says what to install or shows Chromium's output.
+``ToolError`` that says what to install or shows Chromium's output.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
-from perfdash.errors import ExternalToolError
+from perfdash.errors import ToolError, ToolNotFound
+from perfdash.process import run_tool
 
 TIMEOUT_SECONDS = 120.0
 CHROMIUM_FLAGS = (
@@ -36,13 +36,13 @@ def find_chromium() -> str:
     configured = os.environ.get("PERFDASH_CHROMIUM")
     if configured:
         if not (os.path.isfile(configured) and os.access(configured, os.X_OK)):
-            raise ExternalToolError(f"PERFDASH_CHROMIUM={configured} is not an executable file")
+            raise ToolNotFound(f"PERFDASH_CHROMIUM={configured} is not an executable file")
         return configured
     for name in _NAMES:
         found = shutil.which(name)
         if found:
             return found
-    raise ExternalToolError(
+    raise ToolNotFound(
         "chromium not found on PATH; install it (Debian/Ubuntu: apt-get install chromium) "
         "or set PERFDASH_CHROMIUM to a Chromium or Chrome binary"
     )
@@ -60,16 +60,9 @@ def screenshot(page: Path, png: Path, *, width: int, height: int) -> None:
             f"--screenshot={png.resolve()}",
             page.resolve().as_uri(),
         ]
-        try:
-            done = subprocess.run(
-                command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise ExternalToolError(f"chromium took over {TIMEOUT_SECONDS:g}s for {page}") from exc
-        except OSError as exc:
-            raise ExternalToolError(f"cannot run {binary}: {exc.strerror}") from exc
+        done = run_tool(command, timeout=TIMEOUT_SECONDS)
     if done.returncode != 0 or not png.is_file():
         output = "\n".join("    " + line for line in (done.stdout + done.stderr).splitlines()[-20:])
-        raise ExternalToolError(
+        raise ToolError(
             f"chromium could not take a screenshot of {page} (exit status {done.returncode}):\n{output}"
         )

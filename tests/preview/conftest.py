@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from perfdash.errors import ExternalToolError
+from perfdash.errors import ToolError
 from perfdash.model.fleet import Fleet
 from tests.baseline.conftest import pg_dsn, pg_server, store_dsn  # noqa: F401 (fixtures)
 from tests.conftest import IN_CI, REPO, require_binary
@@ -30,7 +30,7 @@ def require_uplot() -> None:
 
     try:
         find_uplot()
-    except ExternalToolError as exc:
+    except ToolError as exc:
         if IN_CI:
             pytest.fail(f"{exc}; CI must provide it (make setup)", pytrace=False)
         pytest.skip(str(exc))
