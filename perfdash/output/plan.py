@@ -202,12 +202,12 @@ def _check_folders(root: Path, relative: str, checked: set[str]) -> None:
             return
         if stat.S_ISLNK(mode):
             raise OutputError(
-                f"{folder} is a symbolic link (to {os.readlink(folder)}): perfdash writes only "
+                f"{root / name} is a symbolic link (to {os.readlink(folder)}): perfdash writes only "
                 f"into real folders under {root}; replace the link with a folder, or point "
                 "--out at the target"
             )
         if not stat.S_ISDIR(mode):
-            raise OutputError(f"{folder} is in the way of {relative}: it is not a folder")
+            raise OutputError(f"{root / name} is in the way of {relative}: it is not a folder")
         checked.add(name)
 
 
