@@ -260,9 +260,9 @@ def report(dsn: str | None, benchmark: str, branch: str | None, run_ids: tuple[i
           --report-url "$CI_ARTIFACTS/report.html" >> comment.md
     """
     from perfdash.baseline.report import render
-    from perfdash.baseline.report_html import markdown_with_link, report_height, report_page
     from perfdash.baseline.workflow import Selection, compare_benchmark
     from perfdash.output import write_file
+    from perfdash.preview.baseline_report import markdown_with_link, report_height, report_page
     from perfdash.preview.screenshot import screenshot
 
     declared_metrics, declared_thresholds = _declared(slos, benchmark)
