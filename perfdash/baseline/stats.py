@@ -1,10 +1,16 @@
-"""The statistics behind a verdict: pure functions of per-run values, no I/O.
+"""The statistics behind a verdict: pure functions of per-run values and counts, no I/O.
 
-- ``mann_whitney``: two-sided Mann-Whitney U test (exact distribution without ties,
-  normal approximation with tie and continuity correction otherwise), as scipy computes it.
-- ``hodges_lehmann``: shift estimate and its distribution-free confidence interval.
-- ``t_cdf``/``t_ppf``: Student's t, for the single-run prediction interval.
-- ``benjamini_hochberg``: false-discovery-rate adjusted p-values over the metrics.
+- ``welch``: Welch's two-sample t-test on per-run values (log values for ratios), with
+  Welch-Satterthwaite degrees of freedom: the run-to-run variation is the noise.
+- ``single_run``: one candidate run against the baseline runs (a t prediction interval:
+  the candidate is assumed to vary as the baseline runs do).
+- ``quasi_binomial``: failures out of requests, per run: a difference of proportions whose
+  variance is the binomial one times the between-run overdispersion (Pearson chi-square
+  over the runs, at least 1), with a t reference on runs - 2 degrees of freedom.
+- ``Difference``: what each returns: the estimate, one-sided p-values in both directions,
+  an interval, and the smallest change the test detects with a given power.
+- ``t_cdf``/``t_ppf``: Student's t (any real degrees of freedom), checked against scipy.
+- ``benjamini_hochberg``: false-discovery-rate adjusted p-values.
 - ``robust_cv``: 1.4826 x MAD / median, how much a statistic varies between runs.
 """
 
@@ -13,11 +19,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from statistics import NormalDist
 
 _NORMAL = NormalDist()
-EXACT_LIMIT = 2500  # m x n up to which U's exact distribution is used (without ties)
 MAD_SCALE = 1.4826  # MAD x this estimates the standard deviation of normal data
 
 
@@ -28,6 +32,20 @@ def median(values: Sequence[float]) -> float:
         raise ValueError("median of no values")
     middle = n // 2
     return ordered[middle] if n % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def mean(values: Sequence[float]) -> float:
+    if not values:
+        raise ValueError("mean of no values")
+    return math.fsum(values) / len(values)
+
+
+def variance(values: Sequence[float]) -> float:
+    """Sample variance (n - 1); 0 for a single value."""
+    if len(values) < 2:
+        return 0.0
+    centre = mean(values)
+    return math.fsum((v - centre) ** 2 for v in values) / (len(values) - 1)
 
 
 def robust_sd(values: Sequence[float]) -> float:
@@ -45,113 +63,7 @@ def robust_cv(values: Sequence[float]) -> float:
     return spread / abs(centre)
 
 
-@lru_cache(maxsize=256)
-def _u_counts(m: int, n: int) -> tuple[int, ...]:
-    """How many orderings give U = 0..m*n: the coefficients of the Gaussian binomial
-    [m+n choose m]_q, built by multiplying (1 - q^(n+i)) and dividing (1 - q^i)."""
-    size = m * n + 1
-    poly = [0] * size
-    poly[0] = 1
-    for i in range(1, m + 1):
-        step = n + i
-        for k in range(size - 1, step - 1, -1):
-            poly[k] -= poly[k - step]
-        for k in range(i, size):
-            poly[k] += poly[k - i]
-    return tuple(poly)
-
-
-def _u_cdf(u: int, m: int, n: int) -> float:
-    """P(U <= u) under the null hypothesis, exactly."""
-    counts = _u_counts(m, n)
-    if u < 0:
-        return 0.0
-    return sum(counts[: u + 1]) / math.comb(m + n, m)
-
-
-def _ranks(values: Sequence[float]) -> tuple[list[float], list[int]]:
-    """Mid-ranks (1-based) and the sizes of the tie groups."""
-    order = sorted(range(len(values)), key=values.__getitem__)
-    ranks = [0.0] * len(values)
-    ties: list[int] = []
-    start = 0
-    while start < len(order):
-        end = start
-        while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
-            end += 1
-        for position in range(start, end + 1):
-            ranks[order[position]] = (start + end) / 2 + 1
-        ties.append(end - start + 1)
-        start = end + 1
-    return ranks, ties
-
-
-@dataclass(frozen=True)
-class UTest:
-    u: float  # U statistic of the first sample
-    p_value: float  # two-sided
-    exact: bool
-
-
-def mann_whitney(x: Sequence[float], y: Sequence[float]) -> UTest:
-    """Two-sided Mann-Whitney U test of ``x`` against ``y``."""
-    m, n = len(x), len(y)
-    if not m or not n:
-        raise ValueError("both samples need values")
-    ranks, ties = _ranks([*x, *y])
-    u1 = sum(ranks[:m]) - m * (m + 1) / 2
-    big = max(u1, m * n - u1)
-    if all(t == 1 for t in ties) and m * n <= EXACT_LIMIT:
-        # P(U >= big) = P(U <= m*n - big) by symmetry.
-        p = 2 * _u_cdf(round(m * n - big), m, n)
-        return UTest(u1, min(1.0, p), True)
-    total = m + n
-    tie_term = sum(t**3 - t for t in ties) / (total * (total - 1))
-    variance = m * n / 12 * ((total + 1) - tie_term)
-    if variance <= 0:
-        return UTest(u1, 1.0, False)
-    z = (big - m * n / 2 - 0.5) / math.sqrt(variance)
-    return UTest(u1, min(1.0, 2 * (1 - _NORMAL.cdf(z))), False)
-
-
-def min_p_value(m: int, n: int) -> float:
-    """The smallest two-sided p-value the exact U test can reach with these sample sizes."""
-    if m * n > EXACT_LIMIT:
-        return 0.0
-    return min(1.0, 2 / math.comb(m + n, m))
-
-
-@dataclass(frozen=True)
-class Shift:
-    estimate: float  # median of all pairwise differences y - x
-    low: float  # -inf / +inf when the data cannot bound it at this level
-    high: float
-
-
-def hodges_lehmann(x: Sequence[float], y: Sequence[float], *, alpha: float = 0.05) -> Shift:
-    """Shift of ``y`` relative to ``x`` with a (1 - alpha) distribution-free interval
-    (Bauer 1972): the k-th smallest and largest pairwise differences."""
-    m, n = len(x), len(y)
-    diffs = sorted(b - a for a in x for b in y)
-    k = _hl_rank(m, n, alpha)
-    if k < 1:
-        return Shift(median(diffs), -math.inf, math.inf)
-    return Shift(median(diffs), diffs[k - 1], diffs[m * n - k])
-
-
-def _hl_rank(m: int, n: int, alpha: float) -> int:
-    """Largest k with P(U <= k - 1) <= alpha / 2 (0: no interval at this level)."""
-    if m * n <= EXACT_LIMIT:
-        counts = _u_counts(m, n)
-        total = math.comb(m + n, m)
-        cumulative = 0
-        k = 0
-        while k < len(counts) and (cumulative + counts[k]) / total <= alpha / 2:
-            cumulative += counts[k]
-            k += 1
-        return k
-    sigma = math.sqrt(m * n * (m + n + 1) / 12)
-    return max(0, math.floor(m * n / 2 - _NORMAL.inv_cdf(1 - alpha / 2) * sigma))
+# -- distributions --------------------------------------------------------------------------
 
 
 def _betacf(a: float, b: float, x: float) -> float:
@@ -195,60 +107,191 @@ def _betainc(a: float, b: float, x: float) -> float:
 
 
 def t_cdf(t: float, df: float) -> float:
-    """P(T <= t) for Student's t with ``df`` degrees of freedom."""
+    """P(T <= t) for Student's t with ``df`` degrees of freedom (``math.inf``: normal)."""
     if math.isinf(t):
         return 1.0 if t > 0 else 0.0
+    if math.isinf(df):
+        return _NORMAL.cdf(t)
     tail = 0.5 * _betainc(df / 2, 0.5, df / (df + t * t))
     return 1 - tail if t > 0 else tail
 
 
+def t_sf(t: float, df: float) -> float:
+    """P(T > t), accurate far in the upper tail."""
+    return t_cdf(-t, df)
+
+
+def t_pdf(t: float, df: float) -> float:
+    if math.isinf(df):
+        return math.exp(-t * t / 2) / math.sqrt(2 * math.pi)
+    log_norm = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
+    return math.exp(log_norm - (df + 1) / 2 * math.log1p(t * t / df))
+
+
 def t_ppf(q: float, df: float) -> float:
-    """The t with P(T <= t) = q (bisection on ``t_cdf``; 1e-12 relative precision)."""
+    """The t with P(T <= t) = q: Newton steps inside a bisection bracket (1e-12 relative)."""
     if not 0 < q < 1:
         raise ValueError("q must be in (0, 1)")
+    if math.isinf(df):
+        return _NORMAL.inv_cdf(q)
     if q < 0.5:
         return -t_ppf(1 - q, df)
     low, high = 0.0, 1.0
     while t_cdf(high, df) < q:
         low, high = high, high * 2
+    x = min(max(_NORMAL.inv_cdf(q), low), high)
     for _ in range(200):
-        middle = (low + high) / 2
-        if t_cdf(middle, df) < q:
-            low = middle
+        error = t_cdf(x, df) - q
+        if error < 0:
+            low = x
         else:
-            high = middle
-        if high - low <= 1e-12 * max(1.0, high):
-            break
-    return (low + high) / 2
+            high = x
+        density = t_pdf(x, df)
+        step = error / density if density > 0 else math.inf
+        guess = x - step
+        if not low < guess < high:
+            guess = (low + high) / 2
+        if abs(guess - x) <= 1e-12 * max(1.0, abs(x)) or high - low <= 1e-12 * max(1.0, high):
+            return guess
+        x = guess
+    return x
+
+
+def normal_quantile(q: float) -> float:
+    return _NORMAL.inv_cdf(q)
+
+
+# -- two-sample comparisons -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Prediction:
-    """Where a single new run of the baseline would fall, and how far the candidate is."""
+class Difference:
+    """candidate - baseline on the test's scale.
 
-    p_value: float  # two-sided
-    low: float  # the (1 - alpha) prediction interval of one new baseline run
+    ``p_increase`` is the one-sided p-value of "no change" against "the candidate is
+    higher", ``p_decrease`` the other way. ``low``/``high`` is the (1 - 2 alpha) interval,
+    so each bound is a one-sided (1 - alpha) bound. ``se`` is the estimate's standard error,
+    ``null_se`` the one the test statistic divides by (they differ for proportions), ``df``
+    the t reference's degrees of freedom (``math.inf``: normal). ``base_rate``/``sizes``
+    are set for proportions (the variance then depends on the true change). What a test
+    can detect is ``perfdash.baseline.power``'s business."""
+
+    estimate: float
+    se: float
+    null_se: float
+    df: float
+    p_increase: float
+    p_decrease: float
+    low: float
     high: float
-    mean: float
-    scale: float  # s x sqrt(1 + 1/n)
+    # The estimated variance of the estimate, as (variance, degrees of freedom) parts, each
+    # a scaled chi-square (Welch: the baseline's and the candidate's): what power needs.
+    parts: tuple[tuple[float, float], ...] = ()
+    dispersion: float = 1.0
+    base_rate: float | None = None
+    sizes: tuple[int, int] = (0, 0)  # baseline and candidate requests (proportions)
 
 
-def single_run_prediction(
-    baseline: Sequence[float], candidate: float, *, alpha: float = 0.05
-) -> Prediction:
-    """t prediction interval of one new run from ``baseline`` (usually log values)."""
-    n = len(baseline)
-    if n < 2:
-        raise ValueError("a prediction interval needs at least two baseline values")
-    mean = sum(baseline) / n
-    sd = math.sqrt(sum((v - mean) ** 2 for v in baseline) / (n - 1))
-    scale = sd * math.sqrt(1 + 1 / n)
-    quantile = t_ppf(1 - alpha / 2, n - 1)
-    if scale == 0:
-        p = 1.0 if candidate == mean else 0.0
+def _t_difference(
+    estimate: float, parts: tuple[tuple[float, float], ...], alpha: float
+) -> Difference:
+    """The t-test of ``estimate`` whose variance is the sum of ``parts`` (Satterthwaite)."""
+    var = math.fsum(v for v, _ in parts)
+    if var == 0:
+        up = 0.0 if estimate > 0 else 1.0
+        down = 0.0 if estimate < 0 else 1.0
+        return Difference(estimate, 0.0, 0.0, math.inf, up, down, estimate, estimate, parts)
+    se = math.sqrt(var)
+    df = var**2 / math.fsum(v**2 / d for v, d in parts)
+    t = estimate / se
+    half = t_ppf(1 - alpha, df) * se
+    return Difference(
+        estimate, se, se, df, t_sf(t, df), t_cdf(t, df), estimate - half, estimate + half, parts
+    )
+
+
+def welch(baseline: Sequence[float], candidate: Sequence[float], *, alpha: float) -> Difference:
+    """Welch's t-test of mean(candidate) - mean(baseline); both need two or more values."""
+    m, n = len(baseline), len(candidate)
+    if m < 2 or n < 2:
+        raise ValueError("Welch's test needs two or more values on each side")
+    parts = ((variance(baseline) / m, m - 1.0), (variance(candidate) / n, n - 1.0))
+    return _t_difference(mean(candidate) - mean(baseline), parts, alpha)
+
+
+def single_run(baseline: Sequence[float], candidate: float, *, alpha: float) -> Difference:
+    """One candidate value against the baseline's: the t prediction interval of one new
+    baseline run (the candidate varies as the baseline runs do; ``len(baseline) - 1`` df)."""
+    m = len(baseline)
+    if m < 2:
+        raise ValueError("a prediction interval needs two or more baseline values")
+    parts = ((variance(baseline) * (1 + 1 / m), m - 1.0),)
+    return _t_difference(candidate - mean(baseline), parts, alpha)
+
+
+def proportion_ses(
+    base_rate: float, change: float, sizes: tuple[int, int], dispersion: float
+) -> tuple[float, float]:
+    """(standard error of the difference, its standard error under no change) when the
+    candidate's rate is ``base_rate + change``."""
+    nb, nc = sizes
+    pc = min(1.0, max(0.0, base_rate + change))
+    pooled = (base_rate * nb + pc * nc) / (nb + nc)
+    se = math.sqrt(dispersion * (base_rate * (1 - base_rate) / nb + pc * (1 - pc) / nc))
+    null_se = math.sqrt(dispersion * pooled * (1 - pooled) * (1 / nb + 1 / nc))
+    return se, null_se
+
+
+def overdispersion(groups: Sequence[Sequence[tuple[int, int]]]) -> tuple[float, int]:
+    """Pearson chi-square over the runs / (runs - groups): how much more the runs' failure
+    proportions vary than binomial sampling explains (1 = not at all). Returns the
+    estimate (not clamped) and its degrees of freedom."""
+    chi2, runs = 0.0, 0
+    for runs_of_group in groups:
+        failures = sum(f for f, _ in runs_of_group)
+        requests = sum(n for _, n in runs_of_group)
+        rate = failures / requests
+        runs += len(runs_of_group)
+        if 0 < rate < 1:
+            chi2 += math.fsum(
+                (f - n * rate) ** 2 / (n * rate * (1 - rate)) for f, n in runs_of_group
+            )
+    df = runs - len(groups)
+    return (chi2 / df if df > 0 else math.nan), df
+
+
+def quasi_binomial(
+    baseline: Sequence[tuple[int, int]], candidate: Sequence[tuple[int, int]], *, alpha: float
+) -> Difference:
+    """Difference of failure proportions from per-run ``(failures, requests)``.
+
+    The test statistic is the score statistic (pooled proportion under no change) with the
+    binomial variance times the overdispersion (at least 1), against t on runs - 2 degrees
+    of freedom. The interval is Agresti-Caffo's (one failure and one success added to each
+    side, so that zero failures still give an honest interval), widened the same way."""
+    if len(baseline) + len(candidate) < 3:
+        raise ValueError("the error-rate test needs three or more runs in all")
+    fb, nb = sum(f for f, _ in baseline), sum(n for _, n in baseline)
+    fc, nc = sum(f for f, _ in candidate), sum(n for _, n in candidate)
+    if nb <= 0 or nc <= 0:
+        raise ValueError("both sides need requests")
+    phi_hat, df = overdispersion([baseline, candidate])
+    phi = max(1.0, phi_hat) if math.isfinite(phi_hat) else 1.0
+    pb, pc = fb / nb, fc / nc
+    estimate = pc - pb
+    se, null_se = proportion_ses(pb, estimate, (nb, nc), phi)
+    if null_se == 0:
+        p_up, p_down = 1.0, 1.0
     else:
-        p = 2 * (1 - t_cdf(abs(candidate - mean) / scale, n - 1))
-    return Prediction(min(1.0, p), mean - quantile * scale, mean + quantile * scale, mean, scale)
+        t = estimate / null_se
+        p_up, p_down = t_sf(t, df), t_cdf(t, df)
+    ab, ac = (fb + 1) / (nb + 2), (fc + 1) / (nc + 2)
+    adjusted_se = math.sqrt(phi * (ab * (1 - ab) / (nb + 2) + ac * (1 - ac) / (nc + 2)))
+    half = t_ppf(1 - alpha, df) * adjusted_se
+    return Difference(
+        estimate, se, null_se, df, p_up, p_down, ac - ab - half, ac - ab + half,
+        dispersion=phi, base_rate=pb, sizes=(nb, nc),
+    )  # fmt: skip
 
 
 def benjamini_hochberg(p_values: Sequence[float | None]) -> list[float | None]:
@@ -262,7 +305,3 @@ def benjamini_hochberg(p_values: Sequence[float | None]) -> list[float | None]:
         running = min(running, p * count / rank)
         adjusted[index] = min(1.0, running)
     return adjusted
-
-
-def normal_quantile(q: float) -> float:
-    return _NORMAL.inv_cdf(q)
