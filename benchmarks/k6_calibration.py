@@ -177,12 +177,13 @@ def resample(
 def cli_compare(dsn: str, candidate: Sequence[int], baseline: Sequence[int]) -> str:
     perfdash = str(Path(sys.executable).parent / "perfdash")
     argv = [perfdash, "baseline", "compare", "--dsn", dsn, "--benchmark", BENCHMARK,
-            "--no-record", "--slos", str(Path(tempfile.gettempdir()))]  # fmt: skip
+            "--no-record", "--fail-on-regression"]  # fmt: skip
     for run_id in candidate:
         argv += ["--run", str(run_id)]
     for run_id in baseline:
         argv += ["--baseline-run", str(run_id)]
-    result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    with tempfile.TemporaryDirectory() as nowhere:  # no slos/ here: the default gates
+        result = subprocess.run(argv, capture_output=True, text=True, check=False, cwd=nowhere)
     return result.stdout + result.stderr + f"(exit {result.returncode})\n"
 
 

@@ -269,6 +269,7 @@ def _metric_dict(verdict: MetricVerdict) -> dict[str, Any]:
         "min_detectable_change_pct": _finite(verdict.mdc, 100.0) if relative else None,
         "min_detectable_change": None if relative else _finite(verdict.mdc),
         "baseline_cv_pct": _finite(test.cv, 100.0),
+        "candidate_cv_pct": _finite(test.candidate_cv, 100.0),
         "baseline_runs": test.n_baseline,
         "candidate_runs": test.n_candidate,
     }

@@ -4,22 +4,28 @@ finds with a given power. Pure.
 The rule calls a change a regression when its estimate is significant (one-sided, at
 ``alpha``) *and* beyond a floor (the practical threshold). For a t-test both the standard
 error and the degrees of freedom the test uses are estimated from the runs, so power is
-averaged over their sampling distribution: each part of the variance (Welch: the
-baseline's and the candidate's) is a scaled chi-square, integrated on a grid. With three
-candidate runs, Welch's degrees of freedom are often near 2 and its critical value large;
-a formula that took them as known would promise changes these runs do not detect (the
-simulations in ``benchmarks/stats_calibration.py`` check the promise). For proportions the
-normal approximation with the variance at the changed rate.
+averaged over their sampling distribution: the baseline's and the candidate's variances
+are scaled chi-squares, integrated on a grid, and each grid point goes through the test's
+own choice of variance and degrees of freedom (``stats.run_set_variance``). A formula that
+took them as known would promise changes these runs do not detect (the simulations in
+``benchmarks/stats_calibration.py`` check the promise). For proportions the normal
+approximation with the variance at the changed rate.
 """
 
 from __future__ import annotations
 
 import bisect
-import itertools
 import math
 from functools import lru_cache
 
-from perfdash.baseline.stats import Difference, proportion_ses, t_ppf, t_sf
+from perfdash.baseline.stats import (
+    Difference,
+    RunSetDesign,
+    count_ses,
+    run_set_variance_of,
+    t_ppf,
+    t_sf,
+)
 
 GRID_POINTS = 32  # per variance part
 CUT_BINS = 96  # the grid's critical values, merged into this many weighted bins
@@ -30,14 +36,14 @@ def power(difference: Difference, change: float, *, alpha: float, floor: float) 
     """Probability that a true increase of ``change`` gives an estimate that is both
     significant (one-sided, at ``alpha``) and above ``floor``."""
     d = difference
-    if d.base_rate is not None:
-        se, null_se = proportion_ses(d.base_rate, change, d.sizes, d.dispersion)
+    if d.counts is not None:
+        se, null_se = count_ses(d.counts, d.base_rate, min(1.0, d.base_rate + change))
         if se == 0:
             return 1.0 if change > max(floor, 0.0) else 0.0
-        return t_sf((max(floor, t_ppf(1 - alpha, d.df) * null_se) - change) / se, d.df)
-    if d.se == 0:
+        return t_sf((max(floor, _quantile(1 - alpha, d.df) * null_se) - change) / se, d.df)
+    if d.se == 0 or d.runs is None:
         return 1.0 if change > max(floor, 0.0) else 0.0
-    cuts, weights = _cuts(d.parts, alpha)
+    cuts, weights = _cuts(d.runs, alpha)
     return math.fsum(
         w * _normal_sf((max(floor, cut) - change) / d.se)
         for cut, w in zip(cuts, weights, strict=True)
@@ -48,9 +54,9 @@ def detectable(difference: Difference, *, alpha: float, power_wanted: float, flo
     """The smallest true increase detected with probability ``power_wanted`` (inf: none)."""
     d = difference
     low = max(floor, 0.0)
-    if d.base_rate is None and d.se == 0:
+    if d.counts is None and d.se == 0:
         return low
-    if d.base_rate is not None:
+    if d.counts is not None:
         high = 1 - d.base_rate
         if power(d, high, alpha=alpha, floor=floor) < power_wanted:
             return math.inf
@@ -67,6 +73,11 @@ def detectable(difference: Difference, *, alpha: float, power_wanted: float, flo
         else:
             high = middle
     return high
+
+
+@lru_cache(maxsize=1024)
+def _quantile(q: float, df: float) -> float:
+    return t_ppf(q, df)
 
 
 def _normal_sf(x: float) -> float:
@@ -91,22 +102,21 @@ def _chi2_ratio_grid(df: float) -> tuple[tuple[float, ...], tuple[float, ...]]:
 
 
 @lru_cache(maxsize=512)
-def _cuts(
-    parts: tuple[tuple[float, float], ...], alpha: float
-) -> tuple[tuple[float, ...], tuple[float, ...]]:
+def _cuts(design: RunSetDesign, alpha: float) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """The estimate the test needs to be significant (critical value x estimated standard
-    error), over the joint distribution of the variance parts, binned by size."""
-    dfs = tuple(d for _, d in parts)
-    critical = _critical_values(min(dfs), math.fsum(dfs), alpha)
-    scaled = []
-    for variance, df in parts:
-        nodes, node_weights = _chi2_ratio_grid(df)
-        scaled.append([(variance * u, w, df) for u, w in zip(nodes, node_weights, strict=True)])
+    error) over the sampling distribution of the runs' variances, binned by size."""
+    m, n = design.m, design.n
+    independent = n >= 2 and math.isfinite(design.vc)
+    critical = _critical_values(min(m - 1.0, n - 1.0) if independent else m - 1.0,
+                                m + n - 2.0 if independent else m - 1.0, alpha)  # fmt: skip
+    base_nodes, base_weights = _chi2_ratio_grid(m - 1.0)
+    cand_nodes, cand_weights = _chi2_ratio_grid(n - 1.0) if independent else ((1.0,), (1.0,))
     points: list[tuple[float, float]] = []
-    for combo in itertools.product(*scaled):
-        var = math.fsum(share for share, _, _ in combo)
-        df = var**2 / math.fsum(share * share / d for share, _, d in combo)
-        points.append((critical(df) * math.sqrt(var), math.prod(w for _, w, _ in combo)))
+    for ub, wb in zip(base_nodes, base_weights, strict=True):
+        vb = design.vb * ub
+        for uc, wc in zip(cand_nodes, cand_weights, strict=True):
+            var, df = run_set_variance_of(vb, m, design.vc * uc, n)
+            points.append((critical(df) * math.sqrt(var), wb * wc))
     points.sort()
     cuts: list[float] = []
     weights: list[float] = []
@@ -125,9 +135,9 @@ def _critical_values(low: float, high: float, alpha: float) -> _Interpolated:
     """t_ppf(1 - alpha, df) for any df Satterthwaite can give (between the smallest part's
     df and their sum), interpolated in 1 / df."""
     if high - low < 1e-9:
-        return _Interpolated((1 / low,), (t_ppf(1 - alpha, low),))
+        return _Interpolated((1 / low,), (_quantile(1 - alpha, low),))
     xs = tuple(1 / high + (1 / low - 1 / high) * i / (DF_KNOTS - 1) for i in range(DF_KNOTS))
-    return _Interpolated(xs, tuple(t_ppf(1 - alpha, 1 / x) for x in xs))
+    return _Interpolated(xs, tuple(_quantile(1 - alpha, 1 / x) for x in xs))
 
 
 class _Interpolated:

@@ -1,14 +1,13 @@
 """The statistics behind a verdict: pure functions of per-run values and counts, no I/O.
 
-- ``welch``: Welch's two-sample t-test on per-run values (log values for ratios), with
-  Welch-Satterthwaite degrees of freedom: the run-to-run variation is the noise.
-- ``single_run``: one candidate run against the baseline runs (a t prediction interval:
-  the candidate is assumed to vary as the baseline runs do).
+- ``run_sets``: a t-test on per-run values (log values for ratios) in which the
+  candidate's runs count as one session of the machine unless they disagree more than the
+  baseline runs do (then Welch's test); one candidate run: the t prediction interval.
 - ``quasi_binomial``: failures out of requests, per run: a difference of proportions whose
-  variance is the binomial one times the between-run overdispersion (Pearson chi-square
-  over the runs, at least 1), with a t reference on runs - 2 degrees of freedom.
+  variance is binomial plus the between-run overdispersion the baseline runs show (Pearson
+  chi-square), the candidate's runs again one session.
 - ``Difference``: what each returns: the estimate, one-sided p-values in both directions,
-  an interval, and the smallest change the test detects with a given power.
+  an interval, and what ``perfdash.baseline.power`` needs.
 - ``t_cdf``/``t_ppf``: Student's t (any real degrees of freedom), checked against scipy.
 - ``benjamini_hochberg``: false-discovery-rate adjusted p-values.
 - ``robust_cv``: 1.4826 x MAD / median, how much a statistic varies between runs.
@@ -18,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from statistics import NormalDist
 
 _NORMAL = NormalDist()
@@ -165,6 +164,29 @@ def normal_quantile(q: float) -> float:
 
 
 @dataclass(frozen=True)
+class RunSetDesign:
+    """What the run-set t-test's variance is made of: the baseline runs' variance ``vb``
+    over ``m`` runs, the candidate runs' ``vc`` over ``n`` (``vc`` is nan for one run)."""
+
+    vb: float
+    m: int
+    vc: float
+    n: int
+
+
+@dataclass(frozen=True)
+class CountDesign:
+    """What the error-rate test's variance is made of: the requests on each side, the
+    candidate's runs, and each side's overdispersion (at least 1)."""
+
+    baseline_requests: int
+    candidate_requests: int
+    candidate_runs: int
+    baseline_dispersion: float
+    candidate_dispersion: float
+
+
+@dataclass(frozen=True)
 class Difference:
     """candidate - baseline on the test's scale.
 
@@ -172,9 +194,9 @@ class Difference:
     higher", ``p_decrease`` the other way. ``low``/``high`` is the (1 - 2 alpha) interval,
     so each bound is a one-sided (1 - alpha) bound. ``se`` is the estimate's standard error,
     ``null_se`` the one the test statistic divides by (they differ for proportions), ``df``
-    the t reference's degrees of freedom (``math.inf``: normal). ``base_rate``/``sizes``
-    are set for proportions (the variance then depends on the true change). What a test
-    can detect is ``perfdash.baseline.power``'s business."""
+    the t reference's degrees of freedom (``math.inf``: normal). ``runs`` or ``counts``
+    say how the variance was made, ``base_rate`` is the baseline's proportion: what
+    ``perfdash.baseline.power`` needs to say what the test can detect."""
 
     estimate: float
     se: float
@@ -184,80 +206,89 @@ class Difference:
     p_decrease: float
     low: float
     high: float
-    # The estimated variance of the estimate, as (variance, degrees of freedom) parts, each
-    # a scaled chi-square (Welch: the baseline's and the candidate's): what power needs.
-    parts: tuple[tuple[float, float], ...] = ()
-    dispersion: float = 1.0
-    base_rate: float | None = None
-    sizes: tuple[int, int] = (0, 0)  # baseline and candidate requests (proportions)
+    runs: RunSetDesign | None = None
+    counts: CountDesign | None = None
+    base_rate: float = 0.0
 
 
-def _t_difference(
-    estimate: float, parts: tuple[tuple[float, float], ...], alpha: float
-) -> Difference:
-    """The t-test of ``estimate`` whose variance is the sum of ``parts`` (Satterthwaite)."""
-    var = math.fsum(v for v, _ in parts)
+def run_set_variance(design: RunSetDesign) -> tuple[float, float]:
+    """(variance of mean(candidate) - mean(baseline), degrees of freedom).
+
+    A branch's runs usually run back to back, on one state of a machine (its load, its
+    neighbours, its caches) that they all share: their mean can be off by as much as one
+    baseline run, spread over days, varies. So the candidate mean's variance is the larger
+    of the baseline runs' variance (the candidate runs counted as one session) and the
+    candidate runs' own variance / n (when they disagree more than that, Welch's test).
+    One candidate run: the t prediction interval of one new baseline run."""
+    return run_set_variance_of(design.vb, design.m, design.vc, design.n)
+
+
+def run_set_variance_of(vb: float, m: int, vc: float, n: int) -> tuple[float, float]:
+    """``run_set_variance`` on plain numbers (power integrates it over a grid)."""
+    if n < 2 or vb >= vc / n:
+        return vb * (1 + 1 / m), m - 1.0
+    base, cand = vb / m, vc / n
+    total = base + cand
+    return total, total**2 / (base**2 / (m - 1) + cand**2 / (n - 1))
+
+
+def run_sets(baseline: Sequence[float], candidate: Sequence[float], *, alpha: float) -> Difference:
+    """The t-test of mean(candidate) - mean(baseline) with ``run_set_variance``: two or more
+    baseline values, one or more candidate values."""
+    m, n = len(baseline), len(candidate)
+    if m < 2 or n < 1:
+        raise ValueError("the run-set test needs two baseline values and a candidate value")
+    design = RunSetDesign(variance(baseline), m, variance(candidate) if n > 1 else math.nan, n)
+    estimate = mean(candidate) - mean(baseline)
+    var, df = run_set_variance(design)
     if var == 0:
         up = 0.0 if estimate > 0 else 1.0
         down = 0.0 if estimate < 0 else 1.0
-        return Difference(estimate, 0.0, 0.0, math.inf, up, down, estimate, estimate, parts)
+        return Difference(estimate, 0.0, 0.0, math.inf, up, down, estimate, estimate, design)
     se = math.sqrt(var)
-    df = var**2 / math.fsum(v**2 / d for v, d in parts)
     t = estimate / se
     half = t_ppf(1 - alpha, df) * se
     return Difference(
-        estimate, se, se, df, t_sf(t, df), t_cdf(t, df), estimate - half, estimate + half, parts
+        estimate, se, se, df, t_sf(t, df), t_cdf(t, df), estimate - half, estimate + half, design
     )
 
 
-def welch(baseline: Sequence[float], candidate: Sequence[float], *, alpha: float) -> Difference:
-    """Welch's t-test of mean(candidate) - mean(baseline); both need two or more values."""
-    m, n = len(baseline), len(candidate)
-    if m < 2 or n < 2:
-        raise ValueError("Welch's test needs two or more values on each side")
-    parts = ((variance(baseline) / m, m - 1.0), (variance(candidate) / n, n - 1.0))
-    return _t_difference(mean(candidate) - mean(baseline), parts, alpha)
+def count_ses(design: CountDesign, base_rate: float, candidate_rate: float) -> tuple[float, float]:
+    """(standard error of the difference of proportions, its standard error under no
+    change, at the pooled proportion).
+
+    Baseline: phi_b p(1 - p) / N_b. Candidate, its runs one session: the between-run part
+    of one baseline run, (phi_b - 1) p(1 - p) / (requests per candidate run), plus the
+    binomial p(1 - p) / N_c; or, when its own runs disagree more, phi_c p(1 - p) / N_c."""
+    d = design
+    per_run = d.candidate_requests / d.candidate_runs
+
+    def candidate(p: float) -> float:
+        session = (d.baseline_dispersion - 1) / per_run + 1 / d.candidate_requests
+        return p * (1 - p) * max(session, d.candidate_dispersion / d.candidate_requests)
+
+    def baseline(p: float) -> float:
+        return d.baseline_dispersion * p * (1 - p) / d.baseline_requests
+
+    pooled = (base_rate * d.baseline_requests + candidate_rate * d.candidate_requests) / (
+        d.baseline_requests + d.candidate_requests
+    )
+    se = math.sqrt(baseline(base_rate) + candidate(candidate_rate))
+    return se, math.sqrt(baseline(pooled) + candidate(pooled))
 
 
-def single_run(baseline: Sequence[float], candidate: float, *, alpha: float) -> Difference:
-    """One candidate value against the baseline's: the t prediction interval of one new
-    baseline run (the candidate varies as the baseline runs do; ``len(baseline) - 1`` df)."""
-    m = len(baseline)
-    if m < 2:
-        raise ValueError("a prediction interval needs two or more baseline values")
-    parts = ((variance(baseline) * (1 + 1 / m), m - 1.0),)
-    return _t_difference(candidate - mean(baseline), parts, alpha)
-
-
-def proportion_ses(
-    base_rate: float, change: float, sizes: tuple[int, int], dispersion: float
-) -> tuple[float, float]:
-    """(standard error of the difference, its standard error under no change) when the
-    candidate's rate is ``base_rate + change``."""
-    nb, nc = sizes
-    pc = min(1.0, max(0.0, base_rate + change))
-    pooled = (base_rate * nb + pc * nc) / (nb + nc)
-    se = math.sqrt(dispersion * (base_rate * (1 - base_rate) / nb + pc * (1 - pc) / nc))
-    null_se = math.sqrt(dispersion * pooled * (1 - pooled) * (1 / nb + 1 / nc))
-    return se, null_se
-
-
-def overdispersion(groups: Sequence[Sequence[tuple[int, int]]]) -> tuple[float, int]:
-    """Pearson chi-square over the runs / (runs - groups): how much more the runs' failure
-    proportions vary than binomial sampling explains (1 = not at all). Returns the
-    estimate (not clamped) and its degrees of freedom."""
-    chi2, runs = 0.0, 0
-    for runs_of_group in groups:
-        failures = sum(f for f, _ in runs_of_group)
-        requests = sum(n for _, n in runs_of_group)
-        rate = failures / requests
-        runs += len(runs_of_group)
-        if 0 < rate < 1:
-            chi2 += math.fsum(
-                (f - n * rate) ** 2 / (n * rate * (1 - rate)) for f, n in runs_of_group
-            )
-    df = runs - len(groups)
-    return (chi2 / df if df > 0 else math.nan), df
+def overdispersion(runs: Sequence[tuple[int, int]]) -> float:
+    """Pearson chi-square of the runs' ``(failures, requests)`` / (runs - 1): how much more
+    their failure proportions vary than binomial sampling explains (1 = as binomial; nan
+    for one run)."""
+    if len(runs) < 2:
+        return math.nan
+    failures, requests = sum(f for f, _ in runs), sum(n for _, n in runs)
+    rate = failures / requests
+    if not 0 < rate < 1:
+        return 0.0
+    chi2 = math.fsum((f - n * rate) ** 2 / (n * rate * (1 - rate)) for f, n in runs)
+    return chi2 / (len(runs) - 1)
 
 
 def quasi_binomial(
@@ -265,32 +296,36 @@ def quasi_binomial(
 ) -> Difference:
     """Difference of failure proportions from per-run ``(failures, requests)``.
 
-    The test statistic is the score statistic (pooled proportion under no change) with the
-    binomial variance times the overdispersion (at least 1), against t on runs - 2 degrees
-    of freedom. The interval is Agresti-Caffo's (one failure and one success added to each
-    side, so that zero failures still give an honest interval), widened the same way."""
-    if len(baseline) + len(candidate) < 3:
-        raise ValueError("the error-rate test needs three or more runs in all")
+    The score statistic (the pooled proportion under no change) with ``count_ses``'s
+    variance, against t on baseline runs - 1 degrees of freedom (the baseline's
+    overdispersion is estimated). The interval is Agresti-Caffo's (one failure and one
+    success added to each side, so that zero failures still give an honest interval)."""
+    if len(baseline) < 2 or not candidate:
+        raise ValueError("the error-rate test needs two baseline runs and a candidate run")
     fb, nb = sum(f for f, _ in baseline), sum(n for _, n in baseline)
     fc, nc = sum(f for f, _ in candidate), sum(n for _, n in candidate)
     if nb <= 0 or nc <= 0:
         raise ValueError("both sides need requests")
-    phi_hat, df = overdispersion([baseline, candidate])
-    phi = max(1.0, phi_hat) if math.isfinite(phi_hat) else 1.0
+    phi_c = overdispersion(candidate)
+    design = CountDesign(
+        nb, nc, len(candidate), max(1.0, overdispersion(baseline)),
+        max(1.0, phi_c) if math.isfinite(phi_c) else 1.0,
+    )  # fmt: skip
+    df = len(baseline) - 1.0
     pb, pc = fb / nb, fc / nc
     estimate = pc - pb
-    se, null_se = proportion_ses(pb, estimate, (nb, nc), phi)
+    se, null_se = count_ses(design, pb, pc)
     if null_se == 0:
         p_up, p_down = 1.0, 1.0
     else:
         t = estimate / null_se
         p_up, p_down = t_sf(t, df), t_cdf(t, df)
     ab, ac = (fb + 1) / (nb + 2), (fc + 1) / (nc + 2)
-    adjusted_se = math.sqrt(phi * (ab * (1 - ab) / (nb + 2) + ac * (1 - ac) / (nc + 2)))
-    half = t_ppf(1 - alpha, df) * adjusted_se
+    adjusted = replace(design, baseline_requests=nb + 2, candidate_requests=nc + 2)
+    half = t_ppf(1 - alpha, df) * count_ses(adjusted, ab, ac)[0]
     return Difference(
         estimate, se, null_se, df, p_up, p_down, ac - ab - half, ac - ab + half,
-        dispersion=phi, base_rate=pb, sizes=(nb, nc),
+        counts=design, base_rate=pb,
     )  # fmt: skip
 
 

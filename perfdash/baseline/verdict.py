@@ -3,12 +3,16 @@
 The unit is the run: what varies between runs of the same code (the machine, the network,
 the neighbours) is the noise a change must stand out from.
 
-- Ratios (latency, throughput, custom metrics): Welch's t-test on the runs' log values, so
-  a change is a ratio of geometric means and the noise is the runs' spread; one candidate
-  run against 10 or more baseline runs: the t prediction interval (weaker).
+- Ratios (latency, throughput, custom metrics): a t-test on the runs' log values, so a
+  change is a ratio of geometric means and the noise is the runs' spread. A branch's runs
+  usually run back to back and share one state of the machine, so they count as one
+  session: their mean varies as much as one baseline run does, unless they disagree more
+  than that (then Welch's test). One candidate run against 10 or more baseline runs: the
+  t prediction interval (weaker).
 - The error rate: failures out of requests per run (quasi-binomial): the binomial variance
-  of the counts times the between-run overdispersion, so ten runs with 0.1% errors and
-  three with 2.7% are compared as the 40,000 requests they are, not as 13 ratios.
+  of the counts plus the between-run overdispersion the baseline runs show, so ten runs
+  with 0.1% errors and three with 2.7% are compared as the 40,000 requests they are, not
+  as 13 ratios.
 
 Each test is one-sided per direction. The gates (the metrics a benchmark is judged on)
 form one family and the informative metrics another; within each, Benjamini-Hochberg
@@ -35,8 +39,8 @@ ALPHA = 0.05  # one-sided, per direction: false regressions <= 5%, false improve
 POWER = 0.9  # for the smallest detectable change
 NOISE_FACTOR = 2.0  # too noisy: the runs miss a change of twice the threshold
 SINGLE_RUN_MIN_BASELINE = 10
-WELCH_LOG = "Welch t on log run values"
-WELCH = "Welch t on run values"
+RUN_SETS_LOG = "t on log run values"
+RUN_SETS = "t on run values"
 SINGLE_RUN = "single-run t prediction interval (weaker)"
 COUNTS = "quasi-binomial on request counts"
 
@@ -65,6 +69,7 @@ class MetricTest:
     n_baseline: int
     n_candidate: int
     difference: stats.Difference | None = None
+    candidate_cv: float | None = None  # the same over the candidate runs
     worse_floor: float = math.inf  # on the oriented scale: beyond it, a regression
     better_floor: float = math.inf  # magnitude on the oriented scale: an improvement
     note: str = ""  # why there is no test
@@ -138,24 +143,33 @@ def metric_test(
     shell = MetricTest(
         metric=metric, rule=rule, gate=gate, scale="log" if log else "linear", baseline=base,
         candidate=cand, change=cand / base - 1 if log else cand - base, low=-math.inf,
-        high=math.inf, tolerance=tolerance, test=WELCH_LOG if log else WELCH,
+        high=math.inf, tolerance=tolerance, test=RUN_SETS_LOG if log else RUN_SETS,
         cv=stats.robust_cv(baseline) if log and len(baseline) >= 3 else None,
+        candidate_cv=stats.robust_cv(candidate) if log and len(candidate) >= 3 else None,
         n_baseline=len(baseline), n_candidate=len(candidate),
         worse_floor=worse_floor, better_floor=better_floor,
     )  # fmt: skip
-    if len(ys) == 1:
-        if len(xs) < SINGLE_RUN_MIN_BASELINE:
-            return _without_test(
-                shell,
-                f"one candidate run: the single-run test needs at least "
-                f"{SINGLE_RUN_MIN_BASELINE} baseline runs (have {len(xs)})",
-                SINGLE_RUN,
-            )
-        difference = stats.single_run(xs, ys[0], alpha=alpha)
-        return _with_difference(shell, difference, SINGLE_RUN)
+    if len(ys) == 1 and len(xs) < SINGLE_RUN_MIN_BASELINE:
+        return _without_test(
+            shell,
+            f"one candidate run: the single-run test needs at least "
+            f"{SINGLE_RUN_MIN_BASELINE} baseline runs (have {len(xs)})",
+            SINGLE_RUN,
+        )
     if len(xs) < 2:
         return _without_test(shell, "one baseline run: the test needs at least two")
-    return _with_difference(shell, stats.welch(xs, ys, alpha=alpha), shell.test)
+    difference = stats.run_sets(xs, ys, alpha=alpha)
+    return _with_difference(shell, difference, _run_set_test_name(difference, log))
+
+
+def _run_set_test_name(difference: stats.Difference, log: bool) -> str:
+    design = difference.runs
+    if design is None or design.n == 1:
+        return SINGLE_RUN
+    values = "log run values" if log else "run values"
+    if design.n >= 2 and design.vb < design.vc / design.n:
+        return f"Welch t on {values} (the candidate runs vary more than one baseline run)"
+    return f"t on {values}, candidate runs as one session"
 
 
 def _without_test(shell: MetricTest, note: str, test: str | None = None) -> MetricTest:
@@ -195,8 +209,8 @@ def _count_test(
         cv=None, n_baseline=len(baseline), n_candidate=len(candidate),
         worse_floor=tolerance, better_floor=tolerance,
     )  # fmt: skip
-    if len(base_runs) + len(cand_runs) < 3:
-        return _without_test(shell, "the error-rate test needs three or more runs in all")
+    if len(base_runs) < 2:
+        return _without_test(shell, "one baseline run: the error-rate test needs at least two")
     if min(n for _, n in (*base_runs, *cand_runs)) <= 0:
         return _without_test(shell, "a run without requests")
     difference = stats.quasi_binomial(base_runs, cand_runs, alpha=alpha)
@@ -267,7 +281,7 @@ def _verdict(
         )
     detect = f"these runs detect {_worsening_words(test, mdc)} 9 times out of 10"
     if mdc > NOISE_FACTOR * test.tolerance:
-        spread = f"varies by {test.cv:.1%} between baseline runs (robust CV): " if test.cv else ""
+        spread = _spread_words(test)
         return verdict(
             "too noisy",
             f"{test.metric} {spread}{detect}, more than twice the {_tolerance_words(test)} "
@@ -278,6 +292,13 @@ def _verdict(
         f"{_change_words(test)}: {_interval_words(test)} reaches beyond the "
         f"{_tolerance_words(test)} threshold; {detect}; {how}",
     )
+
+
+def _spread_words(test: MetricTest) -> str:
+    if test.cv is None:
+        return ""
+    both = f" and {test.candidate_cv:.1%} between candidate runs" if test.candidate_cv else ""
+    return f"varies by {test.cv:.1%} between baseline runs{both} (robust CV): "
 
 
 def _how(test: MetricTest, raw: float | None, adjusted: float | None, family: int) -> str:

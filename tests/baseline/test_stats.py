@@ -20,10 +20,13 @@ def _samples(seed: int, m: int, n: int, shift: float, sd: float = 1.0) -> tuple[
 
 
 @pytest.mark.parametrize(("m", "n"), [(5, 3), (10, 3), (3, 10), (5, 5), (2, 2), (30, 8)])
-@pytest.mark.parametrize(("shift", "sd"), [(0.0, 1.0), (0.8, 2.0), (-2.5, 0.5)])
-def test_welch_matches_scipy(m: int, n: int, shift: float, sd: float) -> None:
-    x, y = _samples(m * 100 + n, m, n, shift, sd)
-    ours = stats.welch(x, y, alpha=0.05)
+@pytest.mark.parametrize("shift", [0.0, 0.8, -2.5])
+def test_candidate_runs_that_vary_more_than_a_baseline_run_get_welchs_test(
+    m: int, n: int, shift: float
+) -> None:
+    x, y = _samples(m * 100 + n, m, n, shift, sd=3.0 * math.sqrt(n))
+    ours = stats.run_sets(x, y, alpha=0.05)
+    assert ours.runs is not None and ours.runs.vb < ours.runs.vc / n
     greater = sp.ttest_ind(y, x, equal_var=False, alternative="greater")
     less = sp.ttest_ind(y, x, equal_var=False, alternative="less")
     assert ours.p_increase == pytest.approx(greater.pvalue, rel=1e-9)
@@ -33,53 +36,107 @@ def test_welch_matches_scipy(m: int, n: int, shift: float, sd: float) -> None:
     assert (ours.low, ours.high) == pytest.approx((interval.low, interval.high), rel=1e-9)
 
 
-def test_single_run_is_the_pooled_t_test_with_one_candidate_value() -> None:
-    baseline = [math.log(v) for v in (100, 102, 98, 101, 99, 103, 97, 100, 101, 99)]
-    candidate = math.log(130)
-    ours = stats.single_run(baseline, candidate, alpha=0.05)
-    theirs = sp.ttest_ind([candidate], baseline, equal_var=True, alternative="greater")
-    assert ours.p_increase == pytest.approx(theirs.pvalue, rel=1e-9)
-    assert ours.df == len(baseline) - 1
-    n = len(baseline)
-    sd = float(np.std(baseline, ddof=1))
-    half = sp.t.ppf(0.95, n - 1) * sd * math.sqrt(1 + 1 / n)
-    estimate = candidate - float(np.mean(baseline))
-    assert (ours.low, ours.high) == pytest.approx((estimate - half, estimate + half))
+@pytest.mark.parametrize(("m", "n"), [(5, 3), (10, 3), (5, 5), (10, 1), (3, 1)])
+def test_otherwise_the_candidate_runs_count_as_one_new_baseline_run(m: int, n: int) -> None:
+    """Their mean is tested like a single run: the t prediction interval of one new run."""
+    x, y = _samples(m + n, m, n, 1.5, sd=0.2)
+    ours = stats.run_sets(x, y, alpha=0.05)
+    sd = float(np.std(x, ddof=1))
+    t = (float(np.mean(y)) - float(np.mean(x))) / (sd * math.sqrt(1 + 1 / m))
+    assert ours.df == m - 1
+    assert ours.p_increase == pytest.approx(sp.t.sf(t, m - 1), rel=1e-9)
+    assert ours.p_decrease == pytest.approx(sp.t.cdf(t, m - 1), rel=1e-9)
+    if n == 1:  # the textbook case: a pooled t-test with one candidate value
+        pooled = sp.ttest_ind(y, x, equal_var=True, alternative="greater")
+        assert ours.p_increase == pytest.approx(pooled.pvalue, rel=1e-9)
+    half = sp.t.ppf(0.95, m - 1) * sd * math.sqrt(1 + 1 / m)
+    assert (ours.low, ours.high) == pytest.approx((ours.estimate - half, ours.estimate + half))
 
 
 def test_identical_runs_give_no_evidence_and_constant_shifts_give_certainty() -> None:
-    same = stats.welch([3.0, 3.0, 3.0], [3.0, 3.0], alpha=0.05)
+    same = stats.run_sets([3.0, 3.0, 3.0], [3.0, 3.0], alpha=0.05)
     assert (same.p_increase, same.p_decrease, same.low, same.high) == (1.0, 1.0, 0.0, 0.0)
-    more = stats.welch([3.0, 3.0, 3.0], [4.0, 4.0], alpha=0.05)
+    more = stats.run_sets([3.0, 3.0, 3.0], [4.0, 4.0], alpha=0.05)
     assert (more.p_increase, more.p_decrease) == (0.0, 1.0)
 
 
+def _level(rng: np.random.Generator, m: int, n: int, session: float, within: float) -> float:
+    """Share of A/A comparisons with one-sided p < 5%: every baseline run its own session,
+    the candidate's runs one shared session."""
+    found = 0
+    for _ in range(3000):
+        base = rng.normal(0, session, m) + rng.normal(0, within, m)
+        cand = rng.normal(0, session) + rng.normal(0, within, n)
+        found += stats.run_sets(list(base), list(cand), alpha=0.05).p_increase < 0.05
+    return found / 3000
+
+
+@pytest.mark.parametrize(("m", "n"), [(5, 3), (10, 3)])
+def test_the_run_set_test_keeps_its_level_with_and_without_sessions(m: int, n: int) -> None:
+    rng = np.random.default_rng(m * 10 + n)
+    assert _level(rng, m, n, session=0.0, within=0.1) <= 0.05  # independent runs
+    assert _level(rng, m, n, session=0.1, within=0.03) <= 0.06  # consecutive runs share a lot
+    assert _level(rng, m, n, session=0.03, within=0.03) <= 0.06
+
+
+@pytest.mark.parametrize(("m", "n", "sd"), [(5, 3, 0.05), (10, 3, 0.1), (5, 5, 0.08), (3, 2, 0.1),
+                                            (10, 1, 0.05)])  # fmt: skip
+def test_the_detectable_change_is_detected_as_often_as_it_says(m: int, n: int, sd: float) -> None:
+    """Simulate runs with exactly the change ``detectable`` states for the true spread:
+    the full rule (significant at alpha, estimate beyond the floor) finds it at least 90%
+    of the time. Independent runs (simulated here) vary less than runs that share a session,
+    which the test allows for, so it finds it up to ~95% of the time."""
+    alpha, floor = 0.05 / 3, math.log1p(0.2)
+    design = stats.RunSetDesign(sd**2, m, sd**2 if n > 1 else math.nan, n)
+    se = math.sqrt(stats.run_set_variance(design)[0])
+    truth = stats.Difference(0.0, se, se, math.nan, 0.5, 0.5, -math.inf, math.inf, design)
+    change = power.detectable(truth, alpha=alpha, power_wanted=0.9, floor=floor)
+    assert power.power(truth, change, alpha=alpha, floor=floor) == pytest.approx(0.9, abs=1e-4)
+    rng = np.random.default_rng(m * n)
+    found = 0
+    for _ in range(3000):
+        result = stats.run_sets(
+            list(rng.normal(0, sd, m)), list(rng.normal(change, sd, n)), alpha=alpha
+        )
+        found += result.p_increase < alpha and result.estimate > floor
+    assert 0.88 <= found / 3000 <= 0.96, found / 3000
+
+
+BASE_RUNS = [(3, 2800), (9, 2750), (1, 2900), (5, 2810), (0, 2830)]
+CAND_RUNS = [(90, 2790), (70, 2800), (110, 2760)]
+
+
 def test_overdispersion_is_pearson_chi_square_per_degree_of_freedom() -> None:
-    baseline = [(3, 2800), (9, 2750), (1, 2900), (5, 2810), (0, 2830)]
-    candidate = [(90, 2790), (70, 2800), (110, 2760)]
-    phi, df = stats.overdispersion([baseline, candidate])
-    chi2 = sum(
-        sp.chi2_contingency([[f, n - f] for f, n in runs], correction=False).statistic
-        for runs in (baseline, candidate)
-    )
-    assert df == len(baseline) + len(candidate) - 2
-    assert phi == pytest.approx(chi2 / df, rel=1e-12)
+    chi2 = sp.chi2_contingency([[f, n - f] for f, n in BASE_RUNS], correction=False).statistic
+    assert stats.overdispersion(BASE_RUNS) == pytest.approx(chi2 / (len(BASE_RUNS) - 1))
+    assert math.isnan(stats.overdispersion([(3, 2800)]))
 
 
-def test_quasi_binomial_is_the_score_test_scaled_by_the_overdispersion() -> None:
-    baseline = [(3, 2800), (9, 2750), (1, 2900), (5, 2810), (0, 2830)]
-    candidate = [(90, 2790), (70, 2800), (110, 2760)]
-    result = stats.quasi_binomial(baseline, candidate, alpha=0.05)
-    phi, df = stats.overdispersion([baseline, candidate])
-    fb, nb = sum(f for f, _ in baseline), sum(n for _, n in baseline)
-    fc, nc = sum(f for f, _ in candidate), sum(n for _, n in candidate)
-    pooled = (fb + fc) / (nb + nc)
-    z = (fc / nc - fb / nb) / math.sqrt(max(1, phi) * pooled * (1 - pooled) * (1 / nb + 1 / nc))
-    assert result.dispersion == max(1.0, phi)
+def test_quasi_binomial_is_the_score_test_with_the_session_variance() -> None:
+    result = stats.quasi_binomial(BASE_RUNS, CAND_RUNS, alpha=0.05)
+    phi_b = max(1.0, stats.overdispersion(BASE_RUNS))
+    phi_c = max(1.0, stats.overdispersion(CAND_RUNS))
+    fb, nb = sum(f for f, _ in BASE_RUNS), sum(n for _, n in BASE_RUNS)
+    fc, nc = sum(f for f, _ in CAND_RUNS), sum(n for _, n in CAND_RUNS)
+    p = (fb + fc) / (nb + nc)
+    candidate = max((phi_b - 1) / (nc / 3) + 1 / nc, phi_c / nc)
+    z = (fc / nc - fb / nb) / math.sqrt(p * (1 - p) * (phi_b / nb + candidate))
+    assert result.counts is not None
+    assert (result.counts.baseline_dispersion, result.counts.candidate_dispersion) == (phi_b, phi_c)
     assert result.estimate == pytest.approx(fc / nc - fb / nb)
-    assert result.p_increase == pytest.approx(sp.t.sf(z, df), rel=1e-9)
-    assert result.p_decrease == pytest.approx(sp.t.cdf(z, df), rel=1e-9)
+    assert result.df == len(BASE_RUNS) - 1
+    assert result.p_increase == pytest.approx(sp.t.sf(z, 4), rel=1e-9)
+    assert result.p_decrease == pytest.approx(sp.t.cdf(z, 4), rel=1e-9)
     assert result.low < result.estimate < result.high
+
+
+def test_binomial_runs_are_tested_as_their_pooled_requests() -> None:
+    """No overdispersion: the test is the two-proportion score test on all the requests."""
+    base, cand = [(30, 3000), (30, 3000), (30, 3000)], [(45, 3000), (45, 3000)]
+    result = stats.quasi_binomial(base, cand, alpha=0.05)
+    p = 180 / 15000
+    z = (0.015 - 0.01) / math.sqrt(p * (1 - p) * (1 / 9000 + 1 / 6000))
+    assert result.p_increase == pytest.approx(sp.t.sf(z, 2), rel=1e-9)
 
 
 def test_no_failures_anywhere_is_no_evidence_yet_an_honest_interval() -> None:
@@ -89,52 +146,35 @@ def test_no_failures_anywhere_is_no_evidence_yet_an_honest_interval() -> None:
     assert result.high < 0.005
 
 
-def test_the_count_test_keeps_its_level_on_binomial_and_overdispersed_runs() -> None:
+@pytest.mark.parametrize("dispersion", [0.0, 0.5])
+def test_the_count_test_keeps_its_level(dispersion: float) -> None:
     rng = np.random.default_rng(7)
-    for dispersion in (0.0, 0.5):
-        false = 0
-        for _ in range(2000):
-            rates = 0.01 * np.exp(rng.normal(0, dispersion, 8))
-            fails = rng.binomial(3000, rates)
-            runs = [(int(f), 3000) for f in fails]
-            false += stats.quasi_binomial(runs[:5], runs[5:], alpha=0.05).p_increase < 0.05
-        assert false / 2000 <= 0.065, (dispersion, false / 2000)
+    false = 0
+    for _ in range(2000):
+        rates = 0.01 * np.exp(rng.normal(0, dispersion, 8))
+        runs = [(int(f), 3000) for f in rng.binomial(3000, rates)]
+        false += stats.quasi_binomial(runs[:5], runs[5:], alpha=0.05).p_increase < 0.05
+    assert false / 2000 <= 0.06, false / 2000
 
 
-def test_the_welch_test_keeps_its_level() -> None:
+def test_session_shared_overdispersed_errors_are_rarely_a_false_regression() -> None:
+    """The candidate's runs share one log-normal rate (sd 0.5): the normal reference is
+    then too light-tailed (about 7% of A/A comparisons reach one-sided p < 5%, see
+    docs/benchmarks.md), but with the 0.5-point floor and alpha split over three gates a
+    false regression stays under 5%."""
     rng = np.random.default_rng(8)
-    false = sum(
-        stats.welch(list(rng.normal(0, 0.1, 5)), list(rng.normal(0, 0.1, 3)), alpha=0.05).p_increase
-        < 0.05
-        for _ in range(4000)
-    )
-    assert 0.035 <= false / 4000 <= 0.065
-
-
-@pytest.mark.parametrize(("m", "n", "sd"), [(5, 3, 0.05), (10, 3, 0.1), (5, 5, 0.08), (3, 2, 0.1)])
-def test_the_detectable_change_is_detected_as_often_as_it_says(m: int, n: int, sd: float) -> None:
-    """Simulate runs with exactly the change ``detectable`` states for the true spread:
-    the full rule (significant at alpha, estimate beyond the floor) finds it ~90% of the
-    time."""
-    alpha, floor = 0.05 / 3, math.log1p(0.2)
-    parts = ((sd**2 / m, m - 1.0), (sd**2 / n, n - 1.0))
-    se = sd * math.sqrt(1 / m + 1 / n)
-    truth = stats.Difference(0.0, se, se, math.nan, 0.5, 0.5, -math.inf, math.inf, parts)
-    change = power.detectable(truth, alpha=alpha, power_wanted=0.9, floor=floor)
-    assert power.power(truth, change, alpha=alpha, floor=floor) == pytest.approx(0.9, abs=1e-4)
-    rng = np.random.default_rng(m * n)
-    found = 0
-    for _ in range(3000):
-        result = stats.welch(
-            list(rng.normal(0, sd, m)), list(rng.normal(change, sd, n)), alpha=alpha
-        )
-        found += result.p_increase < alpha and result.estimate > floor
-    assert 0.87 <= found / 3000 <= 0.93, found / 3000
+    false = 0
+    for _ in range(2000):
+        rates = 0.01 * np.exp(rng.normal(0, 0.5, 8))
+        rates[5:] = rates[5]
+        runs = [(int(f), 3000) for f in rng.binomial(3000, rates)]
+        test = stats.quasi_binomial(runs[:5], runs[5:], alpha=0.05 / 3)
+        false += test.p_increase < 0.05 / 3 and test.estimate > 0.005
+    assert false / 2000 <= 0.05, false / 2000
 
 
 def test_the_detectable_error_rate_change_is_what_the_counts_detect() -> None:
-    baseline = [(3, 3000)] * 5
-    result = stats.quasi_binomial(baseline, [(3, 3000)] * 3, alpha=0.05)
+    result = stats.quasi_binomial([(3, 3000)] * 5, [(3, 3000)] * 3, alpha=0.05)
     change = power.detectable(result, alpha=0.05 / 3, power_wanted=0.9, floor=0.005)
     assert 0.005 < change < 0.01
     assert power.power(result, change, alpha=0.05 / 3, floor=0.005) == pytest.approx(0.9, abs=1e-4)
@@ -145,7 +185,7 @@ def test_the_detectable_error_rate_change_is_what_the_counts_detect() -> None:
         cand = [(int(f), 3000) for f in rng.binomial(3000, 0.001 + change, 3)]
         test = stats.quasi_binomial(base, cand, alpha=0.05 / 3)
         found += test.p_increase < 0.05 / 3 and test.estimate > 0.005
-    assert 0.83 <= found / 2000 <= 0.97, found / 2000
+    assert 0.85 <= found / 2000 <= 0.95, found / 2000
 
 
 @pytest.mark.parametrize("df", [1, 1.5, 2, 3.3, 4.34, 9, 19, 60, 500])

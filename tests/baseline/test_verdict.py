@@ -60,7 +60,7 @@ def test_five_runs_against_three_find_thirty_percent() -> None:
     baseline = [21.9, 23.8, 23.5, 22.3, 22.9]
     verdict = judge("p95", baseline, [27.9, 29.5, 30.4])
     assert verdict.verdict == "regression", verdict.reason
-    assert "Welch t on log run values, 5 vs 3 runs" in verdict.reason
+    assert "t on log run values, candidate runs as one session, 5 vs 3 runs" in verdict.reason
 
 
 def test_a_speedup_beyond_the_threshold_is_an_improvement() -> None:
@@ -111,39 +111,47 @@ def test_overdispersed_error_runs_are_not_a_regression_on_a_wobble() -> None:
     base = [(6, 3000), (66, 3000), (9, 3000), (45, 3000), (12, 3000), (60, 3000)]
     verdict = error_verdict(base, [(48, 3000), (50, 3000), (46, 3000)])
     assert verdict.verdict != "regression", verdict.reason
-    assert verdict.test.difference is not None and verdict.test.difference.dispersion > 5
+    difference = verdict.test.difference
+    assert difference is not None and difference.counts is not None
+    assert difference.counts.baseline_dispersion > 5
 
 
-def test_one_regressed_gate_is_found_among_three() -> None:
-    """Only the error rate regressed: the correction over three gates still finds it."""
+def test_one_regressed_gate_is_found_among_four() -> None:
+    """Only the error rate regressed: the correction over the four gates still finds it."""
     rng = random.Random(4)
 
     def run(run_id: int, fails: int) -> RunSummary:
         p95, rps = 22 * math.exp(rng.gauss(0, 0.04)), 190 * math.exp(rng.gauss(0, 0.04))
         return _run(run_id, {"p95": p95, "rps": rps, "error_rate": fails / 2800,
-                             "p50": 21.0}, counts=2800)  # fmt: skip
+                             "p50": p95 * 0.9, "p99": p95 * 1.5}, counts=2800)  # fmt: skip
 
     base = RunSet("main", tuple(run(i, f) for i, f in enumerate((3, 2, 4, 1, 3), 1)))
     cand = RunSet("x", tuple(run(i, f) for i, f in ((11, 80), (12, 90), (13, 85))))
     report = compare_runs("api", cand, base)
     assert [v.test.metric for v in report.regressions] == ["error_rate"]
-    assert [v.family for v in report.verdicts] == [3, 3, 3, 1]
+    assert [(v.test.metric, v.family) for v in report.verdicts] == [
+        ("p50", 4),
+        ("p95", 4),
+        ("error_rate", 4),
+        ("rps", 4),
+        ("p99", 1),
+    ]
 
 
 def test_informative_metrics_never_make_a_regression() -> None:
-    base = RunSet("main", tuple(_run(i, {"p95": 100.0 + i % 3, "p50": 50.0 + i % 3})
+    base = RunSet("main", tuple(_run(i, {"p95": 100.0 + i % 3, "p99": 150.0 + i % 3})
                                 for i in range(1, 11)))  # fmt: skip
-    cand = RunSet("x", tuple(_run(i, {"p95": 101.0 + i % 3, "p50": 80.0 + i % 3},
+    cand = RunSet("x", tuple(_run(i, {"p95": 101.0 + i % 3, "p99": 240.0 + i % 3},
                                   branch="x") for i in (11, 12, 13)))  # fmt: skip
     report = compare_runs("api", cand, base)
     verdicts = {v.test.metric: v for v in report.verdicts}
-    assert verdicts["p50"].verdict == "regression" and not verdicts["p50"].gate
+    assert verdicts["p99"].verdict == "regression" and not verdicts["p99"].gate
     assert verdicts["p95"].gate and verdicts["p95"].verdict == "no change"
     assert report.regressions == []
     assert report.to_dict()["regression"] is False
     assert report.to_dict()["gates"] == ["p95"]
-    gated = compare_runs("api", cand, base, metrics=["p50"])
-    assert [v.test.metric for v in gated.regressions] == ["p50"]
+    gated = compare_runs("api", cand, base, metrics=["p99"])
+    assert [v.test.metric for v in gated.regressions] == ["p99"]
 
 
 def test_the_reported_detectable_change_has_the_power_it_claims() -> None:
