@@ -279,7 +279,7 @@ def _verdict(
             f"{_change_words(test)}: {_interval_words(test)} lies within the "
             f"{_tolerance_words(test)} threshold; {how}",
         )
-    detect = f"these runs detect {_worsening_words(test, mdc)} 9 times out of 10"
+    detect = f"these runs detect {_worsening_words(test, mdc)} at least 9 times out of 10"
     if mdc > NOISE_FACTOR * test.tolerance:
         spread = _spread_words(test)
         return verdict(
@@ -326,6 +326,8 @@ def _worsening_words(test: MetricTest, mdc: float) -> str:
         return "no change, however large,"
     if test.scale == "log":
         word = "rise" if test.rule.direction == "lower" else "fall"
+        if mdc >= 10:
+            return f"only a {word} of more than 1000%"
         return f"a {word} of {_amount(test, mdc)} or more"
     return f"a worsening of {_amount(test, mdc)} or more"
 

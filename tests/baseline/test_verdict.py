@@ -159,7 +159,9 @@ def test_the_reported_detectable_change_has_the_power_it_claims() -> None:
     verdict = judge("p95", baseline, [110.0, 126, 118])
     assert verdict.verdict == "inconclusive", verdict.reason
     assert 0.2 < verdict.mdc < 1
-    assert f"detect a rise of {verdict.mdc:.1%} or more 9 times out of 10" in verdict.reason
+    assert f"detect a rise of {verdict.mdc:.1%} or more at least 9 times out of 10" in (
+        verdict.reason
+    )
     difference = verdict.test.difference
     assert difference is not None
     at_mdc = power.power(difference, math.log1p(verdict.mdc), alpha=0.05,
