@@ -154,6 +154,25 @@ def test_informative_metrics_never_make_a_regression() -> None:
     assert [v.test.metric for v in gated.regressions] == ["p99"]
 
 
+def test_only_gates_push_a_regression_series() -> None:
+    from perfdash.baseline.push import verdict_registry
+
+    base = RunSet("main", tuple(_run(i, {"p95": 100.0 + i % 3, "p99": 150.0 + i % 3})
+                                for i in range(1, 11)))  # fmt: skip
+    cand = RunSet("x", tuple(_run(i, {"p95": 101.0 + i % 3, "p99": 240.0 + i % 3},
+                                  branch="x") for i in (11, 12, 13)))  # fmt: skip
+    registry = verdict_registry(compare_runs("api", cand, base))
+    labels = {"benchmark": "api", "metric": "p95"}
+    assert registry.get_sample_value("perfdash_baseline_regression", labels) == 0.0
+    p99 = {"benchmark": "api", "metric": "p99"}
+    assert registry.get_sample_value("perfdash_baseline_regression", p99) is None
+    assert registry.get_sample_value("perfdash_baseline_change_ratio", p99) == pytest.approx(
+        math.exp(sum(math.log(240.0 + i % 3) for i in (11, 12, 13)) / 3)
+        / math.exp(sum(math.log(150.0 + i % 3) for i in range(1, 11)) / 10)
+        - 1
+    )
+
+
 def test_the_reported_detectable_change_has_the_power_it_claims() -> None:
     baseline = [100.0, 104, 97, 102, 99, 101, 96, 103, 98, 100]
     verdict = judge("p95", baseline, [110.0, 126, 118])
