@@ -35,6 +35,7 @@ import gzip
 import json
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,6 +48,7 @@ from typing import Any
 
 from perfdash.baseline.compare import RunSet, compare_runs
 from perfdash.baseline.metrics import DEFAULT_GATES
+from perfdash.baseline.stats import robust_cv
 from perfdash.baseline.store import Store
 from perfdash.baseline.summaries import RunSummary
 from perfdash.baseline.workflow import ingest_files
@@ -213,8 +215,10 @@ def evaluate(args: argparse.Namespace) -> int:
             print(cli_compare(dsn, [runs[n].id for n in cand], [runs[n].id for n in base]), end="")
             print("```")
     _print_spread(runs, names)
+    if not args.draws:
+        return 0
     tallies = resample(runs, names, draws=args.draws, seed=args.seed)
-    gates = [g for g in DEFAULT_GATES]
+    gates = list(DEFAULT_GATES)
     print(f"\n{args.draws} draws per row\n")
     print("| comparison | " + " | ".join(f"{g} regression" for g in gates) + " | any gate |")
     print("| --- |" + " --- |" * (len(gates) + 1))
@@ -226,19 +230,19 @@ def evaluate(args: argparse.Namespace) -> int:
 
 
 def _print_spread(runs: dict[str, RunSummary], names: dict[str, list[str]]) -> None:
-    """How much each gate varies between runs of one condition (median and range)."""
-    import statistics
-
-    print("\n| condition | runs | p95 median (min-max) | rps median (min-max) | "
-          "error rate median (min-max) |")  # fmt: skip
-    print("| --- | --- | --- | --- | --- |")
+    """Each gate per condition: median, range and robust CV between runs."""
+    gates = list(DEFAULT_GATES)
+    print("\n| condition | runs | " + " | ".join(f"{g}: median (min-max), robust CV"
+                                                for g in gates) + " |")  # fmt: skip
+    print("| --- " * (len(gates) + 2) + "|")
     for condition, members in names.items():
         cells = []
-        for metric, fmt in (("p95", "{:.2f} ms"), ("rps", "{:.1f}"), ("error_rate", "{:.2%}")):
+        for metric in gates:
             values = [runs[n].values[metric] for n in members if metric in runs[n].values]
+            fmt = "{:.2%}" if metric == "error_rate" else "{:.4g}"
             cells.append(
                 f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}-"
-                f"{fmt.format(max(values))})"
+                f"{fmt.format(max(values))}), {robust_cv(values):.1%}"
             )
         print(f"| {condition} | {len(members)} | " + " | ".join(cells) + " |")
 

@@ -28,7 +28,7 @@ and for +3 points of errors at 5 vs 3 and 10 vs 3 runs, at the first ``--run-noi
 about the spread of p95 between real k6 runs on a quiet machine). Exits 1 when a goal is
 missed.
 
-    python -m benchmarks.stats_calibration                  # about 40 min on 2 cores
+    python -m benchmarks.stats_calibration                  # about 7 min on 2 cores
     python -m benchmarks.stats_calibration --comparisons 100 --run-noise 0.05 --shared 0.8
 """
 
