@@ -228,7 +228,9 @@ def detectable_change(test: MetricTest, *, family: int, alpha: float = ALPHA) ->
     )
     if test.scale != "log" or math.isinf(oriented):
         return oriented
-    return math.expm1(oriented) if test.rule.direction == "lower" else -math.expm1(-oriented)
+    if test.rule.direction != "lower":
+        return -math.expm1(-oriented)
+    return math.expm1(oriented) if oriented < 700 else math.inf  # a ratio beyond any float
 
 
 def decide(tests: Sequence[MetricTest], *, alpha: float = ALPHA) -> list[MetricVerdict]:

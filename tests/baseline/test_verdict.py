@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from perfdash.baseline import power
 from perfdash.baseline.compare import RunSet, compare_runs
@@ -18,6 +20,8 @@ from perfdash.baseline.verdict import POWER, MetricVerdict, decide, metric_test
 from perfdash.errors import NoBaselineError
 
 START = datetime(2024, 5, 6, tzinfo=UTC)
+_VALUE = st.one_of(st.just(0.0), st.just(1.0), st.floats(min_value=1e-6, max_value=1e9))
+_RATE = st.one_of(st.just(0.0), st.just(1.0), st.floats(min_value=0.0, max_value=1.0))
 
 
 def runs(values: list[float], *, noise: float = 0.02, seed: int = 1) -> list[float]:
@@ -317,3 +321,31 @@ def test_coarse_tool_resolution_is_warned_about() -> None:
         RunSet("b", tuple(coarse(i) for i in range(10))),
     )
     assert any("steps of 1 ms" in w and "coarse" in w for w in report.warnings)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    base=st.lists(st.tuples(_VALUE, _VALUE, _RATE), min_size=1, max_size=12),
+    cand=st.lists(st.tuples(_VALUE, _VALUE, _RATE), min_size=1, max_size=5),
+    requests=st.integers(min_value=1, max_value=5000),
+)
+def test_any_run_values_give_a_report_that_renders(
+    base: list[tuple[float, float, float]],
+    cand: list[tuple[float, float, float]],
+    requests: int,
+) -> None:
+    """Zeros, ties, constant metrics, one run, huge spreads: a verdict, never a crash, and
+    JSON without NaN or infinity."""
+    from perfdash.baseline.report import render
+
+    def run_set(rows: list[tuple[float, float, float]], first: int) -> RunSet:
+        return RunSet("s", tuple(
+            _run(first + i, {"p95": p95, "rps": rps, "error_rate": round(rate * requests) / requests},
+                 counts=requests)
+            for i, (p95, rps, rate) in enumerate(rows)
+        ))  # fmt: skip
+
+    report = compare_runs("api", run_set(cand, 100), run_set(base, 1))
+    assert [v.test.metric for v in report.verdicts] == ["p95", "error_rate", "rps"]
+    for fmt in ("table", "markdown", "json"):
+        assert render(report, fmt)
