@@ -258,7 +258,9 @@ def _verdict(
     raw, adjusted = (test.p_worse, p_worse) if test.worse else (test.p_better, p_better)
 
     def verdict(word: Verdict, reason: str) -> MetricVerdict:
-        return MetricVerdict(test, raw, adjusted, word, reason, mdc, family)
+        # The recorded verdicts (and the dashboards' verdict table) keep only the reason.
+        said = reason if test.gate else f"informative, not a gate: {reason}"
+        return MetricVerdict(test, raw, adjusted, word, said, mdc, family)
 
     if d is None:
         return verdict("inconclusive", test.note)
