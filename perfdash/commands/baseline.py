@@ -243,7 +243,12 @@ def compare(dsn: str | None, benchmark: str, branch: str | None, run_ids: tuple[
 @click.option("--window", default="7d", show_default=True, help="How far back runs count.")
 @click.option("--last", "last", default=20, show_default=True, type=click.IntRange(min=1),
               help="At most this many baseline runs (the newest).")  # fmt: skip
-@click.option("--metric", "metrics", multiple=True, help="Chart only these metrics.")
+@click.option(
+    "--metric",
+    "metrics",
+    multiple=True,
+    help="Gate on these metrics, as compare does; every measured metric is charted.",
+)
 @click.option("--slos", type=click.Path(exists=True, path_type=Path),
               help="Declarations whose baselines: give metrics and thresholds (default: slos/).")  # fmt: skip
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
