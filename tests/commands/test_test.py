@@ -26,8 +26,12 @@ def test_test_refuses_stale_output(project: Path) -> None:
     )
 
 
-def test_targets_are_service_names_or_declaration_paths(project: Path) -> None:
+def test_targets_are_service_names_or_declaration_paths(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from perfdash.spec import load_fleet
+
+    monkeypatch.chdir(project)  # declarations' sources are relative to the working folder
     from perfdash.verify.targets import select_services
 
     write_declaration(
