@@ -397,3 +397,23 @@ def test_rule_files_perfdash_did_not_write_are_conflicts(prune: bool) -> None:
         prune=prune,
     )
     assert [(c.action, c.name) for c in files.changes] == [("conflict", "checkout.yaml")]
+
+
+def test_values_from_grafana_cannot_add_lines_cells_html_or_end_a_code_block() -> None:
+    """A folder title, a person's name and dashboard content quote a server: one line
+    each in the text plan, inert in the Markdown of a PR comment."""
+    hostile = LiveFolder("f-x", "Team | <img src=x onerror=alert(1)>\n  + create   folder evil")
+    content = dashboard(title="```\n</details><script>x</script>")
+    current = live(content, folder="f-x", written="0123456789abcdef", updated_by="eve\r\x1b[2K")
+    edited = plan((wanted(),), state(current, folders=(PAYMENTS, hostile)))
+    deploy = DeployPlan(edited, "https://grafana.example.com")
+
+    text = plan_text(deploy)
+    assert "\n  + create   folder evil" not in text
+    assert "Team | <img src=x onerror=alert(1)>\\n  + create   folder evil -> payments" in text
+    assert "(version 3 by eve\\r\\x1b[2K;" in text
+    markdown = plan_markdown(deploy)
+    [row] = [line for line in markdown.splitlines() if line.startswith("| ! | drift |")]
+    assert "<" not in row and row.count(" | ") == 5
+    assert "Team \\| &lt;img src=x onerror=alert(1)&gt;\\n  + create   folder evil" in row
+    assert "\n````diff\n" in markdown  # a fence longer than the content's backticks
