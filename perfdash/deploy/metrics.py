@@ -87,13 +87,14 @@ def push_apply_metrics(
             registry=registry,
             grouping_key=dict(grouping or {}),
             timeout=timeout,
-            handler=_handler(pushgateway),
+            handler=pushgateway_handler(pushgateway),
         )
     except (URLError, OSError, ValueError) as exc:
         raise PushError(redact(f"cannot push apply metrics to {pushgateway.url}: {exc}")) from exc
 
 
-def _handler(pushgateway: Endpoint) -> Callable[..., Any]:
+def pushgateway_handler(pushgateway: Endpoint) -> Callable[..., Any]:
+    """prometheus_client's push handler, with the URL's credentials as basic auth."""
     if pushgateway.user is None or pushgateway.password is None:
         return default_handler
     user, password = pushgateway.user, pushgateway.password.reveal()
