@@ -26,12 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 
 from perfdash.cli import cli
 from testing.doubles.grafana import GrafanaDouble
 from testing.doubles.ruler import RulerDouble
-from testing.doubles.server import Request, Response, ServedDouble
+from testing.doubles.server import DoubleServer, Request, Response, ServedDouble
 from tests.helpers import MINIMAL_SERVICE, write_declaration
 
 SECRET = "S3cret/Pw99"
@@ -370,5 +371,68 @@ def test_a_hostile_server_gets_a_clear_error_and_nothing_else(case: Case, applie
         case.check(target)
 
 
+def loaded_rules(rules_dir: Path) -> Answer:
+    """Prometheus' normal answer: every group of the folder's files is loaded."""
+
+    def answer(request: Request) -> Response:
+        groups = [
+            {"name": group["name"], "file": str(path)}
+            for path in sorted(rules_dir.glob("*.yaml"))
+            for group in (yaml.safe_load(path.read_text()) or {}).get("groups") or []
+        ]
+        return Response.json(200, {"status": "success", "data": {"groups": groups}})
+
+    return answer
+
+
+PROMETHEUS_RULES = r"/api/v1/rules"
+PROMETHEUS_CASES = [
+    Case("prometheus: rules of the wrong shape",
+         [("GET", PROMETHEUS_RULES, json_answer({"status": "success", "data": {"groups": "all"}}))],
+         "unexpected answer: Prometheus' rules expected (Expected `array`, got `str` - at "
+         "`$.data.groups`)", target="prometheus"),
+    Case("prometheus: rules that are not JSON",
+         [("GET", PROMETHEUS_RULES, raw_answer(b"\x1b]0;owned\x07<html>"))],
+         "unexpected answer: Prometheus' rules expected, got something that is not JSON",
+         target="prometheus"),
+    Case("prometheus: 500 MB of rules",
+         [("GET", PROMETHEUS_RULES, lambda r: Response(200, chunks=endless(b" " * 65536),
+                                                       headers={"Content-Length": str(HUGE)}))],
+         "the answer says it has 524,288,000 bytes", target="prometheus"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", PROMETHEUS_CASES, ids=[c.name for c in PROMETHEUS_CASES])
+def test_a_hostile_prometheus_gets_a_clear_error_and_nothing_else(
+    case: Case, applied: Applied, tmp_path: Path
+) -> None:
+    """apply --rules-dir writes the rule files (its output), reloads Prometheus, and
+    checks what loaded: the hostile answer is to that check."""
+    project, slos = applied.project, str(applied.project / "slos")
+    rules_dir = tmp_path / "rules"
+    normal = loaded_rules(rules_dir)
+    prometheus = ServedDouble()  # reloads (POST /-/reload) and lists what the folder holds
+    prometheus.server = DoubleServer(
+        lambda request: Response.text(200, "") if request.path == "/-/reload" else normal(request)
+    )
+    hostile(prometheus, case.answers)
+    before = tree(project)
+    with prometheus:
+        address = prometheus.url.replace("http://", f"http://admin:{ENCODED}@")
+        args = ["apply", slos, "-v", *LIMITS, "--rules-dir", str(rules_dir)]
+        result = invoke([*args, "--prometheus-url", address], project, {})
+        writes = [(r.method, r.path) for r in prometheus.writes()]
+    shown = result.stdout + result.stderr
+    assert result.exit_code == case.exit_code, shown
+    assert case.message in shown
+    for secret in (SECRET, ENCODED, BASIC):
+        assert secret not in shown
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", shown), "a raw control character"
+    assert writes == [("POST", "/-/reload")]
+    assert tree(project) == before
+    assert sorted(p.name for p in rules_dir.glob("*.yaml")) == ["checkout.yaml", "search.yaml"]
+
+
 def test_the_corpus_has_twenty_hostile_behaviours_or_more() -> None:
-    assert len({c.name for c in CASES}) == len(CASES) >= 20
+    names = {c.name for c in (*CASES, *PROMETHEUS_CASES)}
+    assert len(names) == len(CASES) + len(PROMETHEUS_CASES) >= 20
