@@ -293,9 +293,8 @@ class HttpClient:
             cause = f"unexpected answer: {what} expected ({exc})"
         except (msgspec.DecodeError, RecursionError) as exc:
             cause = f"unexpected answer: {what} expected, got something that is not JSON ({exc})"
-        raise self._fail(
-            answer.method, answer.url, answer.status_code, answer.text, cause, 1
-        ) from None
+        excerpt = answer.content[:ERROR_BODY_BYTES].decode("utf-8", errors="replace")
+        raise self._fail(answer.method, answer.url, answer.status_code, excerpt, cause, 1) from None
 
     def json(self, answer: Answer) -> Any:
         """The decoded body, of any shape; a body that is not JSON is the target's error."""
