@@ -99,12 +99,13 @@ def read_rules_dir(directory: Path) -> dict[str, ExistingFile]:
     for path in sorted(directory.iterdir()):
         if path.is_file() and path.suffix in (".yaml", ".yml") and not path.name.startswith("."):
             try:
-                text = path.read_text(encoding="utf-8")
+                data = path.read_bytes()
             except OSError as exc:
                 raise OutputError(f"cannot read {path}: {exc.strerror}") from exc
             listed = manifest.files.get(path.name)
-            generated = listed is not None and listed.sha256 == digest(text.encode("utf-8"))
-            found[path.name] = ExistingFile(text, generated)
+            generated = listed is not None and listed.sha256 == digest(data)
+            # perfdash writes UTF-8: a file that is not is someone else's, shown as it is
+            found[path.name] = ExistingFile(data.decode("utf-8", errors="replace"), generated)
     return found
 
 

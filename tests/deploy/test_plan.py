@@ -31,7 +31,7 @@ from perfdash.deploy.grafana_plan import (
     plan,
 )
 from perfdash.deploy.render import plan_json, plan_markdown, plan_text
-from perfdash.deploy.rules_dir import ExistingFile, plan_rules_dir
+from perfdash.deploy.rules_dir import ExistingFile, plan_rules_dir, read_rules_dir
 from perfdash.deploy.run import DeployPlan
 
 PAYMENTS = LiveFolder("perfdash-payments", "payments")
@@ -417,3 +417,12 @@ def test_values_from_grafana_cannot_add_lines_cells_html_or_end_a_code_block() -
     assert "<" not in row and row.count(" | ") == 5
     assert "Team \\| &lt;img src=x onerror=alert(1)&gt;\\n  + create   folder evil" in row
     assert "\n````diff\n" in markdown  # a fence longer than the content's backticks
+
+
+def test_a_rule_file_that_is_not_utf8_is_someone_elses(tmp_path: Path) -> None:
+    (tmp_path / "checkout.yaml").write_bytes(b"groups: []\n# \xff\xfe\n")
+    (tmp_path / "other.yaml").write_bytes(b"\x00\x9b\xff")
+    existing = read_rules_dir(tmp_path)
+    assert not existing["checkout.yaml"].generated
+    files = plan_rules_dir({"checkout.yaml": "new\n"}, existing, directory=tmp_path, prune=True)
+    assert [(c.action, c.name) for c in files.changes] == [("conflict", "checkout.yaml")]
