@@ -72,6 +72,7 @@ def plan(
     from perfdash.build import build_artifacts
     from perfdash.deploy.render import plan_json, plan_markdown, plan_text
     from perfdash.deploy.run import Targets, plan_deploy
+    from perfdash.terminal import terminal_safe
 
     configure_logging(verbose)
     settings = deploy_settings(options)
@@ -81,6 +82,6 @@ def plan(
     with Targets(settings) as targets:
         deploy = plan_deploy(artifacts, targets, prune=bool(options.get("prune")))
     render = {"text": plan_text, "markdown": plan_markdown, "json": plan_json}[output_format]
-    click.echo(render(deploy))
+    click.echo(terminal_safe(render(deploy)))
     if detailed_exitcode and deploy.has_changes:
         ctx.exit(2)

@@ -62,7 +62,7 @@ class Targets:
                 "nothing to deploy to: set GRAFANA_URL (or --grafana-url, or grafana.url in "
                 "perfdash.yaml), --rules-dir or --ruler-url"
             )
-        if settings.prometheus_url and settings.rules_dir is None:
+        if settings.prometheus is not None and settings.rules_dir is None:
             raise ConfigError("--prometheus-url reloads the rules of --rules-dir: give both")
         routes = dict(transports or {})
         self.settings = settings
@@ -76,13 +76,21 @@ class Targets:
         self.rules_dir: Path | None = settings.rules_dir
         self.prometheus: HttpClient | None = (
             prometheus_client(
-                settings.prometheus_url, transport=routes.get("prometheus"), retry=retry
+                settings.prometheus,
+                transport=routes.get("prometheus"),
+                retry=retry or RetryPolicy(attempts=settings.retries),
+                limits=settings.limits,
             )
-            if settings.prometheus_url
+            if settings.prometheus is not None
             else None
         )
         self.ruler = (
-            RulerClient(settings.ruler, transport=routes.get("ruler"), retry=retry)
+            RulerClient(
+                settings.ruler,
+                transport=routes.get("ruler"),
+                retry=retry or RetryPolicy(attempts=settings.retries),
+                limits=settings.limits,
+            )
             if settings.ruler
             else None
         )
