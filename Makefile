@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 $(BIN)/perfdash: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,local]'
 	@touch $@
 
 system-deps:
