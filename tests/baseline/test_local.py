@@ -196,3 +196,17 @@ def test_a_normal_user_runs_the_server_programs_directly(home: Path) -> None:
     assert done.stdout.startswith("stored run 1 of api: 10 samples")
     assert done.stderr == f"note: created the local store in {home}\n"
     assert not running(home)
+
+
+def test_a_home_that_cannot_be_a_folder_is_a_clear_error(
+    local_binaries: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    occupied = tmp_path / "a-file"
+    occupied.write_text("")
+    monkeypatch.setenv("PERFDASH_HOME", str(occupied / "perfdash"))
+    result = run_cli(["baseline", "init"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: cannot use {occupied / 'perfdash'} for the local store: Not a directory (set "
+        "PERFDASH_HOME to another folder, or set PERFDASH_DSN)\n"
+    )
