@@ -49,7 +49,7 @@ def local_binaries() -> Path:
 @pytest.fixture
 def home(local_binaries: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """$PERFDASH_HOME for this test; no PERFDASH_DSN (tests.conftest removes it)."""
-    folder = tmp_path / "perfdash"
+    folder = tmp_path / "my perf"  # a space, as in many home folders
     monkeypatch.setenv("PERFDASH_HOME", str(folder))
     return folder
 
@@ -147,10 +147,10 @@ def test_a_server_left_by_a_killed_command_is_reused_then_stopped(home: Path) ->
     assert not running(home)
 
 
-def test_a_home_too_long_for_a_socket_path_still_works(
+def test_a_home_with_spaces_too_long_for_a_socket_path_still_works(
     local_binaries: Path, tmp_path: Path
 ) -> None:
-    home = tmp_path / ("h" * 60) / ("o" * 60) / "perfdash"
+    home = tmp_path / ("h" * 60) / ("with space " + "o" * 60) / "perfdash"
     with running_cluster(home) as cluster:
         assert cluster.socket_dir.parent == Path(tempfile.gettempdir())
         with psycopg.connect(cluster.dsn()) as conn:

@@ -151,24 +151,20 @@ def test_init_on_the_community_edition_sets_up_every_feature(community_dsn: str)
     assert [name for name, _ in aggregates] == ["samples_1h", "samples_1m"]
     jobs = rows(
         community_dsn,
-        "SELECT proc_name, hypertable_name, config->>'drop_after', config->>'compress_after' "
-        "FROM timescaledb_information.jobs WHERE proc_name <> 'policy_refresh_continuous_aggregate' "
-        "AND hypertable_schema = 'perfdash' ORDER BY 1, 2",
+        "SELECT proc_name, hypertable_name, schedule_interval::text, config->>'drop_after', "
+        "config->>'compress_after', config->>'start_offset', config->>'end_offset' "
+        "FROM timescaledb_information.jobs WHERE hypertable_schema = 'perfdash' ORDER BY 1, 2",
     )
-    minute_table = rows(
-        community_dsn,
-        "SELECT materialization_hypertable_name FROM timescaledb_information.continuous_aggregates"
-        " WHERE view_name = 'samples_1m'",
-    )[0][0]
-    assert jobs[0] == ("policy_compression", "samples", None, "1 day")
-    assert ("policy_retention", "samples", "7 days", None) in jobs
-    assert len(jobs) == 4  # compression, and retention of samples and both aggregates
-    refresh = rows(
-        community_dsn,
-        "SELECT count(*) FROM timescaledb_information.jobs "
-        "WHERE proc_name = 'policy_refresh_continuous_aggregate'",
-    )
-    assert refresh == [(2,)] and minute_table
+    assert jobs == [
+        ("policy_compression", "samples", "12:00:00", None, "1 day", None, None),
+        ("policy_refresh_continuous_aggregate", "samples_1h", "01:00:00", None, None, "29 days",
+         "01:00:00"),
+        ("policy_refresh_continuous_aggregate", "samples_1m", "00:05:00", None, None, "6 days",
+         "00:01:00"),
+        ("policy_retention", "samples", "1 day", "7 days", None, None, None),
+        ("policy_retention", "samples_1h", "1 day", "1 year", None, None, None),
+        ("policy_retention", "samples_1m", "1 day", "30 days", None, None, None),
+    ]  # fmt: skip
     segment = rows(
         community_dsn,
         "SELECT attname FROM timescaledb_information.compression_settings "
