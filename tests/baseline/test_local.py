@@ -25,6 +25,7 @@ from tests.helpers import run_cli
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
+K6_RUN = FIXTURES / "k6" / "run.json"  # a real k6 1.1.0 run
 
 
 def test_the_local_store_lives_in_perfdash_home_else_the_xdg_data_folder() -> None:
@@ -118,7 +119,7 @@ def test_the_local_server_has_no_tcp_port_and_no_password(home: Path) -> None:
 
 def test_the_server_keeps_running_while_another_command_uses_it(home: Path) -> None:
     with running_cluster(home) as cluster:
-        stored = run_cli(["baseline", "ingest", "--benchmark", "api", str(FIXTURES / "k6.json")])
+        stored = run_cli(["baseline", "ingest", "--benchmark", "api", str(K6_RUN)])
         assert stored.exit_code == 0, stored.output
         assert running(home)  # the test still uses it: the command did not stop it
         with psycopg.connect(cluster.dsn()) as conn:
@@ -142,7 +143,7 @@ def test_a_server_left_by_a_killed_command_is_reused_then_stopped(home: Path) ->
     )
     assert done.returncode == -signal.SIGKILL and done.stdout == "up\n", done.stderr
     assert running(home)  # orphaned by the kill
-    stored = run_cli(["baseline", "ingest", "--benchmark", "api", str(FIXTURES / "k6.json")])
+    stored = run_cli(["baseline", "ingest", "--benchmark", "api", str(K6_RUN)])
     assert stored.exit_code == 0, stored.output
     assert not running(home)
 
@@ -189,11 +190,11 @@ def test_a_normal_user_runs_the_server_programs_directly(home: Path) -> None:
         "import os, sys; from perfdash.baseline.local import _unprivileged; "
         "assert os.geteuid() != 0 and _unprivileged() == []; "
         "from perfdash.cli import main; main(sys.argv[1:])",
-        "baseline", "ingest", "--benchmark", "api", str(FIXTURES / "k6.json"),
+        "baseline", "ingest", "--benchmark", "api", str(K6_RUN),
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=REPO)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("stored run 1 of api: 10 samples")
+    assert done.stdout.startswith("stored run 1 of api: 240 samples")
     assert done.stderr == f"note: created the local store in {home}\n"
     assert not running(home)
 

@@ -32,6 +32,7 @@ from tests.baseline.synthetic import k6_runs
 from tests.helpers import run_cli
 
 # -- pure: which mode, which SQL ------------------------------------------------------------
+K6_RUN = FIXTURES / "k6" / "run.json"  # a real k6 1.1.0 run
 
 
 def test_no_extension_means_plain_postgresql() -> None:
@@ -292,7 +293,7 @@ def test_installed_but_not_preloaded_carries_on_in_plain_postgresql(
         "postgresql.conf (SHOW config_file names it; keep any libraries already listed) and "
         "restart PostgreSQL, then run `perfdash baseline init` again)"
     ]
-    stored = run_cli(["baseline", "ingest", "--benchmark", "api", str(FIXTURES / "k6.json")])
+    stored = run_cli(["baseline", "ingest", "--benchmark", "api", str(K6_RUN)])
     assert stored.exit_code == 0, stored.output
     assert rows(pg_dsn, "SELECT count(*) FROM perfdash.runs") == [(1,)]
     assert PG_PASSWORD not in result.output + stored.output

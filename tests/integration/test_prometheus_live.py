@@ -25,12 +25,11 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_
 from prometheus_client.parser import text_string_to_metric_families
 
 from perfdash import conventions
-from perfdash.build import OWNED_DIRS, build_artifacts
+from perfdash.build import build_artifacts
 from perfdash.durations import Duration
 from perfdash.model.fleet import Fleet
-from perfdash.output import write_output
 from perfdash.prometheus.rules import build_groups
-from tests.helpers import background, free_port
+from tests.helpers import background, free_port, write_generated
 
 pytestmark = pytest.mark.integration
 
@@ -242,7 +241,7 @@ def prometheus(
     """A Prometheus on 127.0.0.1 evaluating the example fleet's generated rules."""
     root = tmp_path_factory.mktemp("prometheus")
     fleet = every_second(example_fleet)
-    write_output(root, build_artifacts(fleet), OWNED_DIRS)
+    write_generated(root, build_artifacts(fleet))
     rule_files = group_files(fleet, root)
     config = root / "prometheus.yml"
     config.write_text(
