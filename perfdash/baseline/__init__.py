@@ -8,8 +8,10 @@
     stats        Mann-Whitney U, Hodges-Lehmann, Student t, Benjamini-Hochberg
     verdict      per-metric verdicts (regression, improvement, no change, ...)
     compare      run sets -> report; report renders it; push sends it to a Pushgateway
-    timescale    TimescaleDB modes and their SQL
-    store        the only module that speaks SQL (psycopg 3); workflow ties it together
+    timescale    TimescaleDB modes and their SQL (pure)
+    schema       migrations and the storage mode (init)
+    store        runs in, summaries out (psycopg 3); workflow ties it together
+    local        the local store: a PostgreSQL of perfdash's own when no DSN is given
 
 This package imports no database client: ``perfdash.baseline.store`` does, on demand.
 """
