@@ -10,11 +10,12 @@ runs=tests/baseline/fixtures/k6-verdict
 export PERFDASH_HOME=$PWD/build/baseline-demo
 unset PERFDASH_DSN
 shopt -s nullglob
-baseline=("$runs"/main-0[1-9].json.gz "$runs"/main-10.json.gz)
-if [ ${#baseline[@]} -eq 0 ]; then
-  echo "baseline demo: no example k6 runs in $runs yet" >&2
+main=("$runs"/main-*.json.gz)  # main-01 .. main-13, in order
+if [ ${#main[@]} -le 10 ]; then
+  echo "baseline demo: the example k6 runs are not in $runs yet" >&2
   exit 0
 fi
+baseline=("${main[@]:0:10}")
 ingest() {  # BRANCH FILE...
   local branch=$1 file
   shift
@@ -22,11 +23,11 @@ ingest() {  # BRANCH FILE...
     "$perfdash" baseline ingest --benchmark checkout-api --branch "$branch" "$file"
   done
 }
-echo "== ingest: ${#baseline[@]} k6 runs of main, 3 of each candidate (local store in $PERFDASH_HOME)"
+echo "== ingest: ${#baseline[@]} k6 runs of main and 3 of each candidate, into the local store in $PERFDASH_HOME"
 ingest main "${baseline[@]}"
-ingest same-as-main "$runs"/main-1[1-3].json.gz
-ingest slower-handler "$runs"/slow-0[1-3].json.gz
-ingest more-errors "$runs"/errors-0[1-3].json.gz
+ingest same-as-main "${main[@]:10}"
+ingest slower-handler "$runs"/slow-*.json.gz
+ingest more-errors "$runs"/errors-*.json.gz
 for candidate in same-as-main slower-handler more-errors; do
   echo
   echo "== compare: $candidate vs main"
