@@ -37,6 +37,7 @@ Memory, over the process tree (perfdash forks worker processes):
     python -m benchmarks.compile              # N = 100 and 1000
     python -m benchmarks.compile 1000 --runs 7
     python -m benchmarks.compile --at HEAD    # the last commit, whatever the working tree
+    python -m benchmarks.compile 1000 --compare 84a548a --no-single   # against an older main
 """
 
 from __future__ import annotations
@@ -389,6 +390,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "first on PYTHONPATH) instead of the working tree",
     )
     parser.add_argument(
+        "--compare",
+        metavar="REV",
+        help="also benchmark perfdash/ as of REV in the same run, its builds interleaved with "
+        "the measured tree's (e.g. --compare 84a548a: the previous main)",
+    )
+    parser.add_argument(
         "--tmp",
         type=Path,
         metavar="DIR",
@@ -422,6 +429,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         modes: list[tuple[str, dict[str, str]]] = [("default jobs", common)]
         if not args.no_single:
             modes.append(("PERFDASH_JOBS=1", {**common, "PERFDASH_JOBS": "1"}))
+        if args.compare:
+            other = Path(source) / "compare"
+            other.mkdir()
+            compared = checkout(args.compare, other)
+            path = os.environ.get("PYTHONPATH")
+            modes.append(
+                (f"at {compared}", {"PYTHONPATH": str(other) + (os.pathsep + path if path else "")})
+            )
         cases: list[Case] = []
         # Every size's fleet and outputs are deleted at the end, not between sizes: a
         # deletion just before a fresh build would slow its file creation (see above).
