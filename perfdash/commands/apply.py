@@ -73,7 +73,7 @@ def apply(
                      --prometheus-url http://localhost:9090
       perfdash apply --ruler-url http://mimir:8080 --tenant team-a
     """
-    from perfdash.build import build_artifacts
+    from perfdash.build import build_output
     from perfdash.deploy.fingerprint import ChangeContext
     from perfdash.deploy.render import plan_text, report_text
     from perfdash.deploy.run import Targets, apply_deploy, plan_deploy
@@ -81,13 +81,15 @@ def apply(
 
     configure_logging(verbose)
     settings = deploy_settings(options)
-    artifacts = build_artifacts(
+    built = build_output(
         load_declarations(paths, missing_runbook=missing_runbook), jsonnet_dir=jsonnet_dir
     )
     started, report = time.monotonic(), None
     try:
         with Targets(settings) as targets:
-            deploy = plan_deploy(artifacts, targets, prune=bool(options.get("prune")))
+            deploy = plan_deploy(
+                built.files, targets, prune=bool(options.get("prune")), groups=built.rule_groups
+            )
             click.echo(terminal_safe(plan_text(deploy)))
             if dry_run:
                 return

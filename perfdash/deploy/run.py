@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -108,8 +109,14 @@ class Targets:
 
 
 def plan_deploy(
-    artifacts: Mapping[str, str], targets: Targets, *, prune: bool = False
+    artifacts: Mapping[str, str],
+    targets: Targets,
+    *,
+    prune: bool = False,
+    groups: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> DeployPlan:
+    """What apply would do. ``groups``: the build's rule groups by name, for the ruler
+    (without them they are read back from the rule files in ``artifacts``)."""
     grafana_plan = None
     if targets.grafana is not None:
         desired = desired_state(artifacts)
@@ -127,7 +134,7 @@ def plan_deploy(
         assert targets.settings.ruler is not None
         namespace = targets.settings.ruler.namespace
         ruler_plan = plan_ruler(
-            desired_groups(artifacts),
+            desired_groups(artifacts) if groups is None else groups,
             targets.ruler.groups(namespace),
             url=targets.settings.ruler.url,
             namespace=namespace,
