@@ -14,7 +14,7 @@ from pathlib import Path
 
 from perfdash.baseline.compare import Report, RunSet, compare_runs
 from perfdash.baseline.formats import FORMATS, detect_format, parse_file
-from perfdash.baseline.records import Record, Sample, Value
+from perfdash.baseline.records import Record, Sample, SampleBatch, Value
 from perfdash.baseline.store import IngestResult, NewRun, Store
 from perfdash.errors import NoBaselineError, ResultFileError
 
@@ -80,7 +80,7 @@ def _records(paths: Sequence[Path], fmt: str) -> Iterator[Record]:
     measured = False
     for path in paths:
         for record in parse_file(path, fmt):
-            if not measured and isinstance(record, Sample | Value):
+            if not measured and isinstance(record, Sample | SampleBatch | Value):
                 measured = True
             yield record
     if not measured:

@@ -44,7 +44,7 @@ def test_init_creates_the_schema_once_and_reports_the_storage_mode(
     with Store.open(edition_dsn) as store:
         first = store.init()
         again = store.init()
-    assert first.applied == (1,) and first.version == 1
+    assert first.applied == (1, 2) and first.version == 2
     assert again.applied == ()
     assert first.mode == again.mode == edition
     assert first.mode_note == again.mode_note
@@ -56,7 +56,8 @@ def test_init_creates_the_schema_once_and_reports_the_storage_mode(
             )
         }
         mode = conn.execute("SELECT value FROM perfdash.settings").fetchall()
-    assert "USING brin (ts)" in indexes["samples_ts_brin"]
+    assert "USING brin (ts)" in indexes["sample_blocks_ts_brin"]
+    assert "(run_id, series)" in indexes["sample_blocks_run_series"]
     assert "(benchmark, id)" in indexes["runs_benchmark_run"]
     assert mode == [(edition,)]
 
