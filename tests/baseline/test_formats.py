@@ -11,7 +11,15 @@ import pytest
 
 from perfdash.baseline.formats import FORMATS, detect_format, parse_file
 from perfdash.baseline.formats import k6 as k6_format
-from perfdash.baseline.records import FAILED, LATENCY, Meta, Record, Sample
+from perfdash.baseline.records import (
+    FAILED,
+    LATENCY,
+    Meta,
+    Record,
+    Sample,
+    SampleBatch,
+    each_sample,
+)
 from perfdash.errors import ResultFileError
 from tests.baseline.conftest import FIXTURES
 
@@ -23,11 +31,11 @@ def records(path: Path, fmt: str | None = None) -> list[Record]:
 
 
 def series(recs: list[Record], name: str) -> list[float]:
-    return [r.value for r in recs if isinstance(r, Sample) and r.series == name]
+    return [r.value for r in each_sample(recs) if r.series == name]
 
 
 def times(recs: list[Record], name: str = LATENCY) -> list[float]:
-    return [r.ts for r in recs if isinstance(r, Sample) and r.series == name and r.ts]
+    return [r.ts for r in each_sample(recs) if r.series == name and r.ts]
 
 
 @pytest.mark.parametrize(
@@ -97,20 +105,51 @@ def test_k6_times_keep_their_offset() -> None:
 
 
 def test_the_fast_reader_and_the_line_reader_agree_on_real_output() -> None:
-    # after k6's last Metric declaration (a chunk with declarations takes the line reader)
+    # after k6's last Metric declaration (a piece with declarations takes the line reader)
     text = K6_RUN.read_bytes()
-    chunk = text[text.rfind(b'{"type":"Metric"') :]
-    chunk = chunk[chunk.index(b"\n") :]
-    fast = k6_format._fast(chunk, k6_format._Times(K6_RUN))
-    slow = list(k6_format._slow(K6_RUN, 1, chunk))
-    assert fast is not None and len(fast) == len(slow) > 200
+    start = text.index(b"\n", text.rfind(b'{"type":"Metric"'))
+    piece = k6_format._Piece(text, start, len(text))
+    lines = text.count(b"\n", start + 1)
+    fast = k6_format._fast(piece, lines, k6_format._Times(K6_RUN))
+    slow = k6_format._slow(K6_RUN, 1, piece)
+    assert fast is not None
+    mine, theirs = list(each_sample(fast)), list(each_sample(slow))
+    assert len(mine) == len(theirs) > 200
 
     def key(s: Sample) -> tuple[str, float, float]:
         return (s.series, s.ts or 0, s.value)
 
-    for mine, theirs in zip(sorted(fast, key=key), sorted(slow, key=key), strict=True):
-        assert (mine.series, mine.value) == (theirs.series, theirs.value)
-        assert mine.ts == pytest.approx(theirs.ts, abs=1e-6)
+    for a, b in zip(sorted(mine, key=key), sorted(theirs, key=key), strict=True):
+        assert (a.series, a.value) == (b.series, b.value)
+        assert a.ts == pytest.approx(b.ts, abs=1e-6)
+
+
+def test_the_fast_reader_leaves_anything_unusual_to_the_line_reader() -> None:
+    text = K6_RUN.read_bytes()
+    start = text.index(b"\n", text.rfind(b'{"type":"Metric"'))
+    points = text[start:]
+    times = k6_format._Times(K6_RUN)
+
+    def fast(data: bytes) -> list[SampleBatch] | None:
+        return k6_format._fast(k6_format._Piece(data, 0, len(data)), data.count(b"\n") - 1, times)
+
+    assert fast(points) is not None
+    duration = points.index(b'{"metric":"http_req_duration"')
+    for old, new in [
+        (b'"value":', b'"value":-'),  # refused: the line reader says why
+        (b'"time":"2026', b'"time":"1999'),
+        (b'"value":', b'"val":'),  # no value
+        (b'"type":"Point",', b'"type":"Point" ,\n'),  # an object across two lines
+        (b'"}}}', b'"}}} {}'),  # two objects on one line
+    ]:
+        changed = points[:duration] + points[duration:].replace(old, new, 1)
+        assert fast(changed) is None, new
+    # A name written with an escape is still that name: read, not missed.
+    escaped = points.replace(b'"metric":"http_req_duration"', b'"metric":"http_req_d\\u0075ration"')
+    found = fast(escaped)
+    assert found is not None and len(list(each_sample(found))) == len(
+        list(each_sample(fast(points) or []))
+    )
 
 
 def test_k6_lines_in_another_key_order_are_read_too(tmp_path: Path) -> None:
@@ -136,7 +175,7 @@ def test_k6_summary_export_and_handle_summary_report_failed_thresholds() -> None
 def test_go_names_keep_their_own_dash_numbers() -> None:
     def names(name: str) -> set[str]:
         recs = records(FIXTURES / "go" / name)
-        return {r.series.rsplit(".", 1)[0] for r in recs if isinstance(r, Sample)}
+        return {r.series.rsplit(".", 1)[0] for r in each_sample(recs)}
 
     expected = {"BenchmarkSort/len-100", "BenchmarkSort/len-10000", "BenchmarkEncode"}
     assert names("gobench.txt") == expected  # GOMAXPROCS=2: "-2" removed from every name

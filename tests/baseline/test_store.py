@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from perfdash.baseline.formats import parse_file
-from perfdash.baseline.records import FAILED, LATENCY, Sample
+from perfdash.baseline.records import FAILED, LATENCY, each_sample
 from perfdash.baseline.store import Store
 from perfdash.baseline.workflow import ingest_files
 from perfdash.errors import ResultFileError, StoreSchemaError, StoreUnavailable
@@ -93,7 +93,7 @@ def test_k6_run_summary_is_exact_over_the_run_s_requests(edition_store_dsn: str)
     with Store.open(edition_store_dsn) as store:
         result = ingest_files(store, benchmark="api", paths=[K6_RUN], branch="main",
                               git_sha="abc123", env={"region": "eu"})  # fmt: skip
-    samples = [r for r in parse_file(K6_RUN, "k6") if isinstance(r, Sample)]
+    samples = list(each_sample(parse_file(K6_RUN, "k6")))
     latencies = [s.value for s in samples if s.series == LATENCY]
     failed = [s.value for s in samples if s.series == FAILED]
     times = [s.ts for s in samples if s.ts is not None]

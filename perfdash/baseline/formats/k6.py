@@ -8,18 +8,16 @@ it must be one complete JSON object, else ``FILE:LINE`` says what is wrong. A fi
 last line has no newline was cut short and is refused.
 
 The file is read in blocks of 256 KiB (small enough to stay in the CPU's cache while each
-check passes over it), in pieces of whole lines. A piece written the way k6 1.x writes
-(``{"metric":...,"type":"Point","data":{"time":"...","value":...`` a line) is checked in
-one go (msgspec validates every line, byte counts prove one object a line) and its kept
-points are read by position into arrays (``SampleBatch``); anything else, or any doubt,
-sends the piece through the line-by-line reader, which accepts any key order and names
-the first bad line.
+check passes over it), in pieces of whole lines. A piece is first read in one go: byte
+counts prove one JSON object a line, msgspec checks every line and reads the metric, time
+and value of each, and the kept points go into arrays (``SampleBatch``). Anything unusual
+in a piece (a bad line, a point perfdash would refuse) sends it through the line-by-line
+reader, which names the first bad line and what is wrong with it.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from array import array
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,7 +40,7 @@ KEPT = {"http_req_duration": LATENCY, "http_req_failed": FAILED}
 BLOCK = 256 << 10
 
 
-class _Any(msgspec.Struct, gc=False):
+class _Any(msgspec.Struct):
     """Decoding into a struct with no fields checks the JSON and keeps nothing."""
 
 
@@ -60,22 +58,23 @@ class _Point(msgspec.Struct):
     data: _PointData | None = None
 
 
+class _LineData(msgspec.Struct, gc=False):
+    time: str = ""
+    value: float | None = None
+
+
+class _Line(msgspec.Struct, gc=False):
+    """What the fast reader takes from every line (the rest of it is checked, not kept)."""
+
+    type: str = ""
+    metric: str = ""
+    data: _LineData | None = None
+
+
 _CHECK = msgspec.json.Decoder(_Any)
 _HEAD = msgspec.json.Decoder(_Head)
 _POINT = msgspec.json.Decoder(_Point)
-# name -> (series, the start of its points' lines in k6's layout)
-_PREFIXES = {
-    name.encode(): (series, f'\n{{"metric":"{name}","type":"Point","data":{{"time":"'.encode())
-    for name, series in KEPT.items()
-}
-# The rest of a kept point in k6's layout: its time (second, fraction, zone) and a number
-# without a sign (a negative one takes the line reader, which says what is wrong).
-_TIME_AND_VALUE = re.compile(
-    rb'(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{1,9})(Z|[+-]\d\d:\d\d)","value":'
-    rb"(\d{1,40}(?:\.\d{1,40})?(?:[eE][+-]?\d{1,4})?)[,}]"
-)
-_POINT_START = b'\n{"metric":"'
-_LETTER_ESCAPE = re.compile(rb"\\u00[4-7]")  # \u0068 for "h": a metric name could hide in it
+_LINES = msgspec.json.Decoder(_Line)
 _SCALE: list[int] = [10**n for n in range(10)]
 
 
@@ -140,13 +139,13 @@ def _pieces(path: Path) -> Iterator[_Piece]:
 
 
 def _fast(piece: _Piece, lines: int, times: _Times) -> list[SampleBatch] | None:
-    """The piece's samples when every line is a lone JSON object in k6 1.x's own layout;
-    ``None`` when anything is unusual (the line-by-line reader decides then)."""
+    """The piece's samples when every line is one JSON object and every kept point is
+    plainly valid; ``None`` when anything is unusual (the line-by-line reader decides)."""
     data, start, end = piece
-    # Every line is a point ({"metric":... to }): each newline inside is "}\n{".
-    if not data.startswith(_POINT_START, start) or data[end - 2] != 0x7D:
+    # Every line starts with { and ends with }: each newline inside is "}\n{".
+    if data[start + 1] != 0x7B or data[end - 2] != 0x7D:
         return None
-    if lines > 1 and data.count(b"}" + _POINT_START, start, end) != lines - 1:
+    if lines > 1 and data.count(b"}\n{", start, end) != lines - 1:
         return None
     text = memoryview(data)[start:end]
     if not data.isascii():
@@ -155,52 +154,28 @@ def _fast(piece: _Piece, lines: int, times: _Times) -> list[SampleBatch] | None:
         except UnicodeDecodeError:
             return None
     try:
-        # Each line starts with { and ends with }, and "}\n{" cannot occur inside a JSON
-        # value: no object spans a newline, so as many objects as lines is one a line.
-        if len(_CHECK.decode_lines(text)) != lines:
-            return None
-    except msgspec.DecodeError:
+        read = _LINES.decode_lines(text)
+    except msgspec.DecodeError:  # not JSON, or a line msgspec cannot read as _Line
         return None
-    if data.find(b"\\", start, end) >= 0 and _LETTER_ESCAPE.search(data, start, end):
+    # "}\n{" cannot occur inside a JSON value, so no object spans a newline: as many
+    # objects as lines is one a line.
+    if len(read) != lines:
         return None
-    batches = []
-    for name, (series, prefix) in _PREFIXES.items():
-        found = _kept_points(data, start, end, series, prefix, times)
-        # Every mention of the name must be one of those points (not a declaration, a
-        # point written another way, or a tag value).
-        if found is None or data.count(name, start, end) != len(found.values):
+    kept: dict[str, tuple[array[float], array[float]]] = {}
+    for line in read:
+        series = KEPT.get(line.metric)
+        if series is None or line.type == "Metric":
+            continue
+        point = line.data
+        if line.type != "Point" or point is None:
             return None
-        if found.values:
-            batches.append(found)
-    return batches
-
-
-def _kept_points(
-    data: bytes, start: int, end: int, series: str, prefix: bytes, times: _Times
-) -> SampleBatch | None:
-    """The points of one kept metric in ``data[start:end]``, or None if one is unusual."""
-    values, stamps = array("d"), array("d")
-    find, match = data.find, _TIME_AND_VALUE.match
-    second, zone, base = b"", b"", 0.0
-    at = find(prefix, start, end)
-    while at >= 0:
-        found = match(data, at + len(prefix), end)
-        if found is None:
-            return None
-        if found[1] != second or found[3] != zone:
-            second, zone = found[1], found[3]
-            whole = times.seconds(second, zone)
-            if whole is None:
-                return None
-            base = whole
-        value = float(found[4])
-        if value == math.inf:
-            return None  # 1e999: the line reader says what is wrong
-        fraction = found[2]
+        value, ts = point.value, times.at(point.time)
+        if ts is None or value is None or not 0 <= value < math.inf:
+            return None  # the line reader names the line and what is wrong
+        values, stamps = kept.get(series) or kept.setdefault(series, (array("d"), array("d")))
         values.append(value)
-        stamps.append(base + int(fraction) / _SCALE[len(fraction)])
-        at = find(prefix, found.end(), end)
-    return SampleBatch(series, values, stamps)
+        stamps.append(ts)
+    return [SampleBatch(series, values, stamps) for series, (values, stamps) in kept.items()]
 
 
 def _slow(path: Path, first_line: int, piece: _Piece) -> list[SampleBatch]:
@@ -249,15 +224,32 @@ def _slow(path: Path, first_line: int, piece: _Piece) -> list[SampleBatch]:
 
 
 class _Times:
-    """The whole seconds of k6 times (RFC 3339 with a local offset) as epoch seconds, each
-    parsed once (and checked to lie between 2000 and 2100)."""
+    """k6 times (RFC 3339, nanoseconds, local offset) as epoch seconds. Consecutive points
+    share their second, so each distinct second is parsed (and checked) once."""
 
     def __init__(self, path: Path) -> None:
         self._path = path
+        self._second = ""
+        self._base = 0.0
 
-    def seconds(self, second: bytes, zone: bytes) -> float | None:
-        """``2024-05-06T09:30:00`` and ``+05:30`` (or ``Z``) as epoch seconds, else None."""
+    def at(self, text: str) -> float | None:
+        """``2024-05-06T09:30:00.123456789+05:30`` as plausible epoch seconds, else None."""
+        if text[19:20] != "." or len(text) > 40:
+            return self._whole(text)
+        zone_at = len(text) - (1 if text[-1:] in ("Z", "z") else 6)
+        digits = text[20:zone_at]
+        if not (digits.isascii() and digits.isdigit()):
+            return None
+        second = text[:19] + text[zone_at:]
+        if second != self._second:
+            base = self._whole(second)
+            if base is None:
+                return None
+            self._second, self._base = second, base
+        return self._base + int(digits) / _SCALE[len(digits)]
+
+    def _whole(self, text: str) -> float | None:
         try:
-            return iso_time(self._path, 0, (second + zone).decode(), "data.time")
-        except (ResultFileError, UnicodeDecodeError):
+            return iso_time(self._path, 0, text, "data.time")
+        except ResultFileError:
             return None
