@@ -312,7 +312,7 @@ class Store:
             f"WITH chosen AS (SELECT id, benchmark, started_at, branch, git_sha, tool, "
             f"resolution_ms, notes FROM {SCHEMA}.runs WHERE {' AND '.join(where)} "
             f"ORDER BY started_at DESC, id DESC {'LIMIT %(limit)s' if limit else ''}) "
-            f"SELECT c.*, s.metric, s.value, s.n FROM chosen c "
+            f"SELECT c.*, s.metric, s.value, s.n, s.unit, s.better FROM chosen c "
             f"LEFT JOIN {SCHEMA}.run_summary s ON s.run_id = c.id "
             "ORDER BY c.started_at DESC, c.id DESC, s.metric"
         )
@@ -334,9 +334,14 @@ class Store:
                     row["id"], row["benchmark"], row["started_at"], row["branch"],
                     row["git_sha"], row["tool"], row["resolution_ms"], tuple(row["notes"]), {}, {},
                 )  # fmt: skip
-            if row["metric"] is not None:
-                run.values[row["metric"]] = row["value"]
-                run.counts[row["metric"]] = row["n"]
+            metric = row["metric"]
+            if metric is not None:
+                run.values[metric] = row["value"]
+                run.counts[metric] = row["n"]
+                if row["unit"]:
+                    run.units[metric] = row["unit"]
+                if row["better"] in ("lower", "higher"):
+                    run.directions[metric] = row["better"]
         return list(runs.values())
 
     def record_comparison(
