@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import multiprocessing
+import multiprocessing.pool
 import os
 import signal
 import sys
@@ -65,8 +66,14 @@ def imap_chunks(
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
     # Leaving the block early (an exception, a generator closed by its caller)
     # terminates the workers; a normal end waits for them.
-    with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals) as pool:
+    with fork_pool(workers) as pool:
         yield from pool.imap(function, chunks)
+
+
+def fork_pool(workers: int) -> multiprocessing.pool.Pool:
+    """A pool of forked workers that leave Ctrl-C and SIGTERM to the parent and die with
+    it; use it as a context (leaving the block terminates them)."""
+    return multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals)
 
 
 def _worker_signals() -> None:

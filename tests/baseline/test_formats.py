@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import gzip
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +23,7 @@ from perfdash.baseline.records import (
     each_sample,
 )
 from perfdash.errors import ResultFileError
+from testing.results import write_k6_real_shape
 from tests.baseline.conftest import FIXTURES
 
 K6_RUN = FIXTURES / "k6" / "run.json"
@@ -334,3 +337,84 @@ def test_a_dtd_in_a_jtl_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(ResultFileError, match="DTDs and entities are not allowed"):
         records(path, "jmeter")
+
+
+@pytest.fixture
+def parallel_k6(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Big plain k6 files are read by worker processes, a part each: here every file is
+    "big" and parts are 64 KiB, so that a small file spans many parts."""
+    monkeypatch.setattr(k6_format, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(k6_format, "PART", 64 << 10)
+    monkeypatch.setenv("PERFDASH_JOBS", "2")
+
+
+def _real_shaped(tmp_path: Path, requests: int = 400) -> Path:
+    path = tmp_path / "run.json"
+    write_k6_real_shape(path, requests)
+    return path
+
+
+def _sequential(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Record]:
+    with monkeypatch.context() as patch:
+        patch.setattr(k6_format, "PARALLEL_FROM", 1 << 62)
+        return records(path, "k6")
+
+
+def _sorted_samples(recs: list[Record]) -> list[tuple[str, float | None, float]]:
+    return sorted((s.series, s.ts, s.value) for s in each_sample(recs))
+
+
+def test_workers_reading_parts_give_every_sample_once(
+    parallel_k6: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _real_shaped(tmp_path)
+    assert path.stat().st_size > 10 * k6_format.PART
+    parts = []
+    real_parts = k6_format._parts
+
+    def counted(*args: Any) -> Iterator[Any]:
+        for part in real_parts(*args):
+            parts.append(part.lines)
+            yield part
+
+    monkeypatch.setattr(k6_format, "_parts", counted)
+    parallel = _sorted_samples(records(path, "k6"))
+    assert len(parts) > 10 and sum(parts) == path.read_bytes().count(b"\n")
+    assert parallel == _sorted_samples(_sequential(path, monkeypatch))
+    assert len(parallel) == 800
+
+
+@pytest.mark.parametrize("where", [0.1, 0.5, 0.97])
+def test_a_bad_line_read_by_a_worker_names_its_line_in_the_file(
+    parallel_k6: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: float
+) -> None:
+    lines = _real_shaped(tmp_path).read_text().splitlines(keepends=True)
+    index = int(len(lines) * where)
+    lines[index] = lines[index][: len(lines[index]) // 2] + "\n"  # cut mid-object
+    path = tmp_path / "bad.json"
+    path.write_text("".join(lines))
+    with pytest.raises(ResultFileError) as parallel:
+        records(path, "k6")
+    with pytest.raises(ResultFileError) as sequential:
+        _sequential(path, monkeypatch)
+    assert parallel.value.line == sequential.value.line == index + 1
+    assert parallel.value.message == sequential.value.message
+
+
+def test_a_file_cut_short_or_a_huge_line_is_refused_by_the_workers_too(
+    parallel_k6: None, tmp_path: Path
+) -> None:
+    data = _real_shaped(tmp_path).read_bytes()
+    cut = tmp_path / "cut.json"
+    cut.write_bytes(data[:-100])
+    with pytest.raises(ResultFileError, match="cut short") as caught:
+        records(cut, "k6")
+    assert caught.value.line == data.count(b"\n")
+    huge = tmp_path / "huge.json"
+    middle = data.index(b"\n", len(data) // 2) + 1
+    huge.write_bytes(
+        data[:middle] + b'{"metric":"x","v":"' + b"a" * (3 << 20) + b'"}\n' + data[middle:]
+    )
+    with pytest.raises(ResultFileError, match="longer than 1 MiB") as long_line:
+        records(huge, "k6")
+    assert long_line.value.line == data.count(b"\n", 0, middle) + 1

@@ -18,26 +18,35 @@ reader, which names the first bad line and what is wrong with it.
 from __future__ import annotations
 
 import math
+import multiprocessing
 from array import array
+from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass
+from multiprocessing.pool import AsyncResult
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 import msgspec
 
 from perfdash.baseline.formats._common import (
+    GZIP_MAGIC,
     MAX_LINE,
     duration,
     fail,
     iso_time,
     open_binary,
+    read_head,
 )
 from perfdash.baseline.records import FAILED, LATENCY, Meta, Record, SampleBatch
 from perfdash.errors import ResultFileError
+from perfdash.parallel import default_jobs, fork_pool
 
 NAME = "k6"
 KEPT = {"http_req_duration": LATENCY, "http_req_failed": FAILED}
 BLOCK = 256 << 10
+PARALLEL_FROM = 64 << 20  # plain files this big are read by worker processes...
+PART = 16 << 20  # ...each reading the lines that start in 16 MiB of the file at a time
 
 
 class _Any(msgspec.Struct):
@@ -93,35 +102,105 @@ def detect(head: str, name: str) -> bool:
 
 def parse(path: Path) -> Iterator[Record]:
     yield Meta("tool", "k6")
-    times = _Times(path)
-    line, points = 1, 0
+    points = 0
+    for batch in _batches(path):
+        points += len(batch)
+        yield batch
+    if not points:
+        fail(path, 1, "no http_req_duration points: is this the output of `k6 run --out json`?")
+
+
+def _batches(path: Path) -> Iterator[SampleBatch]:
+    """The kept points, in file order: read here, or by worker processes a part each when
+    the file is big and plain (a gzip stream can only be read from its start)."""
+    size = path.stat().st_size
+    jobs = default_jobs()
+    if size < PARALLEL_FROM or jobs < 2 or not _forks() or read_head(path, 2) == GZIP_MAGIC:
+        for _, batches in _read(path, 0, None):
+            yield from batches
+        return
+    line = 1
+    for part in _parts(path, size, jobs):
+        if part.error is not None:
+            fail(path, line + part.error[0] - 1, part.error[1])
+        yield from part.batches
+        line += part.lines
+
+
+def _forks() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+@dataclass(frozen=True)
+class _Part:
+    """What a worker read of the lines that start in its bytes of the file."""
+
+    lines: int
+    batches: list[SampleBatch]
+    error: tuple[int, str] | None = None  # the first bad line (counted within the part)
+
+
+def _parts(path: Path, size: int, jobs: int) -> Iterator[_Part]:
+    """The file's parts read by ``jobs`` workers, in file order; at most two parts a
+    worker wait to be taken, so memory stays bounded whatever the file's size."""
+    with fork_pool(jobs) as pool:
+        waiting: deque[AsyncResult[_Part]] = deque()
+        for start in range(0, size, PART):
+            waiting.append(pool.apply_async(_read_part, (path, start, min(start + PART, size))))
+            if len(waiting) > 2 * jobs:
+                yield waiting.popleft().get()
+        while waiting:
+            yield waiting.popleft().get()
+
+
+def _read_part(path: Path, start: int, stop: int) -> _Part:
+    """In a worker: the lines that start in bytes ``[start, stop)``."""
+    lines, batches = 0, []
     try:
-        for piece in _pieces(path):
+        for count, found in _read(path, start, stop):
+            lines += count
+            batches += found
+    except ResultFileError as exc:
+        return _Part(lines, batches, (exc.line, exc.message))
+    return _Part(lines, batches)
+
+
+def _read(path: Path, start: int, stop: int | None) -> Iterator[tuple[int, list[SampleBatch]]]:
+    """(lines, kept points) of each piece of the lines that start in bytes ``[start,
+    stop)`` (``stop`` None: to the end). Errors count lines from the first of these."""
+    times = _Times(path)
+    line = 1
+    try:
+        for piece in _pieces(path, start, stop):
             lines = piece.data.count(b"\n", piece.start + 1, piece.end)
             batches = _fast(piece, lines, times)
             if batches is None:
                 batches = _slow(path, line, piece)
-            for batch in batches:
-                points += len(batch)
-                yield batch
+            yield lines, batches
             line += lines
     except _Unfinished as exc:
         fail(path, line, str(exc))
-    if not points:
-        fail(path, 1, "no http_req_duration points: is this the output of `k6 run --out json`?")
 
 
 class _Unfinished(Exception):
     """A line without its end: the file's last one, or one too long (at the line being read)."""
 
 
-def _pieces(path: Path) -> Iterator[_Piece]:
-    """The file as pieces of whole lines, without copying blocks: each block's lines from
-    its first newline to its last, and before them the line the block boundary cut (its
-    start carried over from the previous blocks). Memory: a block and one line."""
+def _pieces(path: Path, start: int, stop: int | None) -> Iterator[_Piece]:
+    """The lines that start in bytes ``[start, stop)`` as pieces of whole lines, without
+    copying blocks: each block's lines from its first newline to its last, and before them
+    the line the block boundary cut (its start carried over). Memory: a block and a line."""
     carry = b""
     with open_binary(path) as handle:
-        while block := handle.read(BLOCK):
+        first_line = _line_start(handle, start)
+        last_line = None if stop is None else _line_start(handle, stop)
+        if first_line is None:
+            return  # inside a line too long or unfinished: the part before reports it
+        left = None if last_line is None else last_line - first_line
+        handle.seek(first_line)
+        while block := handle.read(BLOCK if left is None else min(BLOCK, left)):
+            if left is not None:
+                left -= len(block)
             first = block.find(b"\n")
             if first < 0:
                 carry += block
@@ -136,6 +215,21 @@ def _pieces(path: Path) -> Iterator[_Piece]:
             carry = block[last + 1 :]
     if carry:
         raise _Unfinished("the file ends in the middle of a line: it was cut short (truncated?)")
+
+
+def _line_start(handle: IO[bytes], offset: int) -> int | None:
+    """Where the first line starting at or after ``offset`` starts; None when no line ends
+    within a line's length of it (a part reads up to there and reports that line)."""
+    if offset == 0:
+        return 0
+    handle.seek(offset - 1)
+    seen = 0
+    while seen <= MAX_LINE and (block := handle.read(BLOCK)):
+        newline: int = block.find(b"\n")
+        if newline >= 0:
+            return offset + seen + newline
+        seen += len(block)
+    return None
 
 
 def _fast(piece: _Piece, lines: int, times: _Times) -> list[SampleBatch] | None:
