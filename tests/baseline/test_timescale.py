@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from perfdash.baseline.schema import MIGRATIONS
 from perfdash.baseline.store import Store
 from perfdash.baseline.timescale import (
     Extension,
@@ -348,3 +349,92 @@ def test_preloading_later_moves_the_samples_into_a_hypertable_and_unloading_is_a
     assert refused.exit_code == 1
     assert refused.stderr == result.stderr  # nothing stored where TimescaleDB never looks
     assert rows(dsn, "SELECT count(*) FROM perfdash.runs") == [(2,)]
+
+
+# What schema 1 set up on TimescaleDB's community edition: one row a sample in a hypertable.
+SCHEMA_1_TIMESCALEDB = (
+    "CREATE EXTENSION IF NOT EXISTS timescaledb",
+    "SELECT create_hypertable('perfdash.samples', 'ts', chunk_time_interval => INTERVAL '1 day', "
+    "if_not_exists => TRUE, migrate_data => TRUE)",
+    "CREATE MATERIALIZED VIEW perfdash.samples_1m WITH (timescaledb.continuous) AS SELECT "
+    "time_bucket(INTERVAL '1 minute', ts) AS bucket, run_id, series, count(*) AS n, avg(value) "
+    "AS mean, min(value) AS min, max(value) AS max FROM perfdash.samples "
+    "GROUP BY bucket, run_id, series WITH NO DATA",
+    "SELECT add_continuous_aggregate_policy('perfdash.samples_1m', start_offset => INTERVAL "
+    "'6 days', end_offset => INTERVAL '1 minute', schedule_interval => INTERVAL '5 minutes')",
+    "CREATE MATERIALIZED VIEW perfdash.samples_1h WITH (timescaledb.continuous) AS SELECT "
+    "time_bucket(INTERVAL '1 hour', bucket) AS bucket, run_id, series, sum(n) AS n, "
+    "sum(mean * n) / sum(n) AS mean, min(min) AS min, max(max) AS max FROM perfdash.samples_1m "
+    "GROUP BY 1, run_id, series WITH NO DATA",
+    "SELECT add_retention_policy('perfdash.samples', INTERVAL '7 days')",
+    "ALTER TABLE perfdash.samples SET (timescaledb.compress, timescaledb.compress_segmentby = "
+    "'run_id, series', timescaledb.compress_orderby = 'ts')",
+    "SELECT add_compression_policy('perfdash.samples', INTERVAL '1 day')",
+    "INSERT INTO perfdash.settings (key, value) VALUES ('storage_mode', 'timescaledb')",
+)
+
+
+@pytest.mark.integration
+def test_a_schema_1_store_on_timescaledb_moves_its_samples_into_blocks(
+    timescale_server: Server,
+) -> None:
+    dsn = fresh_database(timescale_server)
+    start = datetime.now(UTC).replace(microsecond=123456) - timedelta(hours=30)
+    samples = [
+        (run, "latency" if i % 4 else "failed", start + timedelta(microseconds=i * 777_777), v)
+        for run in (1, 2)
+        for i, v in enumerate([3.5, 0.0, 12.25, 1e-6, 7.0] * 30)
+    ]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        with conn.transaction():
+            for statement in MIGRATIONS[0].statements:
+                conn.execute(statement.encode())
+            conn.execute(
+                "CREATE TABLE perfdash.schema_migrations (version integer PRIMARY KEY, "
+                "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            conn.execute("INSERT INTO perfdash.schema_migrations VALUES (1, 'schema 1')")
+        for statement in SCHEMA_1_TIMESCALEDB:
+            conn.execute(statement.encode())
+        for run in (1, 2):
+            conn.execute(
+                "INSERT INTO perfdash.runs (id, benchmark, started_at, format, files, "
+                "content_hash) VALUES (%s, 'api', %s, 'k6', '{}', %s)",
+                (run, start, f"hash-{run}"),
+            )
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO perfdash.samples (run_id, series, ts, value) VALUES (%s, %s, %s, %s)",
+                samples,
+            )
+        conn.execute("CALL refresh_continuous_aggregate('perfdash.samples_1m', NULL, NULL)")
+    run_policy(dsn, "policy_compression", "samples")
+    with Store.open(dsn) as store:
+        report = store.init()
+    assert report.applied == (2,) and report.mode == "timescaledb"
+    back = rows(dsn, "SELECT run_id, series, ts, value FROM perfdash.samples ORDER BY 1, 3, 2")
+    assert back == sorted(samples, key=lambda s: (s[0], s[2], s[1]))
+    assert rows(
+        dsn,
+        "SELECT hypertable_name, compression_enabled FROM timescaledb_information.hypertables "
+        "WHERE hypertable_schema = 'perfdash'",
+    ) == [("sample_blocks", True)]
+    jobs = rows(
+        dsn,
+        "SELECT proc_name, hypertable_name FROM timescaledb_information.jobs "
+        "WHERE hypertable_schema = 'perfdash' ORDER BY 1, 2",
+    )
+    assert jobs == [
+        ("policy_compression", "sample_blocks"),
+        ("policy_refresh_continuous_aggregate", "samples_1h"),
+        ("policy_refresh_continuous_aggregate", "samples_1m"),
+        ("policy_retention", "sample_blocks"),
+        ("policy_retention", "samples_1h"),
+        ("policy_retention", "samples_1m"),
+    ]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CALL refresh_continuous_aggregate('perfdash.samples_1m', NULL, NULL)")
+    assert rows(dsn, "SELECT run_id, sum(n) FROM perfdash.samples_1m GROUP BY 1 ORDER BY 1") == [
+        (1, 150),
+        (2, 150),
+    ]
