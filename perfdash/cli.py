@@ -34,6 +34,7 @@ COMMANDS = {
     "baseline": "perfdash.commands.baseline:baseline",
     "build": "perfdash.commands.build:build",
     "explain": "perfdash.commands.explain:explain",
+    "import": "perfdash.commands.import_:import_command",
     "plan": "perfdash.commands.plan:plan",
     "runbooks": "perfdash.commands.runbooks:runbooks",
     "schema": "perfdash.commands.schema:schema",
