@@ -33,6 +33,7 @@ COMMANDS = {
     "apply": "perfdash.commands.apply:apply",
     "baseline": "perfdash.commands.baseline:baseline",
     "build": "perfdash.commands.build:build",
+    "check": "perfdash.commands.check:check",
     "explain": "perfdash.commands.explain:explain",
     "import": "perfdash.commands.import_:import_command",
     "plan": "perfdash.commands.plan:plan",
