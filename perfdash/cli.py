@@ -36,6 +36,7 @@ COMMANDS = {
     "check": "perfdash.commands.check:check",
     "explain": "perfdash.commands.explain:explain",
     "import": "perfdash.commands.import_:import_command",
+    "init": "perfdash.commands.init:init",
     "plan": "perfdash.commands.plan:plan",
     "runbooks": "perfdash.commands.runbooks:runbooks",
     "schema": "perfdash.commands.schema:schema",

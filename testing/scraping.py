@@ -24,6 +24,7 @@ def scraped(root: Path, prometheus: str, services: list[SyntheticService]) -> It
     ready once every target has been scraped twice."""
     with ExitStack() as stack:
         started = [stack.enter_context(serving(s)) for s in services]
+        root.mkdir(parents=True, exist_ok=True)
         config = root / "prometheus.yml"
         document = prometheus_config(started, [], "127.0.0.1:1")
         del document["alerting"]

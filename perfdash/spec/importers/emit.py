@@ -137,7 +137,7 @@ def _flow(value: Any) -> str | None:
             text = _flow(item)
             if text is None:
                 return None
-            parts.append(f"{_flow_string(str(key))}: {text}")
+            parts.append(f"{flow_string(str(key))}: {text}")
         return "{" + ", ".join(parts) + "}"
     if isinstance(value, Sequence) and not isinstance(value, str):
         items = [_flow(item) for item in value]
@@ -145,11 +145,11 @@ def _flow(value: Any) -> str | None:
             return None
         return "[" + ", ".join(text for text in items if text is not None) + "]"
     if isinstance(value, str):
-        return None if "\n" in value else _flow_string(value)
+        return None if "\n" in value else flow_string(value)
     return _number_or_bool(value)
 
 
-def _flow_string(text: str) -> str:
+def flow_string(text: str) -> str:
     plain = dump(text).rstrip("\n")
     if plain == text and not _FLOW_UNSAFE.search(text) and not _REGEX_LOOKING.search(text):
         return text
