@@ -224,7 +224,7 @@ def vm_stack(root: Path, binaries: VMBinaries, *, receivers: list[str]) -> Itera
                 log_path=root / "victoria-metrics.log",
             )
         )
-        _wait_http(victoria, "/health")
+        wait_http(victoria, "/health")
         import_history(victoria.url, [started])
         alertmanager = stack.enter_context(
             running(
@@ -280,7 +280,7 @@ def _ok(process: Process, path: str) -> bool | None:
     return True if httpx.get(process.url + path, timeout=5.0).status_code == 200 else None
 
 
-def _wait_http(process: Process, path: str) -> None:
+def wait_http(process: Process, path: str) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         process.check_alive()
