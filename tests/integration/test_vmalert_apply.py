@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from perfdash import conventions
 from testing.processes import free_port
 from testing.stack import Process, running
 from testing.victoria import wait_http
@@ -69,7 +70,13 @@ def test_groups_vmalert_does_not_load_are_named(
         ["apply", "--rules-dir", str(elsewhere), "--vmalert-url", process.url], cwd=tmp_path
     )
     assert result.exit_code == 1
+    groups = sorted(
+        (
+            conventions.group_name("checkout", "availability"),
+            conventions.long_group_name("checkout", "availability"),
+        )
+    )
     assert (
-        f"2 rule group(s) not loaded from {elsewhere}: perfdash-checkout-availability, "
-        f"perfdash-checkout-availability-long; is vmalert started with -rule={elsewhere}/*.yaml?"
+        f"2 rule group(s) not loaded from {elsewhere}: {', '.join(groups)}; "
+        f"is vmalert started with -rule={elsewhere}/*.yaml?"
     ) in result.stderr

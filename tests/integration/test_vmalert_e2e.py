@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from perfdash import conventions
 from perfdash.alertmanager.routing import receiver_names
 from perfdash.model.fleet import Fleet
 from perfdash.spec import load_fleet
@@ -78,12 +79,12 @@ def test_apply_loads_the_rules_into_vmalert_and_an_outage_pages(
     assert applied.exit_code == 0, applied.output
     assert f"  reload   vmalert {stack.vmalert.url}\n" in applied.stdout
     groups = {group["name"]: group for group in stack.rule_groups()}
-    assert sorted(groups) == [
-        "perfdash-pay-availability",
-        "perfdash-pay-availability-long",
-        "perfdash-pay-latency",
-        "perfdash-pay-latency-long",
-    ]
+    assert sorted(groups) == sorted(
+        name(service, slo)
+        for slo in ("availability", "latency")
+        for service in ("pay",)
+        for name in (conventions.group_name, conventions.long_group_name)
+    )
     assert {Path(g["file"]).parent for g in groups.values()} == {stack.rules_dir}
     again = run_cli(
         ["apply", "slos", "--rules-dir", str(stack.rules_dir), "--vmalert-url", stack.vmalert.url],
