@@ -66,6 +66,7 @@ def _burn_factor(share: Decimal, slo_seconds: int, long_seconds: int) -> Fractio
 class Annotations:
     summary: str
     description: str
+    extra: tuple[tuple[str, str], ...] = ()  # any other annotation: name, template
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,13 @@ class Alerting:
     windows: tuple[AlertWindow, ...]
     missing_data: bool
     missing_data_for: Duration
+    # Values of the ``severity`` label per tier (``alerting.severity``).
+    severity_page: str = "page"
+    severity_ticket: str = "ticket"
+
+    def severity_label(self, tier: str) -> str:
+        """The ``severity`` label of the ``tier`` (page or ticket) alerts."""
+        return self.severity_page if tier == "page" else self.severity_ticket
 
     def enabled_windows(self) -> tuple[AlertWindow, ...]:
         return tuple(
@@ -125,6 +133,7 @@ class SLO:
     grouping: tuple[str, ...]
     alerting: Alerting
     description: str = ""
+    runbook: str | None = None  # this SLO's own runbook URL (else <service runbook>#<slo>)
 
     @cached_property
     def error_budget(self) -> Decimal:

@@ -415,13 +415,16 @@ class _Scenarios:
             "input_series": self.series([burning, healthy], threshold_form="prom3"),
             "promql_expr_test": [
                 {
-                    "expr": "ALERTS" + self.selector(alertstate="firing", severity="ticket"),
+                    "expr": "ALERTS"
+                    + self.selector(
+                        alertstate="firing", severity=self.slo.alerting.severity_label("ticket")
+                    ),
                     "eval_time": f"{minutes}m",
                     "exp_samples": [
                         {"labels": self.alert_series(f, first_group), "value": 1} for f in firing
                     ],
                 },
-                self.nothing_fired(minutes, severity="page"),
+                self.nothing_fired(minutes, severity=self.slo.alerting.severity_label("page")),
             ],
         }
 

@@ -211,7 +211,7 @@ def alert_labels(service: Service, slo: SLO, severity: str) -> dict[str, str]:
         "service": service.name,
         "slo": slo.name,
         "team": service.team,
-        "severity": severity,
+        "severity": slo.alerting.severity_label(severity),
         "priority": service.priority,
     }
 

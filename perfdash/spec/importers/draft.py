@@ -92,6 +92,7 @@ class SLODraft:
     sli: SLICandidate
     sli_origin: Origin
     description: str = ""
+    runbook: str | None = None
     grouping: tuple[str, ...] = ()
     alerting: dict[str, Any] = field(default_factory=dict)
     # perfdash field (relative to the SLO, e.g. ("alerting", "name")) -> source
@@ -175,6 +176,8 @@ def _slo_document(slo: SLODraft, selector: tuple[Matcher, ...]) -> dict[str, Any
     document: dict[str, Any] = {"name": slo.name}
     if slo.description:
         document["description"] = slo.description
+    if slo.runbook:
+        document["runbook"] = slo.runbook
     document["objective"] = slo.objective
     document["window"] = slo.window
     if slo.grouping:

@@ -264,13 +264,9 @@ def _alerting(
         if key not in ("name", "disabled", "burnrates", "absent", "absentName", "burnRateType"):
             t.problem(document, (*path, key), f"unknown field {key!r} in Pyrra alerting")
     if alerting.get("page") is not False:
+        # Pyrra's own severities: critical for the two fast alerts, warning for the slow.
+        alerting["severity"] = {"page": "critical", "ticket": "warning"}
         t.change(service.name, slo.name, _windows_change(slo.window))
-        t.change(
-            service.name,
-            slo.name,
-            "Pyrra's severities (critical for the two fast alerts, warning for the two slow) "
-            "become perfdash's tiers: severity=page and severity=ticket",
-        )
     return alerting
 
 

@@ -33,7 +33,7 @@ EXPECTED = "`version: prometheus/v1` or `apiVersion: sloth.slok.dev/v1` with `ki
 _WINDOW = re.compile(r"\{\{\s*\.window\s*\}\}")
 _ALERT_FOR_PLUGIN = "sloth.dev/contrib/alert_for/v1"
 _RUNBOOK_ANNOTATIONS = ("runbook", "runbook_url")
-_TEXT_ANNOTATIONS = ("summary", "description")
+_ANNOTATION_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 # Both spellings: prometheus/v1 files use snake_case, the CRD camelCase, and each has
 # used the other's for some fields across Sloth releases.
 _ALIASES = {
@@ -341,31 +341,38 @@ def _alerting(
             "the recorded series",
         )
     kept, refused = split_labels(labels)
+    refused.pop("severity", None)  # both tiers alike: alerting.severity, below
     for label, value in refused.items():
         t.change(service.name, slo.name, f"alert label {label}={value!r} dropped: perfdash sets it")
     if kept:
         alerting["labels"] = dict(sorted(kept.items()))
-    text = {k: v for k, v in annotations.items() if k in _TEXT_ANNOTATIONS}
     for key in _RUNBOOK_ANNOTATIONS:
-        if key not in annotations:
-            continue
-        url, _, anchor = annotations[key].partition("#")
-        if not service.runbook:
-            service.runbook = url
-            service.origins[("metadata", "runbook")] = Origin.of(
-                document, (*path, "annotations", key)
-            )
-        if url != service.runbook or (anchor and anchor != slo.name):
-            t.change(
-                service.name,
-                slo.name,
-                f"runbook_url becomes {service.runbook}#{slo.name} (Sloth: {annotations[key]})",
-            )
-    others = sorted(set(annotations) - set(_TEXT_ANNOTATIONS) - set(_RUNBOOK_ANNOTATIONS))
-    if others:
-        t.change(service.name, slo.name, f"annotations {others} dropped")
+        if key in annotations:
+            # Kept as written: the SLO's own runbook (perfdash's runbook_url annotation).
+            slo.runbook = annotations.pop(key)
+            slo.origins[("runbook",)] = Origin.of(document, (*path, "annotations", key))
+    text = {}
+    for name, value in annotations.items():
+        if _ANNOTATION_NAME.match(name):
+            text[name] = value
+        else:
+            t.change(service.name, slo.name, f"annotation {name!r} dropped: not a valid name")
+    severities = {
+        tier: per_tier_labels[tier]["severity"]
+        for tier in enabled
+        if "severity" in per_tier_labels[tier]
+    }
+    if severities and len(set(severities.values())) == len(severities):
+        alerting["severity"] = severities
+    elif severities:
+        t.change(
+            service.name,
+            slo.name,
+            f"both tiers had severity {next(iter(severities.values()))!r}: perfdash keeps "
+            "page and ticket apart (alerting.severity values must differ)",
+        )
     if text:
-        alerting["annotations"] = text
+        alerting["annotations"] = dict(sorted(text.items()))
     return alerting
 
 
@@ -422,12 +429,8 @@ def _per_tier_leftovers(
     for tier in enabled:
         for name, value in sorted(labels[tier].items()):
             if name == "severity":
-                t.change(
-                    service.name,
-                    slo.name,
-                    f"the {tier} alert's severity {value!r} becomes severity={tier!r}",
-                )
-            elif name not in shared_labels:
+                continue  # alerting.severity, per tier
+            if name not in shared_labels:
                 t.change(
                     service.name,
                     slo.name,

@@ -94,6 +94,8 @@ def test_bool_gauge_counts_samples_at_zero_and_labels_give_the_team(imported: Im
         total='count_over_time(up{job="prometheus-k8s"}[{{ window }}])',
     )
     assert slo.alerting.name == "PrometheusAvailabilityErrorBudgetBurn"
+    # Pyrra's severities: critical for the fast alerts, warning for the slow ones.
+    assert (slo.alerting.severity_page, slo.alerting.severity_ticket) == ("critical", "warning")
     assert slo.alerting.missing_data is False  # absent: false
 
 

@@ -35,6 +35,7 @@ def test_getting_started_becomes_an_events_slo_with_its_alert_name_and_labels(
     explained = " ".join(explain_text(result.changes).split())
     assert "for: 5m (the page alert's) applies to every alert of the SLO" in explained
     assert "routing_key='myteam' dropped" in explained
+    assert (slo.alerting.severity_page, slo.alerting.severity_ticket) == ("pageteam", "slack")
     assert "become four rules, one per window pair" in explained
 
 
@@ -50,12 +51,23 @@ def test_the_latency_query_count_minus_bucket_becomes_a_latency_sli(imported: Im
     assert service.slo("requests-availability").sli == EventsSLI(
         total="apiserver_request_total", bad=(Matcher("code", "=~", "(5..|429)"),)
     )
-    # The runbook annotation gives the service's runbook; the anchors change, and say so.
-    assert service.runbook == (
+    # Each SLO keeps its runbook annotation as its own runbook, anchor and all.
+    assert service.runbook is None
+    assert latency.runbook == (
         "https://github.com/kubernetes-monitoring/kubernetes-mixin/tree/master/runbook.md"
+        "#alert-name-kubeapilatencyhigh"
+    )
+    # Sloth's severities per tier stay what they were.
+    assert (latency.alerting.severity_page, latency.alerting.severity_ticket) == (
+        "critical",
+        "ticket",  # the example's ticket alert carries `disable: true` as a label instead
+    )
+    availability = service.slo("requests-availability")
+    assert (availability.alerting.severity_page, availability.alerting.severity_ticket) == (
+        "critical",
+        "warning",
     )
     explained = " ".join(explain_text(result.changes).split())
-    assert "runbook_url becomes" in explained
     # The example's `disable: true` sits under labels (a label, as Go decodes it): the
     # ticket alert stays, the per-tier label is reported, not applied.
     assert latency.alerting.ticket is True
