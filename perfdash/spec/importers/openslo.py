@@ -179,7 +179,29 @@ def _slo(
                 f'OpenSLO SLO "{raw_name}"'
                 + (f", objective {index + 1}" if len(objectives) > 1 else ""),
             )
+        for note in _semantics(t.mapping(sli_document, sli_path)):
+            t.change(service.name, name, note)
         service.slos.append(slo)
+
+
+def _semantics(spec: dict[str, Any]) -> list[str]:
+    """How perfdash reads this kind of OpenSLO indicator, where it is not just events."""
+    if "thresholdMetric" in spec:
+        return [
+            "thresholdMetric read as a latency SLI: the share of requests at or under the "
+            "threshold (OpenSLO's Occurrences of a threshold metric count data points)"
+        ]
+    ratio = spec.get("ratioMetric")
+    if not isinstance(ratio, dict):
+        return []
+    if "raw" in ratio:
+        return [
+            "ratioMetric.raw: the precomputed ratio averaged over each window, not weighted "
+            "by traffic"
+        ]
+    if ratio.get("counter") is False:
+        return ["ratioMetric of gauges (counter: false): each side averaged over each window"]
+    return []
 
 
 def _window(document: Document, t: Translation) -> str | None:

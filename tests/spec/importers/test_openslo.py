@@ -30,7 +30,7 @@ def test_the_readme_ratio_metric_becomes_total_minus_good(imported: Importer) ->
 
 
 def test_a_referenced_sli_and_a_histogram_threshold_map(imported: Importer) -> None:
-    fleet, _ = imported("openslo", "variant-sli-ref.yaml", runbook=RUNBOOK)
+    fleet, result = imported("openslo", "variant-sli-ref.yaml", runbook=RUNBOOK)
     service = fleet.service("checkout")
     assert service.team == "payments"
     assert [s.name for s in service.slos] == [
@@ -48,6 +48,8 @@ def test_a_referenced_sli_and_a_histogram_threshold_map(imported: Importer) -> N
     assert service.slo("checkout-latency").sli == LatencySLI(
         histogram="http_request_duration_seconds", threshold=Decimal("0.3")
     )
+    (note,) = [c.text for c in result.changes if c.slo == "checkout-latency"]
+    assert note.startswith("thresholdMetric read as a latency SLI")
 
 
 def test_timeslices_calendar_windows_and_other_sources_are_refused_each_at_its_field(
