@@ -35,6 +35,7 @@ from perfdash.commands.options import EXIT_CODES_HELP, runbook_option
     "--window",
     default="30d",
     show_default=True,
+    callback=lambda ctx, param, value: _duration(value),
     help="SLO window of Sloth SLOs (Sloth's --default-slo-period; not in its files).",
 )
 @click.option(
@@ -93,3 +94,12 @@ def import_command(
             click.echo(f"{'replaced' if file.exists else 'wrote'} {file.path}", err=True)
     if explain:
         click.echo(("\n" if to_stdout else "") + explain_text(result.changes))
+
+
+def _duration(value: str) -> str:
+    from perfdash.durations import Duration
+
+    try:
+        return str(Duration.parse(value))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
