@@ -39,6 +39,12 @@ from perfdash.commands.options import EXIT_CODES_HELP, runbook_option
     help="SLO window of Sloth SLOs (Sloth's --default-slo-period; not in its files).",
 )
 @click.option(
+    "--series-prefix",
+    metavar="PREFIX",
+    help="Record the imported services' series under this prefix (e.g. perfdash:), so they "
+    "cannot mix with the old tool's while both run (spec.rules.series_prefix).",
+)
+@click.option(
     "--explain", is_flag=True, help="Also list what behaves differently after the import."
 )
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print the declarations; write nothing.")
@@ -53,6 +59,7 @@ def import_command(
     runbook: str | None,
     service: str | None,
     window: str,
+    series_prefix: str | None,
     explain: bool,
     to_stdout: bool,
     force: bool,
@@ -69,7 +76,7 @@ def import_command(
 
     \b
     Example:
-      perfdash import sloth sloth/ --team payments --explain
+      perfdash import sloth sloth/ --team payments --explain --series-prefix perfdash:
       perfdash import pyrra pyrra/slos/ --service checkout --runbook https://runbooks.example.com/checkout
       perfdash import openslo openslo.yaml --stdout
     """
@@ -77,7 +84,14 @@ def import_command(
     from perfdash.spec.importers import ImportOptions, explain_text, import_declarations
     from perfdash.spec.validate import MissingRunbook
 
-    options = ImportOptions(team=team, tier=tier, runbook=runbook, service=service, window=window)
+    options = ImportOptions(
+        team=team,
+        tier=tier,
+        runbook=runbook,
+        service=service,
+        window=window,
+        series_prefix=series_prefix,
+    )
     result = import_declarations(
         source,
         paths,

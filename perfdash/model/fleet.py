@@ -209,6 +209,13 @@ class Service:
     routing: Receivers | None = None  # overrides the team's receivers
     # Evaluation interval of the long-window rule groups (see prometheus.rules).
     long_window_interval: Duration = field(default_factory=lambda: Duration(60))
+    # Put in front of every series this service's rules record (spec.rules.series_prefix):
+    # names that cannot collide with another tool's while both run (docs/import.md).
+    series_prefix: str = ""
+
+    def series(self, name: str) -> str:
+        """The name this service records ``name`` (a ``perfdash.conventions`` series) under."""
+        return self.series_prefix + name
 
     @property
     def has_alerts(self) -> bool:

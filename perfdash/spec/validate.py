@@ -394,6 +394,7 @@ class _ServiceBuilder:
                 LONG_WINDOW_INTERVAL,
             )
             or LONG_WINDOW_INTERVAL,
+            series_prefix=spec.get("rules", {}).get("series_prefix", ""),
             dashboard_jsonnet=self._jsonnet_file(spec.get("dashboard", {}).get("jsonnet")),
         )
         self._check_annotations(service)

@@ -169,7 +169,9 @@ def _complete(draft: ServiceDraft, title: str, t: Translation) -> Assembled | No
     runbook = draft.runbook or options.runbook
     if runbook and not draft.runbook:
         draft.comment(("metadata", "runbook"), "from perfdash import --runbook")
-    return assemble(draft, team=team, tier=tier, runbook=runbook)
+    return assemble(
+        draft, team=team, tier=tier, runbook=runbook, series_prefix=options.series_prefix
+    )
 
 
 def _drop_dead_windows(service: str, slo: SLODraft, title: str, t: Translation) -> None:

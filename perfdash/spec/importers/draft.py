@@ -139,7 +139,14 @@ class Assembled:
     header: tuple[str, ...]
 
 
-def assemble(draft: ServiceDraft, *, team: str, tier: int, runbook: str | None) -> Assembled:
+def assemble(
+    draft: ServiceDraft,
+    *,
+    team: str,
+    tier: int,
+    runbook: str | None,
+    series_prefix: str | None = None,
+) -> Assembled:
     """The perfdash/v1 document of ``draft``: the selector every SLO shares moves to
     ``spec.selector``; each SLO keeps the rest as ``matchers``."""
     selector = _shared_matchers(draft.slos)
@@ -164,6 +171,12 @@ def assemble(draft: ServiceDraft, *, team: str, tier: int, runbook: str | None) 
         for path, lines in slo.comments.items():
             comments.setdefault((*base, *path), []).extend(lines)
     spec: dict[str, Any] = {"selector": matcher_mapping(selector, default="=")}
+    if series_prefix:
+        spec["rules"] = {"series_prefix": series_prefix}
+        comments[("spec", "rules")] = [
+            "Recorded series renamed while the old tool's rules still run beside these: drop",
+            "it (dashboards and alerts follow) once they are gone. See docs/import.md.",
+        ]
     if slos:
         spec["slos"] = slos
     data = {"apiVersion": "perfdash/v1", "kind": "Service", "metadata": metadata, "spec": spec}

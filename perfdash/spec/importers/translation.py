@@ -28,6 +28,7 @@ class ImportOptions:
     runbook: str | None = None
     service: str | None = None  # put every SLO into this service (Pyrra has no services)
     window: str = "30d"  # Sloth's SLO period is a command-line flag, not in the spec
+    series_prefix: str | None = None  # spec.rules.series_prefix: run beside the old tool
 
 
 @dataclass
