@@ -1,8 +1,9 @@
 """Push a verdict to a Prometheus Pushgateway, so Prometheus can alert on regressions.
 
 Series (job ``perfdash_baseline``, grouped by benchmark):
-``perfdash_baseline_change_ratio{benchmark, metric}`` (candidate / baseline - 1) and
-``perfdash_baseline_regression{benchmark, metric}`` (1 when the verdict is a regression).
+``perfdash_baseline_change_ratio{benchmark, metric}`` (candidate / baseline - 1, every
+compared metric) and ``perfdash_baseline_regression{benchmark, metric}`` (gates only: 1
+when the gate regressed, what ``--fail-on-regression`` fails on).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def verdict_registry(report: Report) -> CollectorRegistry:
     )
     regression = Gauge(
         "perfdash_baseline_regression",
-        "1 when perfdash's verdict for the metric is a regression, else 0.",
+        "1 when perfdash's verdict for the gate metric is a regression, else 0.",
         ["benchmark", "metric"],
         registry=registry,
     )
@@ -36,9 +37,10 @@ def verdict_registry(report: Report) -> CollectorRegistry:
         test = verdict.test
         ratio = test.candidate / test.baseline - 1 if test.baseline else float("nan")
         change.labels(report.benchmark, test.metric).set(ratio)
-        regression.labels(report.benchmark, test.metric).set(
-            1.0 if verdict.verdict == "regression" else 0.0
-        )
+        if verdict.gate:
+            regression.labels(report.benchmark, test.metric).set(
+                1.0 if verdict.verdict == "regression" else 0.0
+            )
     return registry
 
 

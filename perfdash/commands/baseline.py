@@ -184,14 +184,17 @@ def _declared(slos: Path | None, benchmark: str) -> tuple[tuple[str, ...], dict[
 @click.option("--window", default="7d", show_default=True, help="How far back runs count.")
 @click.option("--last", "last", default=20, show_default=True, type=click.IntRange(min=1),
               help="At most this many baseline runs (the newest).")  # fmt: skip
-@click.option("--metric", "metrics", multiple=True, help="Compare only these metrics.")
+@click.option("--metric", "metrics", multiple=True,
+              help="Gate on these metrics (repeatable; default: the declaration's "
+              "baselines[].metrics, else p95, error_rate and rps). Every other measured "
+              "metric is reported as informative and never fails the comparison.")  # fmt: skip
 @click.option("--threshold", "thresholds", multiple=True, metavar="METRIC=PERCENT",
               help="Practical threshold override, e.g. p95=10.")  # fmt: skip
 @click.option("--slos", type=click.Path(exists=True, path_type=Path),
               help="Declarations whose baselines: give metrics and thresholds (default: slos/).")  # fmt: skip
 @click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json"]), default="table",
               show_default=True)  # fmt: skip
-@click.option("--fail-on-regression", is_flag=True, help="Exit 1 when any metric regressed.")
+@click.option("--fail-on-regression", is_flag=True, help="Exit 1 when a gate regressed.")
 @click.option("--pushgateway", metavar="URL", help="Push the verdict to this Pushgateway.")
 @click.option("--record/--no-record", default=True, show_default=True,
               help="Keep the verdict in the store for the dashboards.")  # fmt: skip
@@ -199,8 +202,10 @@ def compare(dsn: str | None, benchmark: str, branch: str | None, run_ids: tuple[
             baseline_branch: str, baseline_ids: tuple[int, ...], window: str, last: int,
             metrics: tuple[str, ...], thresholds: tuple[str, ...], slos: Path | None, fmt: str,
             fail_on_regression: bool, pushgateway: str | None, record: bool) -> None:  # fmt: skip
-    """Is the candidate a regression? Compares run sets metric by metric (Mann-Whitney U,
-    or a t prediction interval for a single run), with FDR correction over the metrics.
+    """Is the candidate a regression? Judges the gate metrics run set against run set:
+    Welch's t on the runs' log values (a t prediction interval for a single candidate
+    run), the error rate on request counts with the runs' overdispersion; one-sided at 5%,
+    FDR-adjusted over the gates. A regression is significant and beyond the threshold.
 
     \b
     Example:
@@ -238,7 +243,12 @@ def compare(dsn: str | None, benchmark: str, branch: str | None, run_ids: tuple[
 @click.option("--window", default="7d", show_default=True, help="How far back runs count.")
 @click.option("--last", "last", default=20, show_default=True, type=click.IntRange(min=1),
               help="At most this many baseline runs (the newest).")  # fmt: skip
-@click.option("--metric", "metrics", multiple=True, help="Chart only these metrics.")
+@click.option(
+    "--metric",
+    "metrics",
+    multiple=True,
+    help="Gate on these metrics, as compare does; every measured metric is charted.",
+)
 @click.option("--slos", type=click.Path(exists=True, path_type=Path),
               help="Declarations whose baselines: give metrics and thresholds (default: slos/).")  # fmt: skip
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
@@ -260,9 +270,9 @@ def report(dsn: str | None, benchmark: str, branch: str | None, run_ids: tuple[i
           --report-url "$CI_ARTIFACTS/report.html" >> comment.md
     """
     from perfdash.baseline.report import render
-    from perfdash.baseline.report_html import markdown_with_link, report_height, report_page
     from perfdash.baseline.workflow import Selection, compare_benchmark
     from perfdash.output import write_file
+    from perfdash.preview.baseline_report import markdown_with_link, report_height, report_page
     from perfdash.preview.screenshot import screenshot
 
     declared_metrics, declared_thresholds = _declared(slos, benchmark)

@@ -167,8 +167,11 @@ def test_declared_thresholds_and_command_line_overrides(dsn_env: str, tmp_path: 
     )
     declared = run_cli(["baseline", "compare", "--benchmark", "checkout-api", "--branch", "feature",
                         "--slos", str(slos), "--format", "json"])  # fmt: skip
-    metrics = {m["metric"]: m for m in json.loads(declared.stdout)["metrics"]}
-    assert sorted(metrics) == ["p95", "rps"]
+    report = json.loads(declared.stdout)
+    metrics = {m["metric"]: m for m in report["metrics"]}
+    assert report["gates"] == ["p95", "rps"]
+    assert [name for name, m in metrics.items() if m["gate"]] == ["p95", "rps"]
+    assert metrics["p50"]["gate"] is False  # measured, so reported, but informative
     assert metrics["p95"]["threshold_pct"] == 50
     assert metrics["p95"]["verdict"] != "regression"
     override = run_cli(["baseline", "compare", "--benchmark", "checkout-api", "--branch", "feature",
