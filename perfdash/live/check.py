@@ -20,9 +20,18 @@ from pathlib import Path
 from perfdash.durations import Duration
 from perfdash.errors import Problem, SpecError
 from perfdash.live.prometheus import PrometheusAPI
-from perfdash.model.fleet import SLO, EventsSLI, Fleet, LatencySLI, Matcher, RawSLI, Service
+from perfdash.model.fleet import (
+    SLO,
+    WINDOW_PLACEHOLDER,
+    EventsSLI,
+    Fleet,
+    LatencySLI,
+    Matcher,
+    RawSLI,
+    Service,
+    series_selector,
+)
 from perfdash.numbers import format_decimal
-from perfdash.prometheus import promql
 from perfdash.spec.load import Document, PathKey, load_file
 
 CHECK_WINDOW = Duration.parse("5m")
@@ -110,7 +119,7 @@ class _Live:
 
 
 def _selector(metric: str, matchers: Iterable[Matcher]) -> str:
-    return promql.selector(metric, list(matchers))
+    return series_selector(metric, list(matchers))
 
 
 class _Checker:
@@ -285,7 +294,7 @@ class _Checker:
 
     def raw(self, slo: SLO, sli: RawSLI, path: PathKey) -> None:
         for side, query in (("total", sli.total), ("bad", sli.bad)):
-            rendered = promql.render_raw(query, CHECK_WINDOW)
+            rendered = WINDOW_PLACEHOLDER.sub(str(CHECK_WINDOW), query.strip())
             result = self.live.query(rendered)
             if result:
                 continue
@@ -305,7 +314,7 @@ class _Checker:
     # -- hints ----------------------------------------------------------------------
 
     def hint(self, name: str) -> str:
-        selector = promql.selector("", self.service.selector) if self.service.selector else ""
+        selector = series_selector("", self.service.selector) if self.service.selector else ""
         names = self.live.names(selector) or self.live.names("")
         for suffix in _SUFFIXES:
             if name.endswith(suffix + suffix):
