@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
 import signal
 import sys
 import traceback
@@ -26,7 +27,8 @@ import click
 
 from perfdash import __version__
 from perfdash.commands.options import EXIT_CODES_HELP
-from perfdash.errors import PerfdashError
+from perfdash.errors import PerfdashError, redact, register_environment_secrets
+from perfdash.terminal import terminal_safe
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -53,7 +55,8 @@ class Terminated(BaseException):
 
 class PerfdashGroup(click.Group):
     """Loads commands on demand, and turns every PerfdashError into ``Error: ...`` on
-    stderr with its exit code."""
+    stderr with its exit code (control characters escaped: messages quote servers and
+    declarations)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*COMMANDS, *super().list_commands(ctx)})
@@ -69,7 +72,7 @@ class PerfdashGroup(click.Group):
         try:
             return super().invoke(ctx)
         except PerfdashError as exc:
-            error = click.ClickException(str(exc))
+            error = click.ClickException(terminal_safe(str(exc)))
             error.exit_code = exc.exit_code  # type: ignore[misc]  # per instance, by design
             raise error from exc
 
@@ -96,9 +99,14 @@ GC_THRESHOLD = (50_000, 10, 10)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console entry point: maps bugs to exit 70, Ctrl-C to 130 and SIGTERM to 143."""
+    """Console entry point: maps bugs to exit 70, Ctrl-C to 130 and SIGTERM to 143.
+
+    A bug's traceback goes through the same redaction as every message (the secrets of
+    the environment are registered first) and has its control characters escaped.
+    """
     gc.set_threshold(*GC_THRESHOLD)
     signal.signal(signal.SIGTERM, _terminate)
+    register_environment_secrets(os.environ)
     try:
         _main(argv)
     finally:
@@ -126,7 +134,7 @@ def _main(argv: Sequence[str] | None) -> None:
         click.echo("Terminated.", err=True)
         sys.exit(143)
     except Exception:
-        traceback.print_exc()
+        click.echo(terminal_safe(redact(traceback.format_exc())), err=True, nl=False)
         click.echo(
             "perfdash crashed: this is a bug. Please report it with the traceback above.", err=True
         )

@@ -35,7 +35,9 @@ def test_every_command_has_help_with_an_example_and_the_exit_codes(command: str)
     assert "Exit status:" in result.stdout
 
 
-def _run_main_with(body: str) -> subprocess.CompletedProcess[str]:
+def _run_main_with(
+    body: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run perfdash's real entry point in a child Python with one extra command."""
     program = textwrap.dedent(
         f"""
@@ -50,7 +52,11 @@ def _run_main_with(body: str) -> subprocess.CompletedProcess[str]:
         """
     )
     return subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, check=False, env=os.environ
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -59,6 +65,32 @@ def test_an_unexpected_exception_is_reported_as_a_bug_with_exit_70() -> None:
     assert done.returncode == 70
     assert "RuntimeError: kaboom" in done.stderr
     assert "this is a bug" in done.stderr
+
+
+def test_a_bugs_traceback_shows_no_secret_and_no_control_character() -> None:
+    """Where a URL with credentials reaches an exception (here: a '/' in its password),
+    the exit-70 traceback still redacts it, and the environment's secrets besides."""
+    done = _run_main_with(
+        "raise ValueError('bad port in http://admin:S3cret/Pw99@host:1 and ' + "
+        "__import__('os').environ['SOME_API_TOKEN'] + ' \x1b]0;owned\x07')",
+        env={"SOME_API_TOKEN": "tok-3a9f7c"},
+    )
+    assert done.returncode == 70
+    assert "ValueError: bad port in http://admin:***@host:1 and *** \\x1b]0;owned\\x07" in (
+        done.stderr
+    )
+    for shown in ("S3cret", "Pw99", "tok-3a9f7c", "\x1b", "\x07"):
+        assert shown not in done.stderr
+
+
+def test_an_error_message_has_its_control_characters_escaped(tmp_path: Path) -> None:
+    """A declaration file named with escape sequences: the error quoting it is inert."""
+    name = "checkout\x1b]0;owned\x07.yaml"
+    write_declaration(tmp_path / "slos", name, "apiVersion: perfdash/v1\nkind: [")
+    result = run_cli(["validate"], cwd=tmp_path)
+    assert result.exit_code == 1
+    assert "checkout\\x1b]0;owned\\x07.yaml" in result.stderr
+    assert "\x1b" not in result.stderr
 
 
 def test_ctrl_c_exits_130() -> None:

@@ -45,14 +45,25 @@ def verdict_registry(report: Report) -> CollectorRegistry:
 
 
 def push_verdict(url: str, report: Report, *, timeout: float = 10.0) -> None:
-    """PUT the verdict's series to the Pushgateway at ``url`` (replacing the benchmark's)."""
+    """PUT the verdict's series to the Pushgateway at ``url`` (replacing the benchmark's).
+
+    Credentials in ``url`` go as basic auth and are never printed; a malformed URL is a
+    ``ConfigError`` that does not quote it (``perfdash.deploy.settings.parse_url``)."""
+    from perfdash.deploy.metrics import pushgateway_handler
+    from perfdash.deploy.settings import parse_url
+
+    pushgateway = parse_url(url, "--pushgateway")
+    assert pushgateway is not None, "an empty --pushgateway is never pushed to"
     try:
         push_to_gateway(
-            url,
+            pushgateway.url,
             job=JOB,
             registry=verdict_registry(report),
             grouping_key={"benchmark": report.benchmark},
             timeout=timeout,
+            handler=pushgateway_handler(pushgateway),
         )
     except (OSError, URLError, ValueError) as exc:
-        raise PushError(f"cannot push the verdict to {redact(url)}: {redact(str(exc))}") from exc
+        raise PushError(
+            f"cannot push the verdict to {pushgateway.url}: {redact(str(exc))}"
+        ) from exc

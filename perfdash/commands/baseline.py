@@ -6,7 +6,9 @@ Command bodies turn options into values, call one library function and print; er
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -36,25 +38,36 @@ def dsn_option(function: F) -> F:
         envvar="PERFDASH_DSN",
         show_envvar=True,
         help="PostgreSQL connection string (keep the password in PERFDASH_DSN, ~/.pgpass or "
-        "PGPASSWORD, not on the command line).",
+        "PGPASSWORD, not on the command line). Without one: the local store in "
+        "$PERFDASH_HOME (default ~/.local/share/perfdash), needs perfdash[local].",
     )(function)
 
 
-def _open(dsn: str | None) -> Any:
-    from perfdash.baseline.store import Store, resolve_dsn
+@contextmanager
+def _open(dsn: str | None, *, initialise: bool = True) -> Iterator[Any]:
+    """The store: the server named by --dsn/PERFDASH_DSN, else the local one."""
+    from perfdash.baseline.local import open_store
 
-    return Store.open(resolve_dsn(dsn, {}))
+    with open_store(dsn, os.environ, initialise=initialise) as opened:
+        if opened.local is not None and opened.local.created:
+            click.echo(f"note: created the local store in {opened.local.home}", err=True)
+        yield opened
 
 
 @click.group(epilog=EXIT_CODES_HELP)
 def baseline() -> None:
     """Store load-test and benchmark results in PostgreSQL and compare runs.
 
+    The store is the PostgreSQL (or TimescaleDB) named by PERFDASH_DSN. Without one,
+    perfdash uses a local PostgreSQL of its own (pip install 'perfdash[local]'), kept in
+    $PERFDASH_HOME (default ~/.local/share/perfdash), started for each command and stopped
+    after it: nothing to set up to try it.
+
     \b
     Example:
+      perfdash baseline ingest --benchmark checkout-api --branch main run.json
       export PERFDASH_DSN=postgresql://perfdash@db.example.com/perf
       perfdash baseline init
-      perfdash baseline ingest --benchmark checkout-api --branch main run.json
       perfdash baseline compare --benchmark checkout-api --branch my-change
     """
 
@@ -62,15 +75,24 @@ def baseline() -> None:
 @baseline.command(epilog=EXIT_CODES_HELP)
 @dsn_option
 def init(dsn: str | None) -> None:
-    """Create or upgrade the store's schema (idempotent) and report the storage mode
-    (TimescaleDB when the extension exists, plain PostgreSQL otherwise).
+    """Create or upgrade the store's schema (idempotent) and report the storage mode:
+    TimescaleDB when the server preloads the extension, plain PostgreSQL otherwise (and
+    why, e.g. how to preload an extension that is installed but not loaded). The local
+    store (no PERFDASH_DSN) sets itself up; init reports where it is.
 
     \b
     Example:
       PERFDASH_DSN=postgresql://perfdash@localhost/perf perfdash baseline init
+      perfdash baseline init     # the local store
     """
-    with _open(dsn) as store:
-        report = store.init()
+    with _open(dsn, initialise=False) as opened:
+        report = opened.store.init()
+        version = opened.store.server_version
+    if opened.local is not None:
+        click.echo(
+            f"store: local PostgreSQL {version} in {opened.local.home} (no PERFDASH_DSN; "
+            "started for each command, stopped after)"
+        )
     done = f"applied {', '.join(map(str, report.applied))}" if report.applied else "up to date"
     click.echo(f"schema version {report.version}: {done}")
     click.echo(f"storage: {report.mode_note}")
@@ -123,8 +145,8 @@ def ingest(
     from perfdash.baseline.workflow import ingest_files
 
     pairs = _env_pairs(env)
-    with _open(dsn) as store:
-        result = ingest_files(store, benchmark=benchmark, paths=files, format_name=format_name,
+    with _open(dsn) as opened:
+        result = ingest_files(opened.store, benchmark=benchmark, paths=files, format_name=format_name,
                               branch=branch, git_sha=git_sha, env=pairs, config=config)  # fmt: skip
     if result.duplicate:
         click.echo(f"already ingested as run {result.run_id} of {benchmark}: nothing stored")
@@ -222,10 +244,10 @@ def compare(dsn: str | None, benchmark: str, branch: str | None, run_ids: tuple[
         metrics=metrics or declared_metrics,
         thresholds={**declared_thresholds, **_thresholds(thresholds)},
     )  # fmt: skip
-    with _open(dsn) as store:
-        report = compare_benchmark(store, selection, now=datetime.now(UTC))
+    with _open(dsn) as opened:
+        report = compare_benchmark(opened.store, selection, now=datetime.now(UTC))
         if record:
-            record_report(store, report)
+            record_report(opened.store, report)
     click.echo(render(report, fmt), nl=False)
     if pushgateway:
         push_verdict(pushgateway, report)

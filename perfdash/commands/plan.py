@@ -78,9 +78,10 @@ def plan(
       perfdash plan --rules-dir /etc/prometheus/rules/perfdash
       perfdash plan --since origin/main --format markdown   # what alerts will do differently
     """
-    from perfdash.build import build_artifacts
+    from perfdash.build import build_output
     from perfdash.deploy.render import plan_json, plan_markdown, plan_text
     from perfdash.deploy.run import Targets, plan_deploy
+    from perfdash.terminal import terminal_safe
 
     configure_logging(verbose)
     settings = deploy_settings(options)
@@ -88,14 +89,16 @@ def plan(
     render = {"text": plan_text, "markdown": plan_markdown, "json": plan_json}[output_format]
     rendered, changed = "", False
     if not (since and settings.empty):
-        artifacts = build_artifacts(fleet, jsonnet_dir=jsonnet_dir)
+        built = build_output(fleet, jsonnet_dir=jsonnet_dir)
         with Targets(settings) as targets:
-            deploy = plan_deploy(artifacts, targets, prune=bool(options.get("prune")))
+            deploy = plan_deploy(
+                built.files, targets, prune=bool(options.get("prune")), groups=built.rule_groups
+            )
         rendered, changed = render(deploy), deploy.has_changes
     if since:
         rendered, moved = _with_alert_changes(fleet, since, paths, output_format, rendered)
         changed = changed or moved
-    click.echo(rendered)
+    click.echo(terminal_safe(rendered))
     if detailed_exitcode and changed:
         ctx.exit(2)
 

@@ -20,10 +20,11 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from perfdash.deploy.http import HttpClient, RetryPolicy
+from perfdash.deploy.http import HttpClient, Limits, RetryPolicy
 from perfdash.deploy.outcome import Outcome
 from perfdash.deploy.rules_dir import RulesDirPlan
-from perfdash.errors import PerfdashError, PrometheusError
+from perfdash.deploy.settings import parse_url
+from perfdash.errors import ConfigError, PerfdashError, PrometheusError
 
 RELOAD_WAIT_SECONDS = 30.0
 POLL_SECONDS = 0.2
@@ -43,9 +44,26 @@ def vmalert_error(
 
 
 def vmalert_client(
-    url: str, *, transport: Any = None, retry: RetryPolicy | None = None, timeout: float = 30.0
+    url: str,
+    *,
+    transport: Any = None,
+    retry: RetryPolicy | None = None,
+    limits: Limits | None = None,
 ) -> HttpClient:
-    return HttpClient(url, error=vmalert_error, transport=transport, retry=retry, timeout=timeout)
+    endpoint = parse_url(url, "--vmalert-url")
+    if endpoint is None:
+        raise ConfigError("--vmalert-url: give the URL of vmalert")
+    auth = None
+    if endpoint.user is not None and endpoint.password is not None:
+        auth = (endpoint.user, endpoint.password.reveal())
+    return HttpClient(
+        endpoint.url,
+        error=vmalert_error,
+        auth=auth,
+        transport=transport,
+        retry=retry,
+        limits=limits,
+    )
 
 
 def reload_vmalert(

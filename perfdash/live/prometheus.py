@@ -8,9 +8,10 @@ from typing import Any
 
 import httpx
 
-from perfdash.deploy.http import RetryPolicy
+from perfdash.deploy.http import Limits, RetryPolicy
 from perfdash.deploy.rules_dir import prometheus_client
-from perfdash.errors import PrometheusError
+from perfdash.deploy.settings import parse_url
+from perfdash.errors import ConfigError, PrometheusError
 
 
 class PrometheusAPI:
@@ -25,8 +26,13 @@ class PrometheusAPI:
         retry: RetryPolicy | None = None,
         timeout: float = 30.0,
     ) -> None:
-        self.url = url.rstrip("/")
-        self.http = prometheus_client(self.url, transport=transport, retry=retry, timeout=timeout)
+        endpoint = parse_url(url, "--prometheus-url")
+        if endpoint is None:
+            raise ConfigError("--prometheus-url: give the URL of Prometheus")
+        self.url = endpoint.url  # without credentials: printed in messages
+        self.http = prometheus_client(
+            endpoint, transport=transport, retry=retry, limits=Limits(timeout=timeout)
+        )
 
     def close(self) -> None:
         self.http.close()
@@ -44,7 +50,7 @@ class PrometheusAPI:
             error = body.get("error") if isinstance(body, dict) else None
             raise PrometheusError(
                 "GET",
-                str(response.request.url),
+                response.url,
                 status=response.status_code,
                 detail=f"the query failed: {error or 'no data in the answer'}",
             )
