@@ -1,14 +1,16 @@
 """Declarations as they were at a git revision (``perfdash plan --since origin/main``).
 
-The files under the declaration paths at ``REF`` are written into a temporary folder,
-under the same relative paths, and loaded like any declarations; git runs from an
+The repository at ``REF`` (``git archive``) is unpacked into a temporary folder and the
+declaration paths are loaded from there like any declarations; git runs from an
 argument list with a timeout, and its failures become ``ToolError``.
 """
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
+import tarfile
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -41,8 +43,9 @@ def _git(args: Sequence[str], *, cwd: Path) -> bytes:
 
 @contextmanager
 def declarations_at(ref: str, paths: Sequence[Path], *, cwd: Path) -> Iterator[list[Path]]:
-    """The declaration ``paths`` (relative to ``cwd``) as of ``ref``, in a temporary folder
-    removed on exit; paths that did not exist at ``ref`` are left out."""
+    """The declaration ``paths`` (relative to ``cwd``) as of ``ref``, in a temporary copy of
+    the repository at ``ref`` (so files a declaration names, such as a Jsonnet override,
+    are there too), removed on exit; paths that did not exist at ``ref`` are left out."""
     prefix = _git(["rev-parse", "--show-prefix"], cwd=cwd).decode().strip()
     try:
         _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd=cwd)
@@ -51,28 +54,10 @@ def declarations_at(ref: str, paths: Sequence[Path], *, cwd: Path) -> Iterator[l
             f"--since {ref}: no such git revision here (in CI, fetch it: actions/checkout "
             "with fetch-depth: 0)"
         ) from exc
+    archive = _git(["archive", "--format=tar", ref], cwd=cwd)
     with tempfile.TemporaryDirectory(prefix="perfdash-since-") as folder:
         root = Path(folder)
-        found = []
-        for path in paths:
-            listed = _git(
-                [
-                    "ls-tree",
-                    "-r",
-                    "-z",
-                    "--name-only",
-                    "--full-tree",
-                    ref,
-                    "--",
-                    prefix + str(path),
-                ],
-                cwd=cwd,
-            )
-            for name in filter(None, listed.decode("utf-8").split("\0")):
-                relative = Path(name).relative_to(prefix) if prefix else Path(name)
-                target = root / relative
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(_git(["show", f"{ref}:{name}"], cwd=cwd))
-            if (root / path).exists():
-                found.append(root / path)
-        yield found
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(root, filter="data")  # no links out, no absolute paths
+        base = root / prefix if prefix else root
+        yield [base / path for path in paths if (base / path).exists()]

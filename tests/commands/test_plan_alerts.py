@@ -163,3 +163,24 @@ def test_a_removed_slo_and_new_severities(tmp_path: Path) -> None:
         )
         in changes
     )
+
+
+def test_files_the_old_declarations_name_come_from_the_revision_too(repo: Path) -> None:
+    """A declaration naming a Jsonnet override loads at the old revision as well."""
+    git = require_binary("git", package="git")
+    (repo / "dashboards" / "overrides").mkdir(parents=True)
+    (repo / "dashboards/overrides/checkout.libsonnet").write_text("function(d) d\n")
+    with_override = SERVICE + "  dashboard: {jsonnet: ../dashboards/overrides/checkout.libsonnet}\n"
+    write_declaration(repo / "slos", "checkout.yaml", with_override)
+    for args in (["add", "-A"], ["commit", "-qm", "override"]):
+        subprocess.run(
+            [git, "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+            cwd=repo,
+            check=True,
+        )
+    write_declaration(
+        repo / "slos", "checkout.yaml", with_override.replace("objective: 99.9", "objective: 99")
+    )
+    result = run_cli(["plan", "--since", "HEAD"], cwd=repo)
+    assert result.exit_code == 0, result.output
+    assert "    ~ objective: 99.9% over 30d -> 99% over 30d\n" in result.stdout
