@@ -85,7 +85,10 @@ def group_suffix(slo: SLO) -> str:
 
 
 def runbook_url(service: Service, slo: SLO) -> str:
-    """``<runbook>#<slo>``: the SLO's section of the service runbook ("" without a runbook)."""
+    """The SLO's own runbook, else ``<runbook>#<slo>``: its section of the service runbook
+    ("" without either)."""
+    if slo.runbook:
+        return slo.runbook
     return f"{service.runbook}#{slo.name}" if service.runbook else ""
 
 
@@ -135,6 +138,7 @@ def burn_annotations(
         {
             "summary": render(slo.alerting.annotations.summary, context),
             "description": render(slo.alerting.annotations.description, context),
+            **_extra(slo, context),
         },
         context["runbook_url"],
     )
@@ -147,9 +151,31 @@ def missing_data_annotations(service: Service, slo: SLO, *, hint: str) -> dict[s
         {
             "summary": render(MISSING_DATA_SUMMARY, context),
             "description": render(MISSING_DATA_DESCRIPTION, context),
+            **_extra(slo, missing_data_context(context)),
         },
         context["runbook_url"],
     )
+
+
+def missing_data_context(context: dict[str, Any]) -> dict[str, Any]:
+    """What an extra annotation sees on SLIDataMissing: the SLO's values; the figures of
+    a window pair are empty, there being none."""
+    return {
+        "severity": "",
+        "long": "",
+        "short": "",
+        "factor": "",
+        "threshold": "",
+        "budget_consumed": "",
+        "exhaustion": "",
+        "detection": "",
+        **context,
+    }
+
+
+def _extra(slo: SLO, context: dict[str, Any]) -> dict[str, str]:
+    """The declared annotations beyond summary and description, rendered."""
+    return {name: render(template, context) for name, template in slo.alerting.annotations.extra}
 
 
 def _with_runbook(annotations: dict[str, str], url: str) -> dict[str, str]:

@@ -104,7 +104,7 @@ def _recorder(service: Service, slo: SLO) -> Any:
 def _zero_when_no_errors(service: Service, slo: SLO) -> str:
     # Bad-event series appear only after the first error: count "none yet" as 0.
     own = conventions.slo_selector(service.name, slo.name)
-    return f"{promql.on_clause(slo)} (0 * {conventions.TOTAL_RATE}{own})"
+    return f"{promql.on_clause(slo)} (0 * {service.series(conventions.TOTAL_RATE)}{own})"
 
 
 def short_window_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
@@ -126,12 +126,12 @@ def short_window_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
                 f"  {promql.total_rate(service, slo, window)}\n)\n"
                 f"or {_zero_when_no_errors(service, slo)}"
             )
-        rules.append(record(conventions.error_ratio_name(window), expr))
+        rules.append(record(service.series(conventions.error_ratio_name(window)), expr))
     budget = format_decimal(slo.error_budget)
     rules.append(
         record(
-            conventions.CURRENT_BURN,
-            f"{conventions.error_ratio_name(CURRENT_BURN_WINDOW)}{own} / {budget}",
+            service.series(conventions.CURRENT_BURN),
+            f"{service.series(conventions.error_ratio_name(CURRENT_BURN_WINDOW))}{own} / {budget}",
         )
     )
     return rules
@@ -141,36 +141,40 @@ def long_window_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
     """5m event rates, ratios over long windows derived from them, SLI, budget, metadata."""
     record = _recorder(service, slo)
     own = conventions.slo_selector(service.name, slo.name)
-    rules = [record(conventions.TOTAL_RATE, promql.total_rate(service, slo, BASE_WINDOW))]
+    rules = [
+        record(service.series(conventions.TOTAL_RATE), promql.total_rate(service, slo, BASE_WINDOW))
+    ]
     if isinstance(slo.sli, LatencySLI):
         # A missing threshold bucket must stay missing (and trip SLIDataMissing),
         # so latency gets no zero fallback.
         bad = (
-            f"{conventions.TOTAL_RATE}{own}\n  - {promql.on_clause(slo)}\n"
+            f"{service.series(conventions.TOTAL_RATE)}{own}\n  - {promql.on_clause(slo)}\n"
             f"{promql.good_latency_rate(service, slo, BASE_WINDOW)}"
         )
     else:
         bad = f"{promql.bad_rate(service, slo, BASE_WINDOW)}\n  or {_zero_when_no_errors(service, slo)}"
-    rules.append(record(conventions.BAD_RATE, bad))
+    rules.append(record(service.series(conventions.BAD_RATE), bad))
     for window in recorded_windows(slo):
         if is_derived(window):
             rules.append(
                 record(
-                    conventions.error_ratio_name(window),
-                    f"sum_over_time({conventions.BAD_RATE}{own}[{window}])\n/\n"
-                    f"sum_over_time({conventions.TOTAL_RATE}{own}[{window}])",
+                    service.series(conventions.error_ratio_name(window)),
+                    f"sum_over_time({service.series(conventions.BAD_RATE)}{own}[{window}])\n/\n"
+                    f"sum_over_time({service.series(conventions.TOTAL_RATE)}{own}[{window}])",
                 )
             )
     budget = format_decimal(slo.error_budget)
-    window_ratio = f"{conventions.error_ratio_name(slo.window)}{own}"
+    window_ratio = f"{service.series(conventions.error_ratio_name(slo.window))}{own}"
     rules += [
-        record(conventions.SLI_RATIO, f"1 - {window_ratio}"),
-        record(conventions.BUDGET_REMAINING, f"1 - ({window_ratio} / {budget})"),
-        record(conventions.OBJECTIVE, f"vector({format_decimal(slo.objective_ratio)})"),
-        record(conventions.ERROR_BUDGET, f"vector({budget})"),
-        record(conventions.WINDOW_SECONDS, f"vector({slo.window.seconds})"),
+        record(service.series(conventions.SLI_RATIO), f"1 - {window_ratio}"),
+        record(service.series(conventions.BUDGET_REMAINING), f"1 - ({window_ratio} / {budget})"),
         record(
-            conventions.INFO,
+            service.series(conventions.OBJECTIVE), f"vector({format_decimal(slo.objective_ratio)})"
+        ),
+        record(service.series(conventions.ERROR_BUDGET), f"vector({budget})"),
+        record(service.series(conventions.WINDOW_SECONDS), f"vector({slo.window.seconds})"),
+        record(
+            service.series(conventions.INFO),
             "vector(1)",
             {
                 "team": service.team,
@@ -211,7 +215,7 @@ def alert_labels(service: Service, slo: SLO, severity: str) -> dict[str, str]:
         "service": service.name,
         "slo": slo.name,
         "team": service.team,
-        "severity": severity,
+        "severity": slo.alerting.severity_label(severity),
         "priority": service.priority,
     }
 
@@ -221,8 +225,8 @@ def burn_alert(
 ) -> dict[str, Any]:
     own = conventions.slo_selector(service.name, slo.name)
     threshold = f"({promql_number(facts.factor)} * {format_decimal(slo.error_budget)})"
-    long_ratio = f"{conventions.error_ratio_name(facts.window.long)}{own}"
-    short_ratio = f"{conventions.error_ratio_name(facts.window.short)}{own}"
+    long_ratio = f"{service.series(conventions.error_ratio_name(facts.window.long))}{own}"
+    short_ratio = f"{service.series(conventions.error_ratio_name(facts.window.short))}{own}"
     rule: dict[str, Any] = {
         "alert": slo.alerting.name,
         "expr": f"{long_ratio} > {threshold}\nand\n{short_ratio} > {threshold}",
@@ -248,7 +252,7 @@ def missing_data_alert(service: Service, slo: SLO) -> dict[str, Any]:
         )
     return {
         "alert": conventions.MISSING_DATA_ALERT,
-        "expr": f"absent({conventions.BAD_RATE}{own})",
+        "expr": f"absent({service.series(conventions.BAD_RATE)}{own})",
         "for": str(slo.alerting.missing_data_for),
         "labels": alert_labels(service, slo, "ticket"),
         "annotations": alert_text.missing_data_annotations(service, slo, hint=hint),

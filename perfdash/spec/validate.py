@@ -115,6 +115,7 @@ class _Declared:
     value: Service | Team | None
     team_at: tuple[int, int] = (0, 0)  # services: where metadata.team is written
     metadata_at: tuple[int, int] = (0, 0)
+    routing_at: tuple[int, int] = (0, 0)  # services: where spec.routing is written
 
 
 def _load_files(
@@ -149,6 +150,7 @@ def _build_documents(documents: Iterable[Document]) -> tuple[list[_Declared], li
         name_at = document.position(("metadata", "name"))
         team_at = document.position(("metadata", "team"))
         metadata_at = document.position(("metadata",), key=True)
+        routing_at = document.position(("spec", "routing"), key=True)
         declared.append(
             _Declared(
                 kind,
@@ -159,6 +161,7 @@ def _build_documents(documents: Iterable[Document]) -> tuple[list[_Declared], li
                 None if builder.problems else value,
                 (team_at.line, team_at.column),
                 (metadata_at.line, metadata_at.column),
+                (routing_at.line, routing_at.column),
             )
         )
     return declared, problems
@@ -193,6 +196,7 @@ def _assemble(
         elif isinstance(item.value, Team):
             teams.append(item.value)
     warnings = _check_runbooks(service_items, problems, missing_runbook)
+    _check_severities(service_items, problems)
     _check_routing(service_items, {t.name for t in teams}, problems)
     if problems:
         raise SpecError(problems)
@@ -211,7 +215,10 @@ def _check_runbooks(
     for item in items:
         service = item.value
         assert isinstance(service, Service)
-        if service.runbook is None and service.has_alerts:
+        if service.runbook is None and any(
+            slo.runbook is None and (slo.alerting.enabled_windows() or slo.alerting.missing_data)
+            for slo in service.slos
+        ):
             line, column = item.metadata_at
             found.append(
                 Problem(
@@ -220,7 +227,8 @@ def _check_runbooks(
                     column,
                     "metadata.runbook",
                     f"service {service.name!r} has alerts but no runbook: add metadata.runbook "
-                    "(`perfdash runbooks` writes a stub to start from)",
+                    "(or a runbook on each alerting SLO; `perfdash runbooks` writes a stub to "
+                    "start from)",
                 )
             )
     if missing_runbook == "error":
@@ -229,9 +237,51 @@ def _check_runbooks(
     return found
 
 
+def _check_severities(items: Iterable[_Declared], problems: list[Problem]) -> None:
+    """A severity value means one tier fleet-wide: routes and inhibit rules match on it."""
+    seen: dict[str, tuple[str, str]] = {}  # value -> (tier, service) that used it first
+    for item in items:
+        service = item.value
+        assert isinstance(service, Service)
+        for slo in service.slos:
+            for tier in ("page", "ticket"):
+                value = slo.alerting.severity_label(tier)
+                first = seen.setdefault(value, (tier, service.name))
+                if first[0] != tier:
+                    line, column = item.metadata_at
+                    problems.append(
+                        Problem(
+                            item.file,
+                            line,
+                            column,
+                            f"spec.slos.{slo.name}.alerting.severity",
+                            f"severity {value!r} marks {tier} alerts here but {first[0]} alerts "
+                            f"of service {first[1]!r}: one value, one tier, fleet-wide",
+                        )
+                    )
+                    return
+
+
 def _check_routing(items: Iterable[_Declared], teams: set[str], problems: list[Problem]) -> None:
-    """Once any Team declares receivers, every team whose services alert must have one."""
+    """Once any Team declares receivers, every team whose services alert must have one;
+    and spec.routing, whose routes exist only with Teams, needs one declared."""
     if not teams:
+        for item in items:
+            service = item.value
+            assert isinstance(service, Service)
+            if service.routing is not None:
+                line, column = item.routing_at
+                problems.append(
+                    Problem(
+                        item.file,
+                        line,
+                        column,
+                        "spec.routing",
+                        "perfdash writes Alertmanager routes only for a fleet that declares "
+                        f"Teams: add a `kind: Team` declaration (metadata.name: {service.team}, "
+                        "spec.receivers: {page: ..., ticket: ...}), e.g. in slos/teams.yaml",
+                    )
+                )
         return
     for item in items:
         service = item.value
@@ -344,6 +394,7 @@ class _ServiceBuilder:
                 LONG_WINDOW_INTERVAL,
             )
             or LONG_WINDOW_INTERVAL,
+            series_prefix=spec.get("rules", {}).get("series_prefix", ""),
             dashboard_jsonnet=self._jsonnet_file(spec.get("dashboard", {}).get("jsonnet")),
         )
         self._check_annotations(service)
@@ -398,6 +449,7 @@ class _ServiceBuilder:
             grouping=grouping,
             alerting=alerting,
             description=raw.get("description", ""),
+            runbook=raw.get("runbook"),
         )
         self._check_windows(path, slo)
         return slo
@@ -500,6 +552,30 @@ class _ServiceBuilder:
             self._labels((*owner, "labels"), source.get("labels", {}))
         templates = dict(service_level.get("annotations", {}))
         templates.update(slo_level.get("annotations", {}))
+        for source, owner in (
+            (service_level, ("spec", "alerting")),
+            (slo_level, (*path, "alerting")),
+        ):
+            if "runbook_url" in source.get("annotations", {}):
+                self.problem(
+                    (*owner, "annotations", "runbook_url"),
+                    "runbook_url is generated: set metadata.runbook (alerts link "
+                    "<runbook>#<slo>) or the SLO's runbook",
+                    key=True,
+                )
+        severity = dict(service_level.get("severity", {}))
+        severity.update(slo_level.get("severity", {}))
+        page_severity = severity.get("page", "page")
+        ticket_severity = severity.get("ticket", "ticket")
+        if page_severity == ticket_severity:
+            where = (*path, "alerting", "severity")
+            if where not in self.doc.positions:
+                where = ("spec", "alerting", "severity")
+            self.problem(
+                where,
+                f"page and ticket alerts both have severity {page_severity!r}: Alertmanager "
+                "could not tell them apart (routes, inhibition)",
+            )
         missing = dict(service_level.get("missing_data", {}))
         missing.update(slo_level.get("missing_data", {}))
         missing_for = DEFAULT_MISSING_DATA_FOR
@@ -522,10 +598,19 @@ class _ServiceBuilder:
             annotations=Annotations(
                 summary=templates.get("summary", alert_text.DEFAULT_SUMMARY),
                 description=templates.get("description", alert_text.DEFAULT_DESCRIPTION),
+                extra=tuple(
+                    sorted(
+                        (name, text)
+                        for name, text in templates.items()
+                        if name not in ("summary", "description", "runbook_url")
+                    )
+                ),
             ),
             windows=windows,
             missing_data=bool(missing.get("enabled", True)),
             missing_data_for=missing_for,
+            severity_page=page_severity,
+            severity_ticket=ticket_severity,
         )
 
     def _alert_window(self, path: PathKey, raw: Mapping[str, Any]) -> AlertWindow | None:
@@ -572,12 +657,18 @@ class _ServiceBuilder:
             facts = window_facts(slo)
             if not facts:
                 continue
-            for field_name in ("summary", "description"):
-                template = getattr(slo.alerting.annotations, field_name)
+            annotations = slo.alerting.annotations
+            declared = [
+                ("summary", annotations.summary),
+                ("description", annotations.description),
+                *annotations.extra,
+            ]
+            context = alert_text.burn_context(service, slo, facts[0])
+            for field_name, template in declared:
                 if template in (alert_text.DEFAULT_SUMMARY, alert_text.DEFAULT_DESCRIPTION):
                     continue  # perfdash's own templates are tested, not re-checked per SLO
                 try:
-                    alert_text.render(template, alert_text.burn_context(service, slo, facts[0]))
+                    alert_text.render(template, context)
                 except alert_text.AnnotationTemplateError as exc:
                     where = self._source_of(("spec", "slos", index), ("annotations", field_name))
                     self.problem(where, f"annotation template: {exc}")
