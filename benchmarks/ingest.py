@@ -7,7 +7,8 @@
    name each, so none is a duplicate). Reported: wall time, CPU time, the process tree's
    peak memory, the PostgreSQL server's CPU time, and ``grep -c http_req_duration`` over
    the same file (the I/O floor: median of 3 runs before and 3 after, file in the page
-   cache). Goal: <= 3x grep's time and <= 200 MB.
+   cache). Goal: <= 3x grep's time and <= 200 MB. ``--then REV`` ingests the same file
+   with perfdash as of REV too (its own database), for a before/after in one run.
 2. Compare: a store holding ``--runs`` runs (20 benchmarks, main and feature branches,
    hourly) and ``--samples`` raw samples, filled in SQL. Reported: the time of
    ``compare_benchmark`` (library call: two indexed queries and the statistics) over
@@ -42,7 +43,7 @@ import psycopg
 
 from perfdash.baseline.store import Store
 from perfdash.baseline.workflow import Selection, compare_benchmark
-from testing.measure import load, machine, measure, perfdash_command, revision
+from testing.measure import checkout, load, machine, measure, perfdash_command, revision
 from testing.postgres import Server, throwaway_postgres
 from testing.results import write_k6_real_shape
 
@@ -82,8 +83,10 @@ def grep_seconds(path: Path) -> tuple[float, float]:
     return time.perf_counter() - began, _children_cpu() - before
 
 
-def ingest_once(server: Server, dsn: str, path: Path, benchmark: str) -> Ingest:
-    env = {**os.environ, "PERFDASH_DSN": dsn}
+def ingest_once(
+    server: Server, dsn: str, path: Path, benchmark: str, extra: dict[str, str] | None = None
+) -> Ingest:
+    env = {**os.environ, "PERFDASH_DSN": dsn, **(extra or {})}
     command = [*perfdash_command(), "baseline", "ingest", "--benchmark", benchmark,
                "--branch", "main", "--format", "k6", str(path)]  # fmt: skip
     cpu, server_cpu = _children_cpu(), _server_cpu(server)
@@ -97,7 +100,23 @@ def ingest_once(server: Server, dsn: str, path: Path, benchmark: str) -> Ingest:
     )
 
 
-def bench_ingest(server: Server, requests: int, ingests: int, folder: Path) -> str:
+def older_perfdash(server: Server, rev: str, folder: Path) -> tuple[str, dict[str, str]]:
+    """perfdash as of ``rev`` (extracted to ``folder``) and a database it initialised."""
+    label = checkout(rev, folder)
+    extra = {
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")]))
+    }
+    with psycopg.connect(server.dsn(), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE ingest_then")
+    env = {**os.environ, "PERFDASH_DSN": server.dsn("ingest_then"), **extra}
+    subprocess.run([*perfdash_command(), "baseline", "init"], env=env, check=True,
+                   capture_output=True, cwd=folder)  # fmt: skip
+    return label, extra
+
+
+def bench_ingest(
+    server: Server, requests: int, ingests: int, folder: Path, then: str | None
+) -> list[str]:
     free = shutil.disk_usage(folder).free
     if free < requests * BYTES_PER_REQUEST * 1.2:
         sys.exit(f"{folder} has {free / 1e9:.1f} GB free: {requests:,} requests need about "
@@ -110,26 +129,41 @@ def bench_ingest(server: Server, requests: int, ingests: int, folder: Path) -> s
               file=sys.stderr)  # fmt: skip
         grep_seconds(path)  # into the page cache
         greps = [grep_seconds(path) for _ in range(3)]
-        runs = []
+        runs, before = [], []
         for index in range(ingests):
             runs.append(ingest_once(server, server.dsn("ingest"), path, f"big-{index}"))
             print(f"{runs[-1].output} ({runs[-1].seconds:.1f} s)", file=sys.stderr)
+        if then is not None:
+            with tempfile.TemporaryDirectory() as source:
+                label, extra = older_perfdash(server, then, Path(source))
+                for index in range(ingests):
+                    dsn = server.dsn("ingest_then")
+                    before.append(ingest_once(server, dsn, path, f"big-{index}", extra))
+                    print(f"at {label}: {before[-1].output} ({before[-1].seconds:.1f} s)",
+                          file=sys.stderr)  # fmt: skip
         greps += [grep_seconds(path) for _ in range(3)]
     finally:
         path.unlink(missing_ok=True)
     grep_wall = statistics.median(g[0] for g in greps)
     grep_cpu = statistics.median(g[1] for g in greps)
-    wall = statistics.median(r.seconds for r in runs)
-    cpu = statistics.median(r.cpu_seconds for r in runs)
-    server_cpu = statistics.median(r.server_cpu_seconds for r in runs)
-    peak = max(r.peak_mb for r in runs)
-    return (
-        f"| `perfdash baseline ingest` of {requests:,} requests ({lines:,} lines, "
-        f"{size / 1e6:,.0f} MB), every line checked; median of {ingests} | {wall:.1f} s = "
-        f"{wall / grep_wall:.1f}x `grep -c` ({grep_wall:.2f} s); CPU {cpu:.1f} s = "
-        f"{cpu / grep_cpu:.1f}x grep's ({grep_cpu:.2f} s), PostgreSQL {server_cpu:.1f} s | "
-        f"{peak:.0f} MB peak RSS | <= 3x grep -c, <= 200 MB |"
-    )
+
+    def row(what: str, measured: list[Ingest]) -> str:
+        wall = statistics.median(r.seconds for r in measured)
+        cpu = statistics.median(r.cpu_seconds for r in measured)
+        server_cpu = statistics.median(r.server_cpu_seconds for r in measured)
+        peak = max(r.peak_mb for r in measured)
+        return (
+            f"| {what} of {requests:,} requests ({lines:,} lines, {size / 1e6:,.0f} MB), every "
+            f"line checked; median of {len(measured)} | {wall:.1f} s = {wall / grep_wall:.1f}x "
+            f"`grep -c` ({grep_wall:.2f} s); CPU {cpu:.1f} s = {cpu / grep_cpu:.1f}x grep's "
+            f"({grep_cpu:.2f} s), PostgreSQL {server_cpu:.1f} s | {peak:.0f} MB peak RSS (tree) "
+            "| <= 3x grep -c, <= 200 MB |"
+        )
+
+    rows = [row("`perfdash baseline ingest`", runs)]
+    if before:
+        rows.append(row(f"the same, perfdash at {then}", before))
+    return rows
 
 
 def fill_store(dsn: str, runs: int, samples: int) -> None:
@@ -207,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--samples", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--then", metavar="REV", help="also ingest with perfdash at REV")
     parser.add_argument("--skip-compare", action="store_true")
     args = parser.parse_args(argv)
     print(f"{machine()}; perfdash {revision()}; load average before: {load()}", file=sys.stderr)
@@ -218,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         for database in ("ingest", "big"):
             with Store.open(server.dsn(database)) as store:
                 store.init()
-        rows.append(bench_ingest(server, args.requests, args.ingests, args.folder))
+        rows += bench_ingest(server, args.requests, args.ingests, args.folder, args.then)
         print(f"load average after ingest: {load()}", file=sys.stderr)
         if not args.skip_compare:
             began = time.perf_counter()
