@@ -13,13 +13,15 @@ the DSN's password.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+import psycopg.errors
 from psycopg import pq
 from psycopg.adapt import Dumper
 from psycopg.rows import dict_row
@@ -52,7 +54,9 @@ class NewRun:
     benchmark: str
     format: str
     files: tuple[str, ...]
-    content_hash: str
+    # The run's identity; a callable is asked once the samples are copied (the hash of a big
+    # file is computed while it is parsed), and the run is undone if it was stored before.
+    content_hash: str | Callable[[], str]
     branch: str | None = None
     git_sha: str | None = None
     env: dict[str, str] = field(default_factory=dict)
@@ -190,11 +194,13 @@ class Store:
         A parse error raised by ``records`` rolls everything back. The same content
         (``run.content_hash``) ingested twice is a no-op reporting the first run."""
         self.check_schema()
+        known = run.content_hash if isinstance(run.content_hash, str) else None
+        digest = known
         try:
             with self._conn.transaction(), self._conn.cursor() as cur:
-                run_id = self._insert_run(cur, run)
+                run_id = self._insert_run(cur, run, known or f"pending {uuid.uuid4().hex}")
                 if run_id is None:
-                    existing = self.find_run(run.benchmark, run.content_hash)
+                    existing = self.find_run(run.benchmark, known or "")
                     return IngestResult(existing or 0, True, 0, 0, None)
                 collected = Collected(datetime.now(UTC))
                 _copy_blocks(cur, run_id, collected.blocks(records))
@@ -213,6 +219,17 @@ class Store:
                         for row in rows
                     ],
                 )  # fmt: skip
+                if known is None:
+                    digest = run.content_hash() if callable(run.content_hash) else ""
+                    cur.execute(
+                        f"UPDATE {SCHEMA}.runs SET content_hash = %s WHERE id = %s",
+                        (digest, run_id),
+                    )
+        except psycopg.errors.UniqueViolation as exc:
+            existing = self.find_run(run.benchmark, digest or "") if digest else None
+            if existing is None:
+                raise _translate(exc, f"cannot store the run of {run.benchmark!r}") from exc
+            return IngestResult(existing, True, 0, 0, None)  # all undone
         except psycopg.Error as exc:
             raise _translate(exc, f"cannot store the run of {run.benchmark!r}") from exc
         notes = (*collected.notes, *self._expire_raw_samples())
@@ -229,14 +246,14 @@ class Store:
             return (f"old raw samples were not dropped: {message}",)
         return ()
 
-    def _insert_run(self, cur: psycopg.Cursor[Any], run: NewRun) -> int | None:
+    def _insert_run(self, cur: psycopg.Cursor[Any], run: NewRun, digest: str) -> int | None:
         cur.execute(
             f"INSERT INTO {SCHEMA}.runs (benchmark, started_at, branch, git_sha, env, format, "
             "files, config_hash, content_hash) VALUES (%s, now(), %s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (benchmark, content_hash) DO NOTHING RETURNING id",
             (
                 run.benchmark, run.branch, run.git_sha, json.dumps(run.env, sort_keys=True),
-                run.format, list(run.files), run.config_hash, run.content_hash,
+                run.format, list(run.files), run.config_hash, digest,
             ),
         )  # fmt: skip
         row = cur.fetchone()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import statistics
 from pathlib import Path
@@ -138,6 +139,18 @@ def test_ingesting_the_same_file_again_is_a_no_op(store_dsn: str, tmp_path: Path
     assert again.duplicate and again.run_id == first.run_id
     assert not other.duplicate
     assert before == (1, 240, counts(store_dsn)[2] // 2)
+    assert counts(store_dsn)[:2] == (2, 480)  # the duplicate's samples were undone
+
+
+def test_a_run_is_identified_by_the_hash_earlier_versions_stored(store_dsn: str) -> None:
+    # The hash is computed while the file is parsed and set at the end; it must stay the
+    # sha256 that earlier versions stored, so that their runs are still found as duplicates.
+    expected = hashlib.sha256(b"k6\0" + hashlib.sha256(K6_RUN.read_bytes()).digest())
+    with Store.open(store_dsn) as store:
+        ingest_files(store, benchmark="api", paths=[K6_RUN])
+    with psycopg.connect(store_dsn) as conn:
+        stored = conn.execute("SELECT content_hash FROM perfdash.runs").fetchall()
+    assert stored == [(expected.hexdigest(),)]
 
 
 def test_a_malformed_file_stores_nothing(edition_store_dsn: str, tmp_path: Path) -> None:
