@@ -95,13 +95,22 @@ def _quote(value: str) -> str:
     return f'"{escaped}"'
 
 
+# Rule groups are ``perfdash-<service>:<slo>`` and ``perfdash-<service>:<slo>:long``.
+# Names are [a-z0-9-], so the colon cannot occur in them: two SLOs never share a group
+# name (``a-b``/``c`` and ``a``/``b-c`` did with a dash; so did ``b:long`` and ``b-long``).
+# The ``perfdash-`` prefix is what a ruler namespace's pruning recognises as perfdash's.
+GROUP_PREFIX = "perfdash-"
+GROUP_SEPARATOR = ":"
+LONG_GROUP_SUFFIX = f"{GROUP_SEPARATOR}long"
+
+
 def group_name(service_name: str, slo_name: str) -> str:
-    """The SLO's rule group at Prometheus' interval (its long-window group adds ``-long``)."""
-    return f"perfdash-{service_name}-{slo_name}"
+    """The SLO's rule group at Prometheus' interval (its long-window group adds ``:long``)."""
+    return f"{GROUP_PREFIX}{service_name}{GROUP_SEPARATOR}{slo_name}"
 
 
 def long_group_name(service_name: str, slo_name: str) -> str:
-    return f"{group_name(service_name, slo_name)}-long"
+    return f"{group_name(service_name, slo_name)}{LONG_GROUP_SUFFIX}"
 
 
 # -- Grafana --------------------------------------------------------------------------
