@@ -21,6 +21,9 @@ TESTS_DIR = "alerts/tests"
 ALERTMANAGER_DIR = "alerts/alertmanager"
 KUBERNETES_DIR = "alerts/kubernetes"
 DASHBOARDS_DIR = "dashboards"
+# Whole dashboards written in Jsonnet (<jsonnet dir>/src/*.jsonnet) are built here, so no
+# team may be called "extra": its dashboards would share the folder.
+EXTRA_DASHBOARDS_DIR = f"{DASHBOARDS_DIR}/extra"
 OVERVIEW_PATH = f"{DASHBOARDS_DIR}/overview.json"
 ROUTES_PATH = f"{ALERTMANAGER_DIR}/routes.yaml"
 ROUTE_TESTS_PATH = f"{ALERTMANAGER_DIR}/route-tests.yaml"
@@ -121,7 +124,11 @@ OVERVIEW_FOLDER = "perfdash"
 
 
 def dashboard_uid(service_name: str) -> str:
-    """``pd-<service>``; names too long for Grafana's 40 characters get a hashed suffix."""
+    """``pd-<service>``; names too long for Grafana's 40 characters get a hashed suffix.
+
+    Not injective on every name (``overview`` takes the overview's uid; a 37-character
+    name can spell another's hashed one): validation refuses a fleet where two meet.
+    Changing the scheme would change every dashboard's URL, which people bookmark."""
     uid = f"pd-{service_name}"
     if len(uid) <= UID_MAX:
         return uid

@@ -41,6 +41,13 @@ MISSING_DATA_DESCRIPTION = (
     "[% if runbook_url %] Runbook: [[ runbook_url ]][% endif %]"
 )
 
+# What templates see (base_context, then burn_context's additions).
+CONTEXT_NAMES = (
+    "service", "team", "tier", "priority", "slo", "slo_description", "objective", "window",
+    "error_budget", "budget_minutes", "grouping", "group", "labels", "runbook_url",
+    "severity", "long", "short", "factor", "threshold", "budget_consumed", "exhaustion",
+    "detection",
+)  # fmt: skip
 _OWN_TEMPLATES = frozenset(
     [DEFAULT_SUMMARY, DEFAULT_DESCRIPTION, MISSING_DATA_SUMMARY, MISSING_DATA_DESCRIPTION]
 )

@@ -715,14 +715,24 @@ def test_problems_of_several_files_are_reported_together_sorted_by_file(tmp_path
     )
 
 
-@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan", "-5"])
-def test_a_baseline_threshold_must_be_a_finite_percentage(tmp_path: Path, value: str) -> None:
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (".inf", "must be a finite number, got .inf"),
+        ("-.inf", "must be a finite number, got -.inf"),
+        (".nan", "must be a finite number, got .nan"),
+        ("-5", "threshold -5: expected a percentage, 0 or more"),
+    ],
+)
+def test_a_baseline_threshold_must_be_a_finite_percentage(
+    tmp_path: Path, value: str, message: str
+) -> None:
     text = MINIMAL_SERVICE + (
         f"  baselines:\n    - benchmark: checkout-api\n      thresholds: {{p95: {value}}}\n"
     )
-    found = problems_of(tmp_path, text)
-    assert len(found) == 1
-    assert "expected a finite percentage, 0 or more" in found[0].message
+    assert problems_of(tmp_path, text) == [
+        Problem(FILE, 17, 25, "spec.baselines[0].thresholds.p95", message)
+    ]
 
 
 def test_a_finite_baseline_threshold_is_kept_exactly(tmp_path: Path) -> None:
