@@ -10,6 +10,7 @@ rules will render, so nothing is left to fail in ``perfdash test``.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +24,8 @@ from perfdash.spec.go_template import ALERT_VARIABLES, GoTemplateError, check_al
 from perfdash.spec.mapping import MappedService
 
 _CONTEXT_NAMES = frozenset(alert_text.CONTEXT_NAMES)
+# What the schema refuses in annotation templates, also refused in what they render.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def check_service(document: Document, mapped: MappedService) -> list[Problem]:
@@ -115,6 +118,12 @@ def _annotation_problem(template: str, contexts: list[dict[str, Any]]) -> str | 
         except alert_text.AnnotationTemplateError as exc:
             at = f" (line {exc.line} of the template)" if lines and exc.line else ""
             return f"annotation template{at}: {exc}"
+        control = _CONTROL.search(text)
+        if control:
+            return (
+                f"the rendered annotation contains the control character "
+                f"U+{ord(control.group()):04X}: alerts are read in terminals and chat"
+            )
         error = _go_error(text)
         if error:
             return f"Prometheus would refuse the annotation: {error}"
@@ -127,7 +136,12 @@ def _label_templates(document: Document, path: PathKey) -> list[Problem]:
         return []
     labels: Any = document.data
     for part in path:
-        labels = labels.get(part, {}) if isinstance(labels, dict) else {}
+        if isinstance(labels, dict) and part in labels:
+            labels = labels[part]
+        elif isinstance(labels, list) and isinstance(part, int) and part < len(labels):
+            labels = labels[part]
+        else:
+            return []
     problems = []
     for name, value in labels.items():
         error = _go_error(value) if isinstance(value, str) else None

@@ -203,7 +203,7 @@ class _Mapper:
         resolved = (base / declared).resolve()
         path = ("spec", "dashboard", "jsonnet")
         if not resolved.is_relative_to(self.root):
-            self.problem(path, f"must be a file inside the project ({self.root})")
+            self.problem(path, "must be a file inside the project folder")
             return None
         if not resolved.is_file():
             self.problem(path, f"no such file: {declared}")
