@@ -55,8 +55,8 @@ def check_service(document: Document, mapped: MappedService) -> list[Problem]:
                     f"({slo.objective} means {slo.objective}% of events are good)",
                 )
             )
-            continue  # its alerts would all look broken: the hint says why
-        problems += _windows(document, path, slo)
+        else:  # with a ratio every alert would look broken: the hint says why
+            problems += _windows(document, path, slo)
         problems += _annotations(document, mapped.service, path, slo)
     return problems
 

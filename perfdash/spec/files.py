@@ -43,23 +43,23 @@ def declaration_candidates(
     Nothing is opened here: files found in folders may still be perfdash's own output,
     which the reader leaves out (large fleets do that in worker processes).
     """
-    found: dict[Path, bool] = {}
+    found: dict[Path, Candidate] = {}  # by real path: a file is read once, however reached
     problems: list[Problem] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             _walk(path, found, problems, root)
         elif path.is_file():
-            found[path] = False
+            found[path.resolve()] = (path, False)
         elif path.exists():
             problems.append(_file_problem(path, root, "not a regular file; not read"))
         else:
             problems.append(_file_problem(path, root, "no such file or directory"))
-    return Found(sorted(found.items()), problems)
+    return Found(sorted(set(found.values())), problems)
 
 
 def _walk(
-    folder: Path, found: dict[Path, bool], problems: list[Problem], root: Path | None
+    folder: Path, found: dict[Path, Candidate], problems: list[Problem], root: Path | None
 ) -> None:
     inside = folder.resolve()
     for directory, folders, files in os.walk(folder):
@@ -79,8 +79,13 @@ def _walk(
             problem = _unreadable(child, inside, folder)
             if problem:
                 problems.append(_file_problem(child, root, problem))
+            elif child.is_symlink():
+                real = child.resolve()
+                found[real] = (real, True)  # read under its real name
             else:
-                found.setdefault(child, True)
+                # No link on the way (links to folders are not walked): the real path
+                # without a system call per file.
+                found.setdefault(inside / child.relative_to(folder), (child, True))
 
 
 def _unreadable(path: Path, inside: Path, folder: Path) -> str | None:
