@@ -136,12 +136,11 @@ def _label_templates(document: Document, path: PathKey) -> list[Problem]:
         return []
     labels: Any = document.data
     for part in path:
-        if isinstance(labels, dict) and part in labels:
-            labels = labels[part]
-        elif isinstance(labels, list) and isinstance(part, int) and part < len(labels):
-            labels = labels[part]
-        else:
+        found = isinstance(labels, dict) and part in labels
+        found = found or (isinstance(labels, list) and isinstance(part, int) and part < len(labels))
+        if not found:
             return []
+        labels = labels[part]
     problems = []
     for name, value in labels.items():
         error = _go_error(value) if isinstance(value, str) else None

@@ -179,7 +179,7 @@ def test_a_declared_jsonnet_file_is_accepted_as_the_message_says(project: Path) 
         )
     )
     fleet = load_fleet([project / "slos"], root=project)
-    assert fleet.service("checkout").dashboard_jsonnet == str((project / "slos/mine.jsonnet"))
+    assert fleet.service("checkout").dashboard_jsonnet == str(project / "slos/mine.jsonnet")
 
 
 def test_imports_inside_the_project_and_the_vendor_folder_work(project: Path) -> None:

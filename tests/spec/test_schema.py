@@ -28,8 +28,10 @@ VALUES = st.one_of(
     st.integers(-5, 200),
     st.decimals(min_value=Decimal("-1"), max_value=Decimal("200"), places=2),
     st.sampled_from(
-        ["", "x", "99.9", "30d", "5m", "page", "ticket", "a b", "5..", "[", "{{ window }}"]
-        + ["checkout\n", "30d\n", "route\n", "x\x1b[2J", "https://x\n"]
+        [
+            *["", "x", "99.9", "30d", "5m", "page", "ticket", "a b", "5..", "[", "{{ window }}"],
+            *["checkout\n", "30d\n", "route\n", "x\x1b[2J", "https://x\n"],
+        ]
     ),
     st.lists(st.sampled_from(["route", "x", ""]), max_size=2),
     st.dictionaries(st.sampled_from(["total", "bad", "x", "job"]), st.just("x"), max_size=2),
