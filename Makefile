@@ -16,7 +16,11 @@ $(BIN)/perfdash: pyproject.toml
 system-deps:
 	./scripts/install-system-deps.sh
 
-setup: system-deps $(BIN)/perfdash
+# uPlot for perfdash preview (npm, locked in package-lock.json; never committed).
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+setup: system-deps $(BIN)/perfdash node_modules/.package-lock.json
 
 run: setup
 	$(BIN)/perfdash validate
@@ -32,4 +36,4 @@ test: setup lint
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache node_modules

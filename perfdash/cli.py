@@ -35,6 +35,7 @@ COMMANDS = {
     "build": "perfdash.commands.build:build",
     "explain": "perfdash.commands.explain:explain",
     "plan": "perfdash.commands.plan:plan",
+    "preview": "perfdash.commands.preview:preview",
     "runbooks": "perfdash.commands.runbooks:runbooks",
     "schema": "perfdash.commands.schema:schema",
     "test": "perfdash.commands.test:test_command",
@@ -86,6 +87,16 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: maps bugs to exit 70, Ctrl-C to 130 and SIGTERM to 143."""
     signal.signal(signal.SIGTERM, _terminate)
+    try:
+        _main(argv)
+    finally:
+        # Whatever happened is decided: a signal during exit must not turn it into another
+        # status (or a traceback from the interpreter's shutdown).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _main(argv: Sequence[str] | None) -> None:
     try:
         returned = cli.main(args=argv, prog_name="perfdash", standalone_mode=False)
     except click.exceptions.Abort:

@@ -4,9 +4,10 @@
     ├── SpecError                 declarations are invalid: a list of Problems
     ├── OutputError               generated output cannot be written or is stale
     ├── NotFoundError             a named service or SLO does not exist
-    ├── PromtoolNotFound          no promtool binary (hint: apt-get install prometheus)
-    ├── PromtoolError             promtool ran and failed: command, status, output
-    ├── ExternalToolError         another helper program failed or is missing
+    ├── ToolError                 an external program failed: command, status, output
+    │   ├── ToolNotFound          it is not installed (the hint says how to install it)
+    │   │   └── PromtoolNotFound  no promtool binary (hint: apt-get install prometheus)
+    │   └── PromtoolError         promtool ran and failed (or timed out)
     ├── ConfigError               perfdash.yaml or connection settings are invalid
     ├── RemoteError               a server perfdash deploys to failed: method, URL, status, body
     │   ├── GrafanaError          Grafana's HTTP API refused a request or could not be reached
@@ -126,14 +127,18 @@ class NotFoundError(PerfdashError):
     """A service or SLO named on the command line is not declared."""
 
 
-class PromtoolNotFound(PerfdashError):
-    """No promtool executable: neither ``$PERFDASH_PROMTOOL`` nor one on ``PATH``."""
+class ToolError(PerfdashError):
+    """An external program (promtool, amtool) failed, timed out or could not start:
+    the command, its exit status (-1 when it did not finish) and its output."""
 
-
-class PromtoolError(PerfdashError):
-    """promtool ran and reported failure (or timed out)."""
-
-    def __init__(self, command: Sequence[str], returncode: int, stdout: str, stderr: str) -> None:
+    def __init__(
+        self, command: Sequence[str] | str, returncode: int = -1, stdout: str = "", stderr: str = ""
+    ) -> None:
+        if isinstance(command, str):  # a message alone (the program is missing)
+            self.command: tuple[str, ...] = ()
+            self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+            super().__init__(command)
+            return
         self.command = tuple(command)
         self.returncode = returncode
         self.stdout = stdout
@@ -141,12 +146,21 @@ class PromtoolError(PerfdashError):
         output = "\n".join(part for part in (stdout.rstrip(), stderr.rstrip()) if part)
         indented = "\n".join("    " + line for line in output.splitlines()) or "    (no output)"
         super().__init__(
-            f"command failed: {' '.join(self.command)}\n  exit status: {returncode}\n  output:\n{indented}"
+            f"command failed: {' '.join(self.command)}\n  exit status: {returncode}\n"
+            f"  output:\n{indented}"
         )
 
 
-class ExternalToolError(PerfdashError):
-    """A helper program other than promtool is missing or failed."""
+class ToolNotFound(ToolError):
+    """The program is not installed (the message says how to install or point at it)."""
+
+
+class PromtoolNotFound(ToolNotFound):
+    """No promtool executable: neither ``$PERFDASH_PROMTOOL`` nor one on ``PATH``."""
+
+
+class PromtoolError(ToolError):
+    """promtool ran and reported failure (or timed out)."""
 
 
 class ConfigError(PerfdashError):

@@ -108,8 +108,8 @@ def test_test_refuses_stale_output(project: Path) -> None:
     assert result.exit_code == 1
     assert result.stderr == (
         "Error: the generated files of the services under test are not up to date in . "
-        "(alerts/rules/checkout.yaml, alerts/tests/checkout/availability.slow-burn.yaml, "
-        "alerts/tests/checkout/availability.yaml): run `perfdash build` first\n"
+        "(alerts/rules/checkout.yaml, alerts/tests/checkout/availability.yaml, "
+        "alerts/tests/checkout/availability.slow-burn.yaml): run `perfdash build` first\n"
     )
 
 

@@ -227,3 +227,53 @@ def compare(dsn: str | None, benchmark: str, branch: str | None, run_ids: tuple[
     if fail_on_regression and report.regressions:
         names = ", ".join(v.test.metric for v in report.regressions)
         raise RegressionFound(f"regression in {names} of {benchmark}")
+
+
+@baseline.command(epilog=EXIT_CODES_HELP)
+@dsn_option
+@click.option("--benchmark", required=True, help="The benchmark to chart.")
+@click.option("--branch", help="Candidate: this branch's runs in the window.")
+@click.option("--run", "run_ids", multiple=True, type=int, help="Candidate: these run ids.")
+@click.option("--baseline-branch", default="main", show_default=True)
+@click.option("--window", default="7d", show_default=True, help="How far back runs count.")
+@click.option("--last", "last", default=20, show_default=True, type=click.IntRange(min=1),
+              help="At most this many baseline runs (the newest).")  # fmt: skip
+@click.option("--metric", "metrics", multiple=True, help="Chart only these metrics.")
+@click.option("--slos", type=click.Path(exists=True, path_type=Path),
+              help="Declarations whose baselines: give metrics and thresholds (default: slos/).")  # fmt: skip
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("report.html"), show_default=True, help="The HTML report.")  # fmt: skip
+@click.option("--png", is_flag=True, help="Also a screenshot next to it (headless Chromium).")
+@click.option("--report-url", help="Where the report will be served, for the Markdown's link "
+              "(default: the --out path).")  # fmt: skip
+def report(dsn: str | None, benchmark: str, branch: str | None, run_ids: tuple[int, ...],
+           baseline_branch: str, window: str, last: int, metrics: tuple[str, ...],
+           slos: Path | None, out: Path, png: bool, report_url: str | None) -> None:  # fmt: skip
+    """Chart a comparison as an offline HTML page: per metric, every baseline and candidate
+    run over time with the baseline band, both run sets' distributions, the verdict and
+    its reason. Prints the Markdown verdict, linking to the page.
+
+    \b
+    Example:
+      perfdash baseline report --benchmark checkout-api --branch my-change --out report.html
+      perfdash baseline report --benchmark checkout-api --branch my-change --png \\
+          --report-url "$CI_ARTIFACTS/report.html" >> comment.md
+    """
+    from perfdash.baseline.report import render
+    from perfdash.baseline.report_html import markdown_with_link, report_height, report_page
+    from perfdash.baseline.workflow import Selection, compare_benchmark
+    from perfdash.output import write_file
+    from perfdash.preview.screenshot import screenshot
+
+    declared_metrics, declared_thresholds = _declared(slos, benchmark)
+    selection = Selection(benchmark, branch, run_ids, baseline_branch, (), _window(window), last,
+                          metrics=metrics or declared_metrics, thresholds=declared_thresholds)  # fmt: skip
+    with _open(dsn) as store:
+        compared = compare_benchmark(store, selection, now=datetime.now(UTC))
+    link = report_url or str(out)
+    write_file(out, report_page(compared, markdown_link=link))
+    if png:
+        screenshot(out, out.with_suffix(".png"), width=1210, height=report_height(compared))
+        click.echo(f"wrote {out.with_suffix('.png')}", err=True)
+    click.echo(f"wrote {out}", err=True)
+    click.echo(markdown_with_link(render(compared, "markdown"), link), nl=False)

@@ -8,7 +8,7 @@
 3. With SIGINT and SIGTERM held back, the staged files are renamed into place, old
    files deleted, the manifest replaced, emptied folders removed, the journal deleted.
    A signal arriving meanwhile takes effect right after, so an interrupted build never
-   leaves a mix of old and new files.
+   leaves a mix of old and new files. (Holding starts before the journal is written.)
 If the process dies during step 3 anyway (killed, a crash), the next build finds the
 journal and completes it first (``recover``).
 """
@@ -21,9 +21,10 @@ import os
 import secrets
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 
 from perfdash.errors import OutputError
 from perfdash.output.manifest import MANIFEST_PATH, STATE_DIR, digest
@@ -180,17 +181,31 @@ def _remove_empty_folders(root: Path, folder: Path) -> None:
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM back for the duration (main thread only, where Python
-    handles them); they are delivered when the block ends."""
+    """Hold SIGINT and SIGTERM back for the duration: their handlers run when it ends.
+
+    Python runs signal handlers in the main thread, between bytecodes, whichever thread
+    the signal reached: so the handlers themselves are swapped for ones that only note
+    the signal (blocking it in this thread alone would not do)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    arrived: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.signal(number, _noting(arrived)) for number in held}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        for signum in arrived:
+            signal.raise_signal(signum)  # now handled as it would have been
+
+
+def _noting(arrived: list[int]) -> Callable[[int, FrameType | None], None]:
+    def note(number: int, frame: FrameType | None) -> None:
+        arrived.append(number)
+
+    return note
 
 
 def write_file(target: Path, text: str) -> None:
