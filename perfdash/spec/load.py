@@ -20,6 +20,7 @@ with the documents that came before them.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
@@ -336,7 +337,7 @@ def _number(text: str) -> tuple[Any, str | None]:
     if value is None or not value.is_finite():
         # .inf, .nan (and YAML 1.1's sexagesimal 1:30.5, which is finite)
         number = float(_SCALARS.construct_yaml_float(yaml.ScalarNode(_FLOAT, text)))
-        if number != number or number in (float("inf"), float("-inf")):
+        if not math.isfinite(number):
             return number, f"must be a finite number, got {text}"
         value = Decimal(str(number))
     digits = value.as_tuple().digits
@@ -362,14 +363,14 @@ class _Builder:
         self.file = file
         self.index = index
         self.budget = MAX_VALUES_PER_DOCUMENT
-        self.document_ = Document(file, index, Position(1, 1), None)
+        self.out = Document(file, index, Position(1, 1), None)
         # Problems already reported: an alias repeats its node's values, not their problems.
         self.reported: set[int] = set()
         self.reported_keys: set[tuple[int, str]] = set()
-        self.positions = self.document_.positions
+        self.positions = self.out.positions
 
     def document(self, root: _Node) -> Document:
-        document = self.document_
+        document = self.out  # the document being built
         document.start = Position(*_line_column(root))
         document.data = self._value(root, ())
         return document
@@ -397,11 +398,11 @@ class _Builder:
         return [self._value(item, (*path, i)) for i, item in enumerate(node.items)]
 
     def _value_problem(self, node: _ScalarNode, path: PathKey) -> None:
-        self.document_.taint(path)
+        self.out.taint(path)
         if id(node) not in self.reported:
             self.reported.add(id(node))
             assert node[5] is not None
-            self.document_.problems.append(self.document_.problem(path, node[5]))
+            self.out.problems.append(self.out.problem(path, node[5]))
 
     def _mapping(
         self, node: _Mapping, path: PathKey, *, skip: frozenset[str] = frozenset()
@@ -421,7 +422,7 @@ class _Builder:
             if key in first_seen:
                 if (id(node), key) not in self.reported_keys:
                     self.reported_keys.add((id(node), key))
-                    self.document_.problems.append(
+                    self.out.problems.append(
                         Problem(
                             self.file,
                             key_at.line,
@@ -430,12 +431,12 @@ class _Builder:
                             f"duplicate key {key!r} (first written at line {first_seen[key].line})",
                         )
                     )
-                self.document_.taint((*path, key))
+                self.out.taint((*path, key))
                 continue
             first_seen[key] = key_at
             if key in skip:
                 continue
-            self.document_.key_positions[(*path, key)] = key_at
+            self.out.key_positions[(*path, key)] = key_at
             result[key] = self._value(value_node, (*path, key))
         # YAML merge keys (<<: *defaults): explicit keys win over merged ones, and an
         # earlier merged mapping over a later one.
