@@ -24,6 +24,8 @@ from perfdash.spec.go_template import ALERT_VARIABLES, GoTemplateError, check_al
 from perfdash.spec.mapping import MappedService
 
 _CONTEXT_NAMES = frozenset(alert_text.CONTEXT_NAMES)
+_OWN_TEMPLATES = (alert_text.DEFAULT_SUMMARY, alert_text.DEFAULT_DESCRIPTION)
+_ZERO, _ONE = Decimal(0), Decimal(1)
 # What the schema refuses in annotation templates, also refused in what they render.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -46,7 +48,7 @@ def check_service(document: Document, mapped: MappedService) -> list[Problem]:
     for index, slo in mapped.slos:
         path: PathKey = ("spec", "slos", index)
         problems += _label_templates(document, (*path, "alerting", "labels"))
-        if Decimal(0) < slo.objective < Decimal(1):
+        if _ZERO < slo.objective < _ONE:
             suggestion = format_decimal(slo.objective * 100)
             problems.append(
                 document.problem(
@@ -92,15 +94,17 @@ def _windows(document: Document, path: PathKey, slo: SLO) -> list[Problem]:
 def _annotations(document: Document, service: Service, path: PathKey, slo: SLO) -> list[Problem]:
     """Render each custom annotation for every alert pair, as the rules will, and check
     what Prometheus receives."""
-    facts = window_facts(slo)
+    own = [
+        (field, template)
+        for field in ("summary", "description")
+        if (template := getattr(slo.alerting.annotations, field)) not in _OWN_TEMPLATES
+    ]  # perfdash's own templates are tested, not checked again for every SLO
+    facts = window_facts(slo) if own else ()
     if not facts:
         return []
     base = alert_text.base_context(service, slo)
     problems = []
-    for field in ("summary", "description"):
-        template = getattr(slo.alerting.annotations, field)
-        if template in (alert_text.DEFAULT_SUMMARY, alert_text.DEFAULT_DESCRIPTION):
-            continue  # perfdash's own templates are tested, not re-checked per SLO
+    for field, template in own:
         where = _source_of(document, path, ("annotations", field))
         message = _annotation_problem(
             template, [alert_text.burn_context(service, slo, f, base=base) for f in facts]

@@ -13,15 +13,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from perfdash.errors import Problem
 
 PathKey = tuple[str | int, ...]
 
 
-@dataclass(frozen=True, order=True)
-class Position:
+class Position(NamedTuple):
+    """1-based. A tuple: a document has one per value, and tuples are cheap to make."""
+
     line: int
     column: int
 

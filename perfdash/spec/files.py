@@ -62,49 +62,49 @@ def _walk(
     folder: Path, found: dict[Path, Candidate], problems: list[Problem], root: Path | None
 ) -> None:
     inside = folder.resolve()
-    for directory, folders, files in os.walk(folder):
-        here = Path(directory)
-        for name in sorted(folders):
-            child = here / name
-            if child.is_symlink() and not _within(child, inside):
-                problems.append(
-                    _file_problem(
-                        child, root, f"symbolic link to a folder outside {folder}/; not followed"
-                    )
-                )
-        for name in files:
-            child = here / name
-            if child.suffix not in YAML_SUFFIXES:
-                continue
-            problem = _unreadable(child, inside, folder)
-            if problem:
-                problems.append(_file_problem(child, root, problem))
-            elif child.is_symlink():
-                real = child.resolve()
-                found[real] = (real, True)  # read under its real name
-            else:
-                # No link on the way (links to folders are not walked): the real path
-                # without a system call per file.
-                found.setdefault(inside / child.relative_to(folder), (child, True))
+    pending = [(folder, inside)]  # each folder as written, and its real path
+    while pending:
+        here, real = pending.pop()
+        with os.scandir(here) as entries:
+            # The type of each entry comes with the listing: no system call per file.
+            for entry in sorted(entries, key=lambda e: e.name):
+                child = here / entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((child, real / entry.name))
+                elif entry.is_symlink():
+                    _link(child, inside, folder, found, problems, root)
+                elif entry.name.endswith(YAML_SUFFIXES):
+                    if entry.is_file(follow_symlinks=False):
+                        found.setdefault(real / entry.name, (child, True))
+                    else:
+                        problems.append(_file_problem(child, root, "not a regular file; not read"))
 
 
-def _unreadable(path: Path, inside: Path, folder: Path) -> str | None:
-    """Why ``path``, found in ``folder``, is not read; None when it is read."""
-    try:
-        mode = path.lstat().st_mode
-    except OSError as exc:
-        return f"cannot read: {exc.strerror}"
-    if stat.S_ISLNK(mode):
-        if not _within(path, inside):
-            return f"symbolic link to a file outside {folder}/; not read"
-        if not path.is_file():
-            return "symbolic link to something that is not a regular file; not read"
-        return None
-    return None if stat.S_ISREG(mode) else "not a regular file; not read"
-
-
-def _within(path: Path, inside: Path) -> bool:
-    return path.resolve().is_relative_to(inside)
+def _link(
+    link: Path,
+    inside: Path,
+    folder: Path,
+    found: dict[Path, Candidate],
+    problems: list[Problem],
+    root: Path | None,
+) -> None:
+    """A symbolic link met in ``folder``: followed only when it stays inside."""
+    target = link.resolve()
+    if target.is_dir():
+        if not target.is_relative_to(inside):
+            problem = f"symbolic link to a folder outside {folder}/; not followed"
+            problems.append(_file_problem(link, root, problem))
+        return  # a folder inside is walked under its real name
+    if not link.name.endswith(YAML_SUFFIXES):
+        return
+    if not target.is_relative_to(inside):
+        problem = f"symbolic link to a file outside {folder}/; not read"
+    elif not target.is_file():
+        problem = "symbolic link to something that is not a regular file; not read"
+    else:
+        found[target] = (target, True)  # read under its real name
+        return
+    problems.append(_file_problem(link, root, problem))
 
 
 def read_declaration(path: Path, name: str) -> bytes:
