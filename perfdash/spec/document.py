@@ -18,6 +18,10 @@ from typing import Any, NamedTuple
 from perfdash.errors import Problem
 
 PathKey = tuple[str | int, ...]
+# Past this many problems in one document, the rest are counted, not listed: a generated
+# file with 25,000 unknown keys deserves one screen, not 25,000 lines (nor the time to
+# suggest a spelling for each).
+MAX_PROBLEMS_PER_DOCUMENT = 100
 
 
 class Position(NamedTuple):
@@ -40,6 +44,7 @@ class Document:
     directory: Path | None = None  # folder of the file, for paths declared relative to it
     problems: list[Problem] = field(default_factory=list)  # found while loading
     tainted: set[PathKey] = field(default_factory=set)  # values already reported
+    unlisted: int = 0  # problems found past MAX_PROBLEMS_PER_DOCUMENT, only counted
 
     def position(self, path: Iterable[str | int], *, key: bool = False) -> Position:
         """Where ``path`` is written; the nearest enclosing value when it is absent."""
@@ -56,6 +61,9 @@ class Document:
         path = tuple(path)
         where = self.position(path, key=key)
         return Problem(self.file, where.line, where.column, format_path(path), message)
+
+    def problems_full(self) -> bool:
+        return len(self.problems) >= MAX_PROBLEMS_PER_DOCUMENT
 
     def taint(self, path: PathKey) -> None:
         self.tainted.add(path)

@@ -22,7 +22,7 @@ from perfdash.errors import Problem, SpecError
 from perfdash.model.fleet import Fleet, Service, Team
 from perfdash.parallel import map_chunks
 from perfdash.spec.checks import check_service
-from perfdash.spec.document import Document
+from perfdash.spec.document import MAX_PROBLEMS_PER_DOCUMENT, Document
 from perfdash.spec.files import Candidate, declaration_candidates
 from perfdash.spec.load import load_candidates
 from perfdash.spec.mapping import map_service, map_team
@@ -100,23 +100,35 @@ def _build_documents(
     declared: list[_Declared] = []
     problems: list[Problem] = []
     for document in documents:
-        problems.extend(document.problems)
-        problems.extend(schema_problems(document))
+        found = [*document.problems, *schema_problems(document)]
         data = document.data
-        if not (isinstance(data, dict) and data.get("kind") in KINDS):
-            continue
-        if not document.clean(("apiVersion",)):
-            continue  # another version: its fields mean other things
-        value: Service | Team | None
-        if data["kind"] == "Team":
-            value, found = map_team(document)
-        else:
-            mapped, found = map_service(document, root=root)
-            found += check_service(document, mapped)
-            value = mapped.service if mapped.complete and not found else None
-        problems.extend(found)
-        declared.append(_declared(document, value if not found else None))
+        if isinstance(data, dict) and data.get("kind") in KINDS and document.clean(("apiVersion",)):
+            value: Service | Team | None
+            if data["kind"] == "Team":
+                value, mapped_problems = map_team(document)
+            else:
+                mapped, mapped_problems = map_service(document, root=root)
+                mapped_problems += check_service(document, mapped)
+                value = mapped.service if mapped.complete and not mapped_problems else None
+            found += mapped_problems
+            declared.append(_declared(document, value if not mapped_problems else None))
+        # (another apiVersion: its fields mean other things; no mapping)
+        problems.extend(_at_most(document, found))
     return declared, problems
+
+
+def _at_most(document: Document, problems: list[Problem]) -> list[Problem]:
+    """The first MAX_PROBLEMS_PER_DOCUMENT problems (in file order), and how many more."""
+    total = len(problems) + document.unlisted
+    if total <= MAX_PROBLEMS_PER_DOCUMENT:
+        return problems
+    shown = sorted(problems)[:MAX_PROBLEMS_PER_DOCUMENT]
+    where = document.start
+    summary = (
+        f"{total} problems in this document (it may not be a declaration); "
+        f"the first {len(shown)} are shown"
+    )
+    return [Problem(document.file, where.line, where.column, "", summary), *shown]
 
 
 def _declared(document: Document, value: Service | Team | None) -> _Declared:

@@ -37,7 +37,7 @@ from perfdash.spec.files import Candidate, display_name, is_generated, read_decl
 # Bound on the values built from one document, counting each alias expansion: a real
 # declaration has a few hundred; a file of 1000 services has about 150,000 in all.
 MAX_VALUES_PER_DOCUMENT = 100_000
-MAX_VALUES_PER_FILE = 1_000_000
+MAX_VALUES_PER_FILE = 300_000
 MAX_DEPTH = 64
 MAX_DIGITS = 20  # significant digits of a number; its magnitude stays within 1e-15..1e15
 MAX_EXPONENT = 15
@@ -399,7 +399,9 @@ class _Builder:
 
     def _value_problem(self, node: _ScalarNode, path: PathKey) -> None:
         self.out.taint(path)
-        if id(node) not in self.reported:
+        if self.out.problems_full():
+            self.out.unlisted += 1
+        elif id(node) not in self.reported:
             self.reported.add(id(node))
             assert node[5] is not None
             self.out.problems.append(self.out.problem(path, node[5]))
@@ -420,7 +422,9 @@ class _Builder:
             key = key_node[2] if isinstance(key_node, tuple) else "[a complex key]"
             key_at = Position(*_line_column(key_node))
             if key in first_seen:
-                if (id(node), key) not in self.reported_keys:
+                if self.out.problems_full():
+                    self.out.unlisted += 1
+                elif (id(node), key) not in self.reported_keys:
                     self.reported_keys.add((id(node), key))
                     self.out.problems.append(
                         Problem(

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import fastjsonschema
 
 from perfdash.errors import Problem
-from perfdash.spec.document import Document, PathKey
+from perfdash.spec.document import MAX_PROBLEMS_PER_DOCUMENT, Document, PathKey
 
 if TYPE_CHECKING:  # jsonschema is imported only to report problems: most runs have none
     import jsonschema
@@ -112,7 +112,10 @@ def schema_problems(document: Document) -> list[Problem]:
         for path in _offending_paths(error):
             if not any(path[: len(t)] == t for t in already):
                 document.taint(path)
-                problems.extend(_to_problems(document, error, path))
+                if len(problems) < MAX_PROBLEMS_PER_DOCUMENT:
+                    problems.extend(_to_problems(document, error, path))
+                else:
+                    document.unlisted += 1
     return problems
 
 

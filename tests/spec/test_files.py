@@ -79,7 +79,7 @@ def test_a_50_mib_declaration_is_refused_before_a_byte_of_it_is_read(tmp_path: P
             0,
             0,
             "",
-            "file is 50.0 MiB, more than the 4 MiB a declaration file may have; not read "
+            "file is 50.0 MiB, more than the 2 MiB a declaration file may have; not read "
             "(split it into several files)",
         ),
     )

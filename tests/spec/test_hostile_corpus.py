@@ -97,7 +97,7 @@ def test_a_hostile_declaration_is_refused_clearly_and_changes_nothing(
     assert snapshot(project) == before
 
 
-SUBPROCESS = ["nul-byte-in-a-value", "objective-nan", "jinja-two-billion-x", "file-over-4-mib"]
+SUBPROCESS = ["nul-byte-in-a-value", "objective-nan", "jinja-two-billion-x", "file-over-2-mib"]
 SUBPROCESS += ["symlink-to-a-secret-outside", "go-template-perfdash-name"]
 
 

@@ -297,3 +297,26 @@ def test_field_paths_read_like_the_declaration() -> None:
     assert format_path(("spec", "slos", 1, "objective")) == "spec.slos[1].objective"
     assert format_path(("spec", "slos", 0, "grouping", 2)) == "spec.slos[0].grouping[2]"
     assert format_path(()) == ""
+
+
+def test_a_document_with_thousands_of_problems_gets_a_count_and_the_first_hundred(
+    tmp_path: Path,
+) -> None:
+    keys = "".join(f"  k{i}: 1\n" for i in range(5000))
+    text = MINIMAL_SERVICE.replace("  tier: 1\n", "  tier: 1\n" + keys)
+    found = problems_of(tmp_path, text)
+    assert len(found) == 101
+    assert found[0] == Problem(
+        FILE,
+        1,
+        1,
+        "",
+        "5000 problems in this document (it may not be a declaration); the first 100 are shown",
+    )
+    assert found[1] == Problem(
+        FILE,
+        7,
+        3,
+        "metadata.k0",
+        "unknown field 'k0' (allowed: description, labels, name, runbook, team, tier)",
+    )
