@@ -1,5 +1,6 @@
 # One command to run perfdash on the example fleet, one to run every test.
-#   make run    set up, then validate + build + test the example fleet (slos/ -> alerts/)
+#   make run    set up, then validate + build + test the example fleet (slos/ -> alerts/),
+#               and ingest + compare real k6 runs in the local store (no database to set up)
 #   make test   set up, then lint and run the whole test suite (unit + integration)
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,7 +11,7 @@ BIN := $(VENV)/bin
 $(BIN)/perfdash: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,local]'
 	@touch $@
 
 system-deps:
@@ -26,6 +27,7 @@ run: setup
 	$(BIN)/perfdash validate
 	$(BIN)/perfdash build
 	$(BIN)/perfdash test
+	./scripts/baseline-demo.sh $(BIN)/perfdash
 
 lint: $(BIN)/perfdash
 	$(BIN)/ruff check perfdash tests benchmarks testing

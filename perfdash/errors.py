@@ -33,13 +33,12 @@ passwords from any text an error may carry.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 _SECRET_PATTERNS = (
-    # scheme://user:password@host -> scheme://user:***@host
-    (re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s/]+(?=@)", re.I), r"\g<head>***"),
     # Authorization headers and bearer tokens
     (re.compile(r"(?P<head>\b(?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]+", re.I), r"\g<head>***"),
     # key=value pairs whose key says secret (also PGPASSWORD=, GRAFANA_TOKEN=, access_token=)
@@ -52,10 +51,61 @@ _SECRET_PATTERNS = (
         r"\g<head>***",
     ),
 )
+# scheme://user:password@host: the password may hold anything but whitespace (a "/" or
+# an "@" that should have been percent-encoded included), so the userinfo runs to the
+# last "@" of the word; a user alone (no ":") is not a secret.
+_URL = re.compile(r"(?P<scheme>\b[a-z][a-z0-9+.-]*://)(?P<rest>\S*)", re.I)
+MIN_SECRET_CHARS = 4
+_known_secrets: set[str] = set()
+_SECRET_VARIABLE = re.compile(r"(?:TOKEN|PASSWORD|PASSWD|SECRET|API_?KEY)$", re.I)
+
+
+def register_secret(value: str) -> None:
+    """Scrub ``value`` from every text ``redact`` sees from now on (this process)."""
+    if len(value) >= MIN_SECRET_CHARS:
+        _known_secrets.add(value)
+
+
+def register_environment_secrets(environ: Mapping[str, str]) -> None:
+    """Register the values of ``*_TOKEN``/``*_PASSWORD``/``*_SECRET``/``*_API_KEY``
+    variables and the passwords inside URLs of the environment, so that even a
+    traceback never shows them."""
+    for name, value in environ.items():
+        if _SECRET_VARIABLE.search(name):
+            register_secret(value)
+        for found in _URL.finditer(value):
+            password = _url_password(found["rest"])
+            if password:
+                register_secret(password)
+                register_secret(unquote(password))
+
+
+def _url_password(rest: str) -> str | None:
+    at = rest.rfind("@")
+    if at < 0:
+        return None
+    user, colon, password = rest[:at].partition(":")
+    if not colon or "/" in user:
+        return None
+    return password
+
+
+def _redact_url(found: re.Match[str]) -> str:
+    rest = found["rest"]
+    password = _url_password(rest)
+    if password is None:
+        return found[0]
+    user = rest.partition(":")[0]
+    return f"{found['scheme']}{user}:***{rest[rest.rfind('@') :]}"
 
 
 def redact(text: str) -> str:
-    """Replace passwords and tokens in ``text`` by ``***``."""
+    """Replace passwords and tokens in ``text`` by ``***``: the secrets registered with
+    ``register_secret``, passwords in URLs, credentials in headers and key=value pairs."""
+    for secret in sorted(_known_secrets, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, "***")
+    text = _URL.sub(_redact_url, text)
     for pattern, replacement in _SECRET_PATTERNS:
         text = pattern.sub(replacement, text)
     return text

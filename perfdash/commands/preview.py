@@ -8,6 +8,7 @@ import click
 
 from perfdash.commands.options import (
     EXIT_CODES_HELP,
+    echo,
     jsonnet_option,
     load_declarations,
     paths_argument,
@@ -65,7 +66,7 @@ def preview(paths: tuple[Path, ...], jsonnet_dir: Path, missing_runbook: str, ou
 
     fleet = load_declarations(paths, missing_runbook=missing_runbook)
     artifacts = build_artifacts(fleet, jsonnet_dir=jsonnet_dir)
-    click.echo(
+    echo(
         "querying Prometheus..." if prometheus_url else f"running scenario {scenario}...", err=True
     )
     result = render_preview(
@@ -73,7 +74,7 @@ def preview(paths: tuple[Path, ...], jsonnet_dir: Path, missing_runbook: str, ou
         prometheus_url=prometheus_url, scrape_seconds=_scrape_seconds(scrape_interval), png=png,
     )  # fmt: skip
     for page in result.pages:
-        click.echo(f"wrote {out_dir / page.name} ({page.title}, {page.panels} panels)")
+        echo(f"wrote {out_dir / page.name} ({page.title}, {page.panels} panels)")
     for picture in result.pictures:
-        click.echo(f"wrote {picture}")
-    click.echo(f"open {out_dir / 'index.html'}")
+        echo(f"wrote {picture}")
+    echo(f"open {out_dir / 'index.html'}")

@@ -10,12 +10,14 @@ import click
 
 from perfdash.commands.options import (
     EXIT_CODES_HELP,
+    echo,
     jobs_option,
     load_declarations,
     out_option,
     runbook_option,
 )
 from perfdash.errors import OutputError
+from perfdash.terminal import terminal_safe
 
 
 @click.command(name="test", epilog=EXIT_CODES_HELP)
@@ -62,7 +64,7 @@ def test_command(
     fleet = load_declarations(paths, missing_runbook=missing_runbook)
     record = TestRecord(None if no_record else record_dir or default_record_dir())
     if record.problem:
-        click.echo(f"warning: {record.problem}", err=True)
+        echo(f"warning: {record.problem}", err=True)
     report = run_rule_checks(
         fleet,
         out_dir,
@@ -72,7 +74,7 @@ def test_command(
         progress=_progress,
     )
     routing = run_routing_checks(out_dir) if not targets else None
-    click.echo(test_report_text(report, routing))
+    echo(test_report_text(report, routing))
     failed = test_failures(report, routing)
     if failed:
         raise OutputError(failed)
@@ -80,9 +82,9 @@ def test_command(
 
 def _progress(done: int, total: int, what: str) -> None:
     """On a terminal, one line that updates; piped (CI logs), a plain line per run."""
-    line = f"[{done}/{total}] {what}"
-    if sys.stderr.isatty():
+    line = f"[{done}/{total}] {terminal_safe(what)}"
+    if sys.stderr.isatty():  # our own control characters: a line that updates
         end = "\n" if done == total else ""
         click.echo(f"\r\033[K{line}{end}", err=True, nl=False)
     else:
-        click.echo(line, err=True)
+        echo(line, err=True)

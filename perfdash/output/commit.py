@@ -53,18 +53,20 @@ def write_plan(plan: OutputPlan) -> WriteReport:
     made_folders: list[Path] = []
     renames: list[tuple[str, str]] = []
     try:
-        made_folders += _make_folders(Path(root.anchor or "."), root)
+        _make_folders(Path(root.anchor or "."), root, made_folders)
+        # Each staged file and folder is listed before it is made, so that an interruption
+        # at any point finds it in the list to remove.
         for relative, data in sorted(plan.writes.items()):
             target = root / relative
-            made_folders += _make_folders(root, target.parent)
+            _make_folders(root, target.parent, made_folders)
             staged = target.with_name(f".{target.name}.{token}{STAGED_SUFFIX}")
-            _write_new(staged, data)
             renames.append((staged.relative_to(root).as_posix(), relative))
+            _write_new(staged, data)
         manifest_target = root / MANIFEST_PATH
-        made_folders += _make_folders(root, manifest_target.parent)
+        _make_folders(root, manifest_target.parent, made_folders)
         staged_manifest = manifest_target.with_name(f".manifest.{token}{STAGED_SUFFIX}")
-        _write_new(staged_manifest, plan.manifest.render().encode("utf-8"))
         renames.append((staged_manifest.relative_to(root).as_posix(), MANIFEST_PATH))
+        _write_new(staged_manifest, plan.manifest.render().encode("utf-8"))
         deletions = [(path, digest((root / path).read_bytes())) for path in plan.deleted]
         with _signals_held():
             _write_journal(root, renames, deletions)
@@ -73,7 +75,7 @@ def write_plan(plan: OutputPlan) -> WriteReport:
         if not (root / JOURNAL_PATH).exists():
             for staged_path, _ in renames:
                 (root / staged_path).unlink(missing_ok=True)
-            for folder in reversed(made_folders):
+            for folder in reversed(made_folders):  # innermost first
                 with contextlib.suppress(OSError):
                     folder.rmdir()
         raise
@@ -152,21 +154,22 @@ def _write_new(path: Path, data: bytes, *, sync: bool = False) -> None:
         raise
 
 
-def _make_folders(root: Path, folder: Path) -> list[Path]:
-    """Create ``folder`` and its missing parents; returns the ones created, outermost first."""
+def _make_folders(root: Path, folder: Path, made: list[Path]) -> None:
+    """Create ``folder`` and its missing parents below ``root``, each added to ``made``
+    (outermost first) before it is created."""
     missing = []
     current = folder
     while current != root and not current.exists():
         missing.append(current)
         current = current.parent
     for path in reversed(missing):
+        made.append(path)
         try:
             path.mkdir()
         except FileExistsError:
             pass
         except OSError as exc:
             raise OutputError(f"cannot create {path}: {exc.strerror}") from exc
-    return list(reversed(missing))
 
 
 def _remove_empty_folders(root: Path, folder: Path) -> None:

@@ -7,7 +7,6 @@ import them rather than spelling them again.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from decimal import Decimal
 
 from perfdash.durations import Duration
@@ -19,13 +18,9 @@ from perfdash.model.fleet import (
     Matcher,
     RawSLI,
     Service,
+    series_selector,
 )
 from perfdash.numbers import format_decimal
-
-
-def selector(metric: str, matchers: Iterable[Matcher]) -> str:
-    inner = ", ".join(m.promql() for m in matchers)
-    return f"{metric}{{{inner}}}"
 
 
 def by_clause(slo: SLO) -> str:
@@ -62,10 +57,10 @@ def total_rate(service: Service, slo: SLO, window: Duration) -> str:
     """Events per second over ``window``, from raw series."""
     sli = slo.sli
     if isinstance(sli, EventsSLI):
-        series = selector(sli.total, (*service.selector, *sli.matchers))
+        series = series_selector(sli.total, (*service.selector, *sli.matchers))
         return _sum(slo, f"rate({series}[{window}])")
     if isinstance(sli, LatencySLI):
-        series = selector(sli.histogram + "_count", (*service.selector, *sli.matchers))
+        series = series_selector(sli.histogram + "_count", (*service.selector, *sli.matchers))
         return _sum(slo, f"rate({series}[{window}])")
     return _sum(slo, render_raw(sli.total, window))
 
@@ -74,7 +69,7 @@ def bad_rate(service: Service, slo: SLO, window: Duration) -> str:
     """Bad events per second over ``window``, from raw series (may be empty: no errors yet)."""
     sli = slo.sli
     if isinstance(sli, EventsSLI):
-        series = selector(sli.total, (*service.selector, *sli.matchers, *sli.bad))
+        series = series_selector(sli.total, (*service.selector, *sli.matchers, *sli.bad))
         return _sum(slo, f"rate({series}[{window}])")
     if isinstance(sli, LatencySLI):
         return f"{total_rate(service, slo, window)} - {good_latency_rate(service, slo, window)}"
@@ -87,7 +82,7 @@ def good_latency_rate(service: Service, slo: SLO, window: Duration) -> str:
     sli = slo.sli
     assert isinstance(sli, LatencySLI)
     le = Matcher("le", "=~", le_regex(sli.threshold))
-    series = selector(sli.histogram + "_bucket", (*service.selector, *sli.matchers, le))
+    series = series_selector(sli.histogram + "_bucket", (*service.selector, *sli.matchers, le))
     return _sum(slo, f"rate({series}[{window}])")
 
 

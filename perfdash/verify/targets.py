@@ -12,9 +12,9 @@ from perfdash.model.fleet import Fleet
 def select_services(fleet: Fleet, targets: Sequence[str]) -> frozenset[str]:
     """Names of the services ``targets`` (service names or declaration paths) mean;
     every service of the fleet when there are none."""
-    names = [target for target in targets if not Path(target).exists()]
-    if not names:
+    if not targets:
         return frozenset(service.name for service in fleet.services)
+    names = [target for target in targets if not Path(target).exists()]
     known = {service.name for service in fleet.services}
     unknown = [name for name in names if name not in known]
     if unknown:

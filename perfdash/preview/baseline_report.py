@@ -64,7 +64,7 @@ def report_page(report: Report, *, markdown_link: str | None = None) -> str:
     }
     assets = load_assets()
     static = resources.files("perfdash.preview") / "static"
-    regressed = ", ".join(m["metric"] for m in metrics if m["verdict"] == "regression")
+    regressed = ", ".join(v.test.metric for v in report.regressions)  # the gates only
     return _template().render(
         benchmark=report.benchmark,
         headline=f"regression in {regressed}" if regressed else "no regression",
