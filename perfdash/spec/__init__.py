@@ -7,6 +7,10 @@ mapping.py     documents -> the model (raw PromQL checks in raw_queries.py)
 checks.py      what needs the model: alerts that never fire, alert templates as
                Prometheus reads them (go_template.py)
 fleet.py       all of it over a fleet, and the checks across documents
+
+Loading knows nothing of perfdash/v1 beyond YAML; mapping knows nothing of files. An
+importer (Sloth, Pyrra, OpenSLO: a future ``spec/importers/``) translates its documents
+into perfdash/v1 ones between the two, and they get the same checks and messages.
 """
 
 from perfdash.spec.fleet import MissingRunbook, build_fleet, load_fleet
