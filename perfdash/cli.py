@@ -26,6 +26,7 @@ from typing import Any
 import click
 
 from perfdash import __version__
+from perfdash.commands.logs import configure_logging
 from perfdash.commands.options import EXIT_CODES_HELP
 from perfdash.errors import PerfdashError, redact, register_environment_secrets
 from perfdash.terminal import terminal_safe
@@ -85,6 +86,7 @@ def cli() -> None:
     Declarations live in slos/*.yaml; `perfdash build` compiles them into
     alerts/ (Prometheus rules and their promtool tests) and dashboards/.
     """
+    configure_logging(0)  # commands with -v raise it
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:

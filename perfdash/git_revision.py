@@ -42,10 +42,13 @@ def _git(args: Sequence[str], *, cwd: Path) -> bytes:
 
 
 @contextmanager
-def declarations_at(ref: str, paths: Sequence[Path], *, cwd: Path) -> Iterator[list[Path]]:
+def declarations_at(
+    ref: str, paths: Sequence[Path], *, cwd: Path
+) -> Iterator[tuple[Path, list[Path]]]:
     """The declaration ``paths`` (relative to ``cwd``) as of ``ref``, in a temporary copy of
     the repository at ``ref`` (so files a declaration names, such as a Jsonnet override,
-    are there too), removed on exit; paths that did not exist at ``ref`` are left out."""
+    are there too), removed on exit, with the copy's counterpart of ``cwd`` (the project
+    folder files must stay in); paths that did not exist at ``ref`` are left out."""
     prefix = _git(["rev-parse", "--show-prefix"], cwd=cwd).decode().strip()
     try:
         _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd=cwd)
@@ -60,4 +63,4 @@ def declarations_at(ref: str, paths: Sequence[Path], *, cwd: Path) -> Iterator[l
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(root, filter="data")  # no links out, no absolute paths
         base = root / prefix if prefix else root
-        yield [base / path for path in paths if (base / path).exists()]
+        yield base, [base / path for path in paths if (base / path).exists()]

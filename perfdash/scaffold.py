@@ -18,11 +18,12 @@ from typing import Any
 from perfdash import __version__, conventions
 from perfdash.live.discover import Discovered
 from perfdash.model.fleet import Matcher
+from perfdash.spec.document import PathKey
+from perfdash.spec.fleet import build_fleet
 from perfdash.spec.importers import emit
 from perfdash.spec.importers.draft import Assembled, matcher_mapping
-from perfdash.spec.load import PathKey, load_text
+from perfdash.spec.load import load_text
 from perfdash.spec.schema import schema_text
-from perfdash.spec.validate import build_fleet
 
 SCHEMA_PATH = "docs/perfdash-v1.schema.json"
 GITATTRIBUTES = ".gitattributes"

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from perfdash.commands.deploy_options import (
-    configure_logging,
     deploy_options,
     deploy_settings,
     verbose_option,
 )
+from perfdash.commands.logs import configure_logging
 from perfdash.commands.options import (
     EXIT_CODES_HELP,
     jsonnet_option,

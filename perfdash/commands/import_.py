@@ -81,8 +81,8 @@ def import_command(
       perfdash import openslo openslo.yaml --stdout
     """
     from perfdash.output import write_file
+    from perfdash.spec.fleet import MissingRunbook
     from perfdash.spec.importers import ImportOptions, explain_text, import_declarations
-    from perfdash.spec.validate import MissingRunbook
 
     options = ImportOptions(
         team=team,

@@ -8,11 +8,11 @@ from typing import Any
 import click
 
 from perfdash.commands.deploy_options import (
-    configure_logging,
     deploy_options,
     deploy_settings,
     verbose_option,
 )
+from perfdash.commands.logs import configure_logging
 from perfdash.commands.options import (
     EXIT_CODES_HELP,
     jsonnet_option,
@@ -112,7 +112,14 @@ def _with_alert_changes(
     from perfdash.pipeline import DEFAULT_DECLARATIONS
     from perfdash.spec import load_fleet
 
-    with declarations_at(since, paths or DEFAULT_DECLARATIONS, cwd=Path.cwd()) as old_paths:
-        before = load_fleet(old_paths, missing_runbook="warn") if old_paths else Fleet()
+    with declarations_at(since, paths or DEFAULT_DECLARATIONS, cwd=Path.cwd()) as (
+        old_project,
+        old_paths,
+    ):
+        before = (
+            load_fleet(old_paths, root=old_project, missing_runbook="warn")
+            if old_paths
+            else Fleet()
+        )
     changes = alert_changes(before, fleet)
     return with_plan(output_format, changes, since, rendered), bool(changes)

@@ -32,7 +32,8 @@ from perfdash.model.fleet import (
     series_selector,
 )
 from perfdash.numbers import format_decimal
-from perfdash.spec.load import Document, PathKey, load_file
+from perfdash.spec.document import Document, PathKey
+from perfdash.spec.load import load_file
 
 CHECK_WINDOW = Duration.parse("5m")
 SHOWN_VALUES = 8

@@ -3,12 +3,12 @@
 Two rule groups per SLO; within a group rules run in order, so each reads the series
 recorded just before it in the same evaluation:
 
-``perfdash-<service>-<slo>``, at Prometheus' evaluation interval:
+``perfdash-<service>:<slo>``, at Prometheus' evaluation interval:
   the error ratio over every window up to 6h the policy needs (5m, 30m, 1h, 2h, 6h),
   read from the raw counters, so the fast pages detect as fast as the Workbook says;
   the current burn rate (1h); the alerts over those windows (the pages).
 
-``perfdash-<service>-<slo>-long``, every ``spec.rules.long_window_interval`` (1m):
+``perfdash-<service>:<slo>:long``, every ``spec.rules.long_window_interval`` (1m):
   event rates over 5m (``slo:total_events:rate5m``, ``slo:bad_events:rate5m``); the
   ratio over longer windows (1d, 3d, the SLO window) as ``sum_over_time`` of those
   rates, traffic-weighted and one series per SLO instead of raw series over days; the

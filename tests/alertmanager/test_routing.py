@@ -171,7 +171,7 @@ def test_merge_refuses_a_base_without_the_declared_receivers(fleet: Fleet) -> No
             fleet, BASE.replace("  - {name: payments-tickets}\n", ""), base_name="am.yml"
         )
     assert str(caught.value) == (
-        "am.yml:0:0: receivers: receivers named by the Team declarations are not defined here: "
+        "am.yml: receivers: receivers named by the Team declarations are not defined here: "
         "payments-tickets"
     )
 

@@ -53,7 +53,7 @@ def test_an_existing_file_is_kept_unless_forced(project: Path) -> None:
     assert again.exit_code == 1
     assert (
         again.stderr
-        == f"Error: {Path('slos/myteam/myapp.yaml')}:0:0: exists: pass --force to replace it\n"
+        == f"Error: {Path('slos/myteam/myapp.yaml')}: exists: pass --force to replace it\n"
     )
     assert target.read_text(encoding="utf-8") == "# edited by hand\n"
     forced = run_cli([*args, "--force"], cwd=project)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from perfdash.commands.logs import configure_logging
 from testing.scraping import scraped
 from testing.service import Settings, SyntheticService
 from testing.stack import Process
@@ -142,6 +143,9 @@ def test_every_mistake_is_located_and_explained(prometheus: Process, tmp_path: P
 
 def test_an_unreachable_prometheus_is_an_error_not_a_traceback(tmp_path: Path) -> None:
     write_declaration(tmp_path / "slos", "checkout.yaml", GOOD)
+    # An earlier command's -v in the same process (as in the test suite) must not leak
+    # its request log into this one.
+    configure_logging(1)
     result = run_cli(
         ["check", "--prometheus-url", "http://127.0.0.1:9", "--timeout", "1"], cwd=tmp_path
     )

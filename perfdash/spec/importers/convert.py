@@ -27,6 +27,9 @@ from types import ModuleType
 from perfdash.durations import Duration
 from perfdash.errors import Problem, SpecError
 from perfdash.model.windows import DEFAULT_POLICY
+from perfdash.spec.document import Document, PathKey, format_path
+from perfdash.spec.files import declaration_candidates
+from perfdash.spec.fleet import MissingRunbook, build_fleet
 from perfdash.spec.importers import emit, openslo, pyrra, sloth
 from perfdash.spec.importers.draft import (
     Assembled,
@@ -37,15 +40,7 @@ from perfdash.spec.importers.draft import (
     assemble,
 )
 from perfdash.spec.importers.translation import ImportOptions, Translation, slug
-from perfdash.spec.load import (
-    Document,
-    PathKey,
-    find_declaration_files,
-    format_path,
-    load_documents,
-    load_text,
-)
-from perfdash.spec.validate import MissingRunbook, build_fleet
+from perfdash.spec.load import load_candidates, load_paths, load_text
 
 FORMATS: dict[str, ModuleType] = {"sloth": sloth, "pyrra": pyrra, "openslo": openslo}
 DEFAULT_TIER = 2
@@ -79,7 +74,7 @@ def import_declarations(
     """Translate ``paths`` (files and folders of ``source`` documents) into perfdash/v1
     files under ``out_dir``. Raises SpecError with every problem, located in the input."""
     importer = FORMATS[source]
-    documents = load_documents(find_declaration_files(paths), root=root)
+    documents = load_paths(paths, root=root)
     t = Translation(options)
     mine = []
     for document in documents:
@@ -268,13 +263,10 @@ def _check_collisions(
 def _existing_documents(out_dir: Path, *, skip: set[Path]) -> list[Document]:
     if not out_dir.is_dir():
         return []
-    found = [p for p in find_declaration_files([out_dir]) if p.resolve() not in skip]
-    documents = []
-    for path in found:
-        try:
-            documents.extend(load_documents([path]))
-        except SpecError:
-            continue  # `perfdash validate` reports those; the import is not about them
+    found = declaration_candidates([out_dir]).candidates
+    # Files with problems are left out: `perfdash validate` reports those; the import is
+    # not about them.
+    documents, _ = load_candidates([c for c in found if c[0].resolve() not in skip])
     return documents
 
 

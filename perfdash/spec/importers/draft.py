@@ -16,7 +16,7 @@ from typing import Any
 from perfdash.errors import Problem
 from perfdash.model.fleet import Matcher, MatchOp
 from perfdash.numbers import format_decimal
-from perfdash.spec.load import Document, PathKey, format_path
+from perfdash.spec.document import Document, PathKey, format_path
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,9 @@ from decimal import Decimal
 from typing import Any
 
 from perfdash.numbers import format_decimal
+from perfdash.spec.document import PathKey
 from perfdash.spec.importers.draft import Assembled
-from perfdash.spec.load import PathKey, load_text
+from perfdash.spec.load import load_text
 from perfdash.yamlout import dump
 
 WIDTH = 100

@@ -22,6 +22,7 @@ import promql_parser
 
 from perfdash.durations import Duration
 from perfdash.model.fleet import Matcher
+from perfdash.spec.document import Document, PathKey
 from perfdash.spec.importers import queries
 from perfdash.spec.importers.draft import (
     EventsCandidate,
@@ -34,7 +35,6 @@ from perfdash.spec.importers.draft import (
     SLODraft,
 )
 from perfdash.spec.importers.translation import Translation, slug, split_labels, tier_from
-from perfdash.spec.load import Document, PathKey
 
 NAME = "openslo"
 TITLE = "OpenSLO"

@@ -17,6 +17,7 @@ from typing import Any
 from perfdash.durations import Duration
 from perfdash.model.windows import DEFAULT_POLICY
 from perfdash.numbers import human_number
+from perfdash.spec.document import Document, PathKey
 from perfdash.spec.importers import queries
 from perfdash.spec.importers.draft import (
     EventsCandidate,
@@ -29,7 +30,6 @@ from perfdash.spec.importers.draft import (
     SLODraft,
 )
 from perfdash.spec.importers.translation import Translation, slug, split_labels, tier_from
-from perfdash.spec.load import Document, PathKey
 
 NAME = "pyrra"
 TITLE = "Pyrra"

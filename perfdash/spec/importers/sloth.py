@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from perfdash.spec.document import Document, PathKey
 from perfdash.spec.importers import queries
 from perfdash.spec.importers.draft import (
     EventsCandidate,
@@ -25,7 +26,6 @@ from perfdash.spec.importers.draft import (
     SLODraft,
 )
 from perfdash.spec.importers.translation import Translation, slug, split_labels, tier_from
-from perfdash.spec.load import Document, PathKey
 
 NAME = "sloth"
 TITLE = "Sloth"

@@ -11,8 +11,8 @@ from typing import Any
 
 from perfdash import conventions
 from perfdash.errors import Problem
+from perfdash.spec.document import Document, PathKey
 from perfdash.spec.importers.draft import Change, Origin
-from perfdash.spec.load import Document, PathKey
 
 _SLUG_INVALID = re.compile(r"[^a-z0-9-]+")
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
