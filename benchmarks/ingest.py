@@ -26,6 +26,7 @@ is written to ``--folder`` (default: the system's temporary folder; 1M requests 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import resource
 import shutil
@@ -83,6 +84,23 @@ def grep_seconds(path: Path) -> tuple[float, float]:
     return time.perf_counter() - began, _children_cpu() - before
 
 
+def floor_seconds(path: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of ``benchmarks.json_floor`` (msgspec checks every line, on the
+    same workers and parts as the ingest, and does nothing else)."""
+    before, began = _children_cpu(), time.perf_counter()
+    subprocess.run([sys.executable, "-m", "benchmarks.json_floor", str(path)],
+                   capture_output=True, check=True, cwd=Path(__file__).parent.parent)  # fmt: skip
+    return time.perf_counter() - began, _children_cpu() - before
+
+
+def sha256_seconds(path: Path) -> float:
+    """CPU seconds of the file's sha256 (the run's identity), in this process."""
+    began = time.process_time()
+    with path.open("rb") as handle:
+        hashlib.file_digest(handle, "sha256")
+    return time.process_time() - began
+
+
 def ingest_once(
     server: Server, dsn: str, path: Path, benchmark: str, extra: dict[str, str] | None = None
 ) -> Ingest:
@@ -129,6 +147,8 @@ def bench_ingest(
               file=sys.stderr)  # fmt: skip
         grep_seconds(path)  # into the page cache
         greps = [grep_seconds(path) for _ in range(3)]
+        floors = [floor_seconds(path) for _ in range(3)]
+        hashes = [sha256_seconds(path) for _ in range(3)]
         runs, before = [], []
         for index in range(ingests):
             runs.append(ingest_once(server, server.dsn("ingest"), path, f"big-{index}"))
@@ -160,7 +180,15 @@ def bench_ingest(
             "| <= 3x grep -c, <= 200 MB |"
         )
 
-    rows = [row("`perfdash baseline ingest`", runs)]
+    floor_wall = statistics.median(f[0] for f in floors)
+    floor_cpu = statistics.median(f[1] for f in floors)
+    rows = [
+        f"| floor: msgspec checks every line of the same file (`benchmarks.json_floor`, 2 "
+        f"workers, nothing kept); median of 3 | {floor_wall:.1f} s = {floor_wall / grep_wall:.1f}x "
+        f"`grep -c`; CPU {floor_cpu:.1f} s = {floor_cpu / grep_cpu:.1f}x grep's; the file's "
+        f"sha256: CPU {statistics.median(hashes):.1f} s | | |",
+        row("`perfdash baseline ingest`", runs),
+    ]
     if before:
         rows.append(row(f"the same, perfdash at {then}", before))
     return rows
