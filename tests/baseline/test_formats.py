@@ -113,7 +113,7 @@ def test_the_fast_reader_and_the_line_reader_agree_on_real_output() -> None:
     start = text.index(b"\n", text.rfind(b'{"type":"Metric"'))
     piece = k6_format._Piece(text, start, len(text))
     lines = text.count(b"\n", start + 1)
-    fast = k6_format._fast(piece, lines, k6_format._Times(K6_RUN))
+    fast = k6_format._fast(piece, lines)
     slow = k6_format._slow(K6_RUN, 1, piece)
     assert fast is not None
     mine, theirs = list(each_sample(fast)), list(each_sample(slow))
@@ -131,16 +131,17 @@ def test_the_fast_reader_leaves_anything_unusual_to_the_line_reader() -> None:
     text = K6_RUN.read_bytes()
     start = text.index(b"\n", text.rfind(b'{"type":"Metric"'))
     points = text[start:]
-    times = k6_format._Times(K6_RUN)
 
     def fast(data: bytes) -> list[SampleBatch] | None:
-        return k6_format._fast(k6_format._Piece(data, 0, len(data)), data.count(b"\n") - 1, times)
+        return k6_format._fast(k6_format._Piece(data, 0, len(data)), data.count(b"\n") - 1)
 
     assert fast(points) is not None
     duration = points.index(b'{"metric":"http_req_duration"')
     for old, new in [
         (b'"value":', b'"value":-'),  # refused: the line reader says why
         (b'"time":"2026', b'"time":"1999'),
+        (b'+05:30"', b'"'),  # no offset: the line reader takes it as UTC
+        (b'+05:30"', b'+05:30 "'),  # not a time
         (b'"value":', b'"val":'),  # no value
         (b'"type":"Point",', b'"type":"Point" ,\n'),  # an object across two lines
         (b'"}}}', b'"}}} {}'),  # two objects on one line

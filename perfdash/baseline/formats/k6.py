@@ -23,6 +23,7 @@ from array import array
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import IO, Any, Literal, NamedTuple
@@ -30,7 +31,9 @@ from typing import IO, Any, Literal, NamedTuple
 import msgspec
 
 from perfdash.baseline.formats._common import (
+    EARLIEST,
     GZIP_MAGIC,
+    LATEST,
     MAX_LINE,
     duration,
     fail,
@@ -47,6 +50,8 @@ KEPT = {"http_req_duration": LATENCY, "http_req_failed": FAILED}
 BLOCK = 256 << 10
 PARALLEL_FROM = 64 << 20  # plain files this big are read by worker processes...
 PART = 16 << 20  # ...each reading the lines that start in 16 MiB of the file at a time
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 class _Any(msgspec.Struct):
@@ -68,7 +73,7 @@ class _Point(msgspec.Struct):
 
 
 class _LineData(msgspec.Struct, gc=False):
-    time: str = ""
+    time: datetime | None = None  # msgspec reads RFC 3339 in C (to the microsecond)
     value: float | None = None
 
 
@@ -84,7 +89,6 @@ _CHECK = msgspec.json.Decoder(_Any)
 _HEAD = msgspec.json.Decoder(_Head)
 _POINT = msgspec.json.Decoder(_Point)
 _LINES = msgspec.json.Decoder(_Line)
-_SCALE: list[int] = [10**n for n in range(10)]
 
 
 class _Piece(NamedTuple):
@@ -168,12 +172,11 @@ def _read_part(path: Path, start: int, stop: int) -> _Part:
 def _read(path: Path, start: int, stop: int | None) -> Iterator[tuple[int, list[SampleBatch]]]:
     """(lines, kept points) of each piece of the lines that start in bytes ``[start,
     stop)`` (``stop`` None: to the end). Errors count lines from the first of these."""
-    times = _Times(path)
     line = 1
     try:
         for piece in _pieces(path, start, stop):
             lines = piece.data.count(b"\n", piece.start + 1, piece.end)
-            batches = _fast(piece, lines, times)
+            batches = _fast(piece, lines)
             if batches is None:
                 batches = _slow(path, line, piece)
             yield lines, batches
@@ -232,14 +235,19 @@ def _line_start(handle: IO[bytes], offset: int) -> int | None:
     return None
 
 
-def _fast(piece: _Piece, lines: int, times: _Times) -> list[SampleBatch] | None:
+def _fast(piece: _Piece, lines: int) -> list[SampleBatch] | None:
     """The piece's samples when every line is one JSON object and every kept point is
     plainly valid; ``None`` when anything is unusual (the line-by-line reader decides)."""
     data, start, end = piece
     # Every line starts with { and ends with }: each newline inside is "}\n{".
     if data[start + 1] != 0x7B or data[end - 2] != 0x7D:
         return None
-    if lines > 1 and data.count(b"}\n{", start, end) != lines - 1:
+    # k6 starts every Point line with its metric: the longer pattern is counted twice as fast.
+    if (
+        lines > 1
+        and data.count(b'}\n{"metric":"', start, end) != lines - 1
+        and data.count(b"}\n{", start, end) != lines - 1
+    ):
         return None
     text = memoryview(data)[start:end]
     if not data.isascii():
@@ -257,7 +265,6 @@ def _fast(piece: _Piece, lines: int, times: _Times) -> list[SampleBatch] | None:
         return None
     kept = [line for line in read if line.metric in KEPT]  # 2 of k6's 13 lines a request
     batches = []
-    at = times.at
     for metric, series in KEPT.items():
         points = [line.data for line in kept if line.metric == metric and line.type == "Point"]
         if not points:
@@ -265,16 +272,29 @@ def _fast(piece: _Piece, lines: int, times: _Times) -> list[SampleBatch] | None:
         try:
             read_values = [point.value for point in points]  # type: ignore[union-attr]
             values: array[float] = array("d", read_values)  # type: ignore[arg-type]
-        except (AttributeError, TypeError):  # no data, or no value
+            stamps = _epoch_seconds([point.time for point in points])  # type: ignore[union-attr,misc]
+        except (AttributeError, TypeError):  # no data, value or time; naive and aware times
             return None
         # sum() is NaN or infinite when any value is, and then min() is not to be trusted.
         if not (sum(values) < math.inf and min(values) >= 0):
             return None  # the line reader names the line and what is wrong
-        stamps = [at(point.time) for point in points]  # type: ignore[union-attr]
-        if None in stamps:
+        if stamps is None or not (min(stamps) >= EARLIEST and max(stamps) < LATEST):
             return None
-        batches.append(SampleBatch(series, values, array("d", stamps)))  # type: ignore[arg-type]
+        batches.append(SampleBatch(series, values, stamps))
     return batches
+
+
+def _epoch_seconds(moments: list[datetime]) -> array[float] | None:
+    """Times as epoch seconds, from whole microseconds since the epoch (the same float for
+    a time wherever the file is cut into pieces): the first time's, plus each one's
+    distance from it (between times of one offset, a plain subtraction: several times
+    faster than ``timestamp()``). None for times without an offset (the line reader takes
+    them as UTC)."""
+    first = moments[0]
+    if first.tzinfo is None:
+        return None
+    first_us = (first - _EPOCH) // _MICROSECOND
+    return array("d", [(first_us + (m - first) // _MICROSECOND) / 1e6 for m in moments])
 
 
 def _slow(path: Path, first_line: int, piece: _Piece) -> list[SampleBatch]:
@@ -320,35 +340,3 @@ def _slow(path: Path, first_line: int, piece: _Piece) -> list[SampleBatch]:
         values.append(value)
         stamps.append(ts)
     return [SampleBatch(series, values, stamps) for series, (values, stamps) in kept.items()]
-
-
-class _Times:
-    """k6 times (RFC 3339, nanoseconds, local offset) as epoch seconds. Consecutive points
-    share their second, so each distinct second is parsed (and checked) once."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._second = ""
-        self._base = 0.0
-
-    def at(self, text: str) -> float | None:
-        """``2024-05-06T09:30:00.123456789+05:30`` as plausible epoch seconds, else None."""
-        if text[19:20] != "." or len(text) > 40:
-            return self._whole(text)
-        zone_at = len(text) - (1 if text[-1:] in ("Z", "z") else 6)
-        digits = text[20:zone_at]
-        if not (digits.isascii() and digits.isdigit()):
-            return None
-        second = text[:19] + text[zone_at:]
-        if second != self._second:
-            base = self._whole(second)
-            if base is None:
-                return None
-            self._second, self._base = second, base
-        return self._base + int(digits) / _SCALE[len(digits)]
-
-    def _whole(self, text: str) -> float | None:
-        try:
-            return iso_time(self._path, 0, text, "data.time")
-        except ResultFileError:
-            return None
