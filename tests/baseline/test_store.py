@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import statistics
+import threading
 from pathlib import Path
 
 import psycopg
@@ -13,7 +14,7 @@ import pytest
 from perfdash.baseline.formats import parse_file
 from perfdash.baseline.records import FAILED, LATENCY, each_sample
 from perfdash.baseline.store import Store
-from perfdash.baseline.workflow import ingest_files
+from perfdash.baseline.workflow import content_hash, ingest_files
 from perfdash.errors import ResultFileError, StoreSchemaError, StoreUnavailable
 from testing.postgres import Server
 from tests.baseline.conftest import FIXTURES, PG_PASSWORD, dsn_for
@@ -165,6 +166,22 @@ def test_a_malformed_file_stores_nothing(edition_store_dsn: str, tmp_path: Path)
     assert counts(edition_store_dsn) == (0, 0, 0)
 
 
+def test_a_refused_file_stops_its_content_hash(store_dsn: str, tmp_path: Path) -> None:
+    # 64 MiB whose first line is broken: the parse stops at once, and so does the hash
+    # computed meanwhile (no thread left reading the file).
+    big = tmp_path / "big.json"
+    with big.open("wb") as handle:
+        handle.write(b'{"metric": oops}\n')
+        handle.truncate(64 << 20)
+    with Store.open(store_dsn) as store, pytest.raises(ResultFileError):
+        ingest_files(store, benchmark="api", paths=[big], format_name="k6")
+    for thread in threading.enumerate():
+        if thread.name == "content-hash":
+            thread.join(timeout=10)
+            assert not thread.is_alive()
+    assert counts(store_dsn) == (0, 0, 0)
+
+
 def test_the_password_never_appears_in_connection_errors(pg_server: Server) -> None:
     wrong = dsn_for(pg_server, "postgres", password="Wr0ngPa55word")
     with pytest.raises(StoreUnavailable) as caught, Store.open(wrong):
@@ -179,3 +196,13 @@ def test_the_password_never_appears_in_connection_errors(pg_server: Server) -> N
     with pytest.raises(StoreUnavailable) as by_keyword, Store.open(keyword, connect_timeout=2):
         pass
     assert PG_PASSWORD not in str(by_keyword.value)
+
+
+def test_the_content_hash_stops_when_asked() -> None:
+    stop = threading.Event()
+    assert (
+        content_hash("k6", [K6_RUN], stop)
+        == hashlib.sha256(b"k6\0" + hashlib.sha256(K6_RUN.read_bytes()).digest()).hexdigest()
+    )
+    stop.set()
+    assert content_hash("k6", [K6_RUN], stop) == ""
