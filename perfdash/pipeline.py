@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from perfdash import conventions
 from perfdash.build import OUTPUT_KINDS, Output, OutputKind, build_parts
@@ -27,7 +26,7 @@ from perfdash.output.commit import Staging
 from perfdash.output.plan import PartPlan, Scope, finish_plan, plan_part
 from perfdash.spec import MissingRunbook, load_fleet
 
-DEFAULT_DECLARATIONS = (Path("slos"),)
+DEFAULT_DECLARATIONS = (Path(conventions.DECLARATIONS_DIR),)
 OUTPUT_FOLDERS = (
     conventions.RULES_DIR,
     conventions.TESTS_DIR,
@@ -45,7 +44,6 @@ class BuildPlan:
     complete: bool  # every declaration was read: the fleet-wide files are included
     recovered: bool  # an interrupted build's write was completed first
     staging: Staging | None = None  # the files staged already (None: nothing staged)
-    rule_groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # the generated files, kept on request
 
     @property
@@ -82,10 +80,10 @@ def plan_build(
         _plan_part, root=out_dir, manifest=manifest, scope=scope, force=force, stage=staging
     )
     parts = []
-    groups: dict[str, dict[str, Any]] = {}
+    group_names: set[str] = set()
     files: dict[str, str] = {}
     try:
-        for part, part_groups, part_files in build_parts(
+        for part, part_group_names, part_files in build_parts(
             fleet,
             partial(plan_one, keep_files=keep_files),
             jobs=jobs,
@@ -94,7 +92,10 @@ def plan_build(
             services=None if complete else {s.name for s in fleet.services},
         ):
             parts.append(part)
-            groups.update(part_groups)
+            for name in part_group_names:
+                if name in group_names:  # a Prometheus namespace would keep one
+                    raise OutputError(f"two rule groups are named {name!r}")
+                group_names.add(name)
             files.update(part_files)
         plan = finish_plan(
             out_dir,
@@ -109,7 +110,7 @@ def plan_build(
         if staging is not None:
             staging.discard()
         raise
-    return BuildPlan(fleet, plan, chosen, complete, recovered, staging, groups, files)
+    return BuildPlan(fleet, plan, chosen, complete, recovered, staging, files)
 
 
 def _plan_part(
@@ -121,7 +122,7 @@ def _plan_part(
     force: bool,
     stage: Staging | None,
     keep_files: bool,
-) -> tuple[PartPlan, dict[str, dict[str, Any]], dict[str, str]]:
+) -> tuple[PartPlan, list[str], dict[str, str]]:
     part = plan_part(
         root,
         output.files,
@@ -131,7 +132,9 @@ def _plan_part(
         force=force,
         stage=stage,
     )
-    return part, output.rule_groups, output.files if keep_files else {}
+    # Only the group names travel back (for the uniqueness check): the groups themselves
+    # are the rule files' content, 40 MB of objects for 4000 SLOs.
+    return part, list(output.rule_groups), output.files if keep_files else {}
 
 
 def _recorded_kinds(recorded: Sequence[str]) -> tuple[OutputKind, ...]:

@@ -222,3 +222,20 @@ def test_two_rule_groups_of_one_name_are_refused(
     monkeypatch.setattr(conventions, "group_name", lambda service, slo: "perfdash-same")
     with pytest.raises(OutputError, match="two rule groups are named 'perfdash-same'"):
         build_output(example_fleet, jobs=1)
+
+
+def test_a_build_refuses_two_rule_groups_of_one_name_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `perfdash build` checks the names its workers send back (not the groups: those stay
+    # in the workers), and a refused build leaves no file behind.
+    from perfdash import conventions
+
+    monkeypatch.setattr(conventions, "group_name", lambda service, slo: "perfdash-same")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "slos").symlink_to(REPO / "slos")
+    result = run_cli(["build"], cwd=project)
+    assert result.exit_code == 1
+    assert result.stderr == "Error: two rule groups are named 'perfdash-same'\n"
+    assert sorted(p.name for p in project.iterdir()) == ["slos"]

@@ -71,11 +71,11 @@ def jobs_option(function: F) -> F:
 
 def load_declarations(paths: Sequence[Path], *, missing_runbook: str = "error") -> Fleet:
     """Load the fleet (default: slos/); warnings go to stderr, errors raise (exit 1)."""
-    from perfdash.pipeline import DEFAULT_DECLARATIONS
+    from perfdash.conventions import DECLARATIONS_DIR
     from perfdash.spec import MissingRunbook, load_fleet
 
     fleet = load_fleet(
-        paths or DEFAULT_DECLARATIONS, missing_runbook=cast(MissingRunbook, missing_runbook)
+        paths or (Path(DECLARATIONS_DIR),), missing_runbook=cast(MissingRunbook, missing_runbook)
     )
     echo_warnings(fleet)
     return fleet

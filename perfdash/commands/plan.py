@@ -107,12 +107,12 @@ def _with_alert_changes(
     fleet: Any, since: str, paths: tuple[Path, ...], output_format: str, rendered: str
 ) -> tuple[str, bool]:
     from perfdash.alert_changes import alert_changes, with_plan
+    from perfdash.conventions import DECLARATIONS_DIR
     from perfdash.git_revision import declarations_at
     from perfdash.model.fleet import Fleet
-    from perfdash.pipeline import DEFAULT_DECLARATIONS
     from perfdash.spec import load_fleet
 
-    with declarations_at(since, paths or DEFAULT_DECLARATIONS, cwd=Path.cwd()) as (
+    with declarations_at(since, paths or (Path(DECLARATIONS_DIR),), cwd=Path.cwd()) as (
         old_project,
         old_paths,
     ):
