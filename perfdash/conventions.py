@@ -46,8 +46,10 @@ def kubernetes_path(service_name: str) -> str:
 
 # -- recorded series and alerts -------------------------------------------------------
 
-BAD_RATE = "slo:bad_events:rate5m"
-TOTAL_RATE = "slo:total_events:rate5m"
+# Events counted in one interval of the SLO's long-window group (a "tile": see
+# perfdash.model.windows.tile_ranges); the 1d, 3d and SLO windows sum them.
+BAD_TILE = "slo:bad_events:increase_tile"
+TOTAL_TILE = "slo:total_events:increase_tile"
 SLI_RATIO = "slo:sli:ratio"
 BUDGET_REMAINING = "slo:error_budget_remaining:ratio"
 CURRENT_BURN = "slo:current_burn_rate:ratio"

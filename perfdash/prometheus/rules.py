@@ -9,12 +9,14 @@ recorded just before it in the same evaluation:
   the current burn rate (1h); the alerts over those windows (the pages).
 
 ``perfdash-<service>-<slo>-long``, every ``spec.rules.long_window_interval`` (1m):
-  event rates over 5m (``slo:total_events:rate5m``, ``slo:bad_events:rate5m``); the
-  ratio over longer windows (1d, 3d, the SLO window) as ``sum_over_time`` of those
-  rates, traffic-weighted and one series per SLO instead of raw series over days; the
-  SLI, error budget remaining and metadata series (objective, budget, window, info) so
-  dashboards need no constants; the alerts that need a long window (the tickets) and
-  ``SLIDataMissing``.
+  the events of the last interval, total and bad (``slo:total_events:increase_tile``,
+  ``slo:bad_events:increase_tile``): tiles that partition time, each counter increase
+  in exactly one of them, including a jump across a scrape gap or a Prometheus outage
+  of up to a day (``perfdash.model.windows.tile_ranges``); the ratio over longer windows
+  (1d, 3d, the SLO window) as ``sum_over_time`` of the tiles, traffic-weighted and one
+  series per SLO instead of raw series over days; the SLI, error budget remaining and
+  metadata series (objective, budget, window, info) so dashboards need no constants; the
+  alerts that need a long window (the tickets) and ``SLIDataMissing``.
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ from perfdash.model.fleet import SLO, Fleet, LatencySLI, Service
 from perfdash.model.windows import (
     BASE_WINDOW,
     CURRENT_BURN_WINDOW,
+    TileRanges,
     WindowFacts,
     is_derived,
     recorded_windows,
+    tile_ranges,
     window_facts,
 )
 from perfdash.numbers import format_decimal, promql_number
@@ -58,11 +62,11 @@ def build_groups(service: Service, slo: SLO) -> list[dict[str, Any]]:
 
     The first runs at Prometheus' evaluation interval: ratios over windows up to 6h from
     raw counters, and the alerts that only need those (the pages). The second runs every
-    minute (``spec.rules.long_window_interval``): the 5m event rates, the long windows
-    derived from them, SLI, budget and metadata, and the alerts that need a long window
-    (the tickets). Recording the 5m rates once a minute keeps ``sum_over_time`` over 30
-    days at 43,200 samples a series even when Prometheus evaluates every 15s (it would
-    read four times as many, and cost more than raw counters, otherwise).
+    minute (``spec.rules.long_window_interval``): the tiles (events of the interval), the
+    long windows summed from them, SLI, budget and metadata, and the alerts that need a
+    long window (the tickets). A tile per minute keeps ``sum_over_time`` over 30 days at
+    43,200 samples a series whatever Prometheus' own interval, and tiles must follow
+    each other exactly one interval apart, which only a group of their own guarantees.
     """
     short, long = _split_alerts(service, slo)
     return [
@@ -92,10 +96,15 @@ def _recorder(service: Service, slo: SLO) -> Any:
     return record
 
 
+def _zero_while_traffic(service: Service, slo: SLO) -> str:
+    # Bad-event series appear only after the first error: while there is traffic, count
+    # "none yet" as 0. No traffic at all in 5m stays absent (SLIDataMissing reads it).
+    return f"{promql.on_clause(slo)} (0 * {promql.total_rate(service, slo, BASE_WINDOW)})"
+
+
 def _zero_when_no_errors(service: Service, slo: SLO) -> str:
-    # Bad-event series appear only after the first error: count "none yet" as 0.
     own = conventions.slo_selector(service.name, slo.name)
-    return f"{promql.on_clause(slo)} (0 * {conventions.TOTAL_RATE}{own})"
+    return f"{promql.on_clause(slo)} (0 * {conventions.TOTAL_TILE}{own})"
 
 
 def short_window_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
@@ -106,16 +115,18 @@ def short_window_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
     for window in recorded_windows(slo):
         if is_derived(window):
             continue
+        total = promql.total_rate(service, slo, window)
         if isinstance(slo.sli, LatencySLI):
+            # Bad over total, not 1 - good/total: at exactly a threshold the subtraction
+            # after the division leaves float noise (0.06000000000000005 for 6x).
             expr = (
-                f"1 - (\n  {promql.good_latency_rate(service, slo, window)}\n/\n"
-                f"  {promql.total_rate(service, slo, window)}\n)"
+                f"(\n  {total}\n  -\n  {promql.good_latency_rate(service, slo, window)}\n)\n"
+                f"/\n  {total}"
             )
         else:
             expr = (
-                f"(\n  {promql.bad_rate(service, slo, window)}\n/\n"
-                f"  {promql.total_rate(service, slo, window)}\n)\n"
-                f"or {_zero_when_no_errors(service, slo)}"
+                f"(\n  {promql.bad_rate(service, slo, window)}\n/\n  {total}\n)\n"
+                f"or {_zero_while_traffic(service, slo)}"
             )
         rules.append(record(conventions.error_ratio_name(window), expr))
     budget = format_decimal(slo.error_budget)
@@ -128,28 +139,59 @@ def short_window_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
     return rules
 
 
+def _difference(slo: SLO, current: str, previous: str, first: str) -> str:
+    """``current - previous``, where ``previous`` counts as 0 for groups it lacks and
+    ``first`` (``0 * ...``) has: a group seen for the first time keeps its first tile."""
+    on = promql.on_clause(slo)
+    return f"{current}\n- {on} (\n  {previous}\n  or {on} ({first})\n)"
+
+
+def _total_tile(service: Service, slo: SLO, tiles: TileRanges) -> str:
+    current = promql.total_increase(service, slo, tiles.current, tiles.delay)
+    previous = promql.total_increase(service, slo, tiles.previous, tiles.previous_offset)
+    return _difference(slo, current, previous, promql.present_groups(service, slo))
+
+
+def _bad_tile(service: Service, slo: SLO, tiles: TileRanges) -> str:
+    own = conventions.slo_selector(service.name, slo.name)
+    no_errors_yet = f"0 * {conventions.TOTAL_TILE}{own}"
+    if isinstance(slo.sli, LatencySLI):
+        # A missing threshold bucket must stay missing (and trip SLIDataMissing), so
+        # latency gets no zero fallback: bad = total - good, counted directly.
+        good = _difference(
+            slo,
+            promql.good_latency_increase(service, slo, tiles.current, tiles.delay),
+            promql.good_latency_increase(service, slo, tiles.previous, tiles.previous_offset),
+            no_errors_yet,
+        )
+        indented = good.replace("\n", "\n  ")
+        return f"{conventions.TOTAL_TILE}{own}\n- {promql.on_clause(slo)} (\n  {indented}\n)"
+    bad = _difference(
+        slo,
+        promql.bad_increase(service, slo, tiles.current, tiles.delay),
+        promql.bad_increase(service, slo, tiles.previous, tiles.previous_offset),
+        no_errors_yet,
+    )
+    indented = bad.replace("\n", "\n  ")
+    return f"(\n  {indented}\n)\nor {_zero_when_no_errors(service, slo)}"
+
+
 def long_window_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
-    """5m event rates, ratios over long windows derived from them, SLI, budget, metadata."""
+    """Tiles, ratios over long windows summed from them, SLI, budget, metadata."""
     record = _recorder(service, slo)
     own = conventions.slo_selector(service.name, slo.name)
-    rules = [record(conventions.TOTAL_RATE, promql.total_rate(service, slo, BASE_WINDOW))]
-    if isinstance(slo.sli, LatencySLI):
-        # A missing threshold bucket must stay missing (and trip SLIDataMissing),
-        # so latency gets no zero fallback.
-        bad = (
-            f"{conventions.TOTAL_RATE}{own}\n  - {promql.on_clause(slo)}\n"
-            f"{promql.good_latency_rate(service, slo, BASE_WINDOW)}"
-        )
-    else:
-        bad = f"{promql.bad_rate(service, slo, BASE_WINDOW)}\n  or {_zero_when_no_errors(service, slo)}"
-    rules.append(record(conventions.BAD_RATE, bad))
+    tiles = tile_ranges(service.long_window_interval)
+    rules = [
+        record(conventions.TOTAL_TILE, _total_tile(service, slo, tiles)),
+        record(conventions.BAD_TILE, _bad_tile(service, slo, tiles)),
+    ]
     for window in recorded_windows(slo):
         if is_derived(window):
             rules.append(
                 record(
                     conventions.error_ratio_name(window),
-                    f"sum_over_time({conventions.BAD_RATE}{own}[{window}])\n/\n"
-                    f"sum_over_time({conventions.TOTAL_RATE}{own}[{window}])",
+                    f"sum_over_time({conventions.BAD_TILE}{own}[{window}])\n/\n"
+                    f"sum_over_time({conventions.TOTAL_TILE}{own}[{window}])",
                 )
             )
     budget = format_decimal(slo.error_budget)
@@ -239,7 +281,9 @@ def missing_data_alert(service: Service, slo: SLO) -> dict[str, Any]:
         )
     return {
         "alert": conventions.MISSING_DATA_ALERT,
-        "expr": f"absent({conventions.BAD_RATE}{own})",
+        # The 5m ratio, raw: absent as soon as its series stop (a tile keeps counting a
+        # gap for a day).
+        "expr": f"absent({conventions.error_ratio_name(BASE_WINDOW)}{own})",
         "for": str(slo.alerting.missing_data_for),
         "labels": alert_labels(service, slo, "ticket"),
         "annotations": alert_text.missing_data_annotations(service, slo, hint=hint),
