@@ -8,6 +8,8 @@ For each SLO, synthetic traffic is fed through the real generated rule file:
 - zero traffic after some traffic: nothing fires, and the SLO-window ratio is still
   the traffic-weighted ratio of the earlier traffic (no NaN poisoning);
 - missing data: with no SLI series the ``SLIDataMissing`` alert fires after its ``for:``;
+- scrape gap: errors made while nothing was scraped (15 minutes) count in every long
+  window (1d, 3d, the SLO window), whose ratio is exactly the traffic-weighted one;
 - slow burn (own file, 5m evaluation, 3 days): a burn at 90% of the slowest enabled
   factor fires nothing, and the ratio really sat just under that threshold.
 
@@ -28,7 +30,13 @@ from typing import Any
 from perfdash import conventions
 from perfdash.durations import Duration, humanize_seconds
 from perfdash.model.fleet import SLO, EventsSLI, Fleet, LatencySLI, Matcher, RawSLI, Service
-from perfdash.model.windows import BASE_WINDOW, WindowFacts, window_facts
+from perfdash.model.windows import (
+    BASE_WINDOW,
+    WindowFacts,
+    is_derived,
+    recorded_windows,
+    window_facts,
+)
 from perfdash.numbers import format_decimal, promql_number
 from perfdash.prometheus import promql
 from perfdash.prometheus.rules import alert_labels, series_labels
@@ -45,6 +53,10 @@ REQUESTS_PER_MINUTE = 600  # 10 requests per second
 HEALTHY_MINUTES = 180
 SLOW_BURN_MINUTES = 3 * 24 * 60
 SLOW_BURN_SHARE = Fraction(9, 10)
+# The scrape-gap scenario: longer than a 5m rate reaches, short enough to stay cheap.
+GAP_BEFORE_MINUTES = 20
+GAP_MINUTES = 15
+GAP_AFTER_MINUTES = 5
 PREFERRED_BURN = Fraction(5)
 TOLERANCE = "1e-9"
 
@@ -87,6 +99,7 @@ def build_slo_tests(service: Service, slo: SLO) -> dict[str, str]:
             scenarios.zero_traffic(),
             scenarios.no_errors_yet(),
             scenarios.missing_data(),
+            scenarios.scrape_gap(),
         )
         if t
     ]
@@ -110,6 +123,7 @@ class _Phase:
     minutes: int
     per_minute: Fraction  # requests per minute
     error_ratio: Fraction
+    scraped: bool = True  # False: a scrape gap (the counters still count)
 
 
 @dataclass(frozen=True)
@@ -511,6 +525,36 @@ class _Scenarios:
             ],
         }
 
+    def scrape_gap(self) -> dict[str, Any] | None:
+        """A gap of GAP_MINUTES without a sample, every request in it failing: each long
+        window counts the counters' jump across it (a sum of 5m rates would not), so its
+        ratio is exactly the traffic-weighted one of all the scenario's requests."""
+        derived = [w for w in recorded_windows(self.slo) if is_derived(w)]
+        if not derived:
+            return None
+        rate = Fraction(REQUESTS_PER_MINUTE)
+        phases = [
+            _Phase(GAP_BEFORE_MINUTES, rate, Fraction(0)),
+            _Phase(GAP_MINUTES, rate, Fraction(1), scraped=False),
+            _Phase(GAP_AFTER_MINUTES, rate, Fraction(0)),
+        ]
+        end = sum(p.minutes for p in phases)
+        expected = Fraction(GAP_MINUTES, end)
+        # One minute after the last sample: the tiles end INGESTION_DELAY before their
+        # evaluation, so this is the first evaluation whose tiles hold it.
+        at = end + 1
+        return {
+            "name": (
+                f"every request failing during a {GAP_MINUTES}m scrape gap counts in the "
+                f"{', '.join(str(w) for w in derived)} ratios"
+            ),
+            "interval": "1m",
+            "input_series": self.series([phases]),
+            "promql_expr_test": [
+                self.ratio_is(conventions.error_ratio_name(w), expected, at) for w in derived
+            ],
+        }
+
     def slow_burn(self) -> dict[str, Any] | None:
         if not self.facts:
             return None
@@ -550,9 +594,9 @@ def _counter_values(
             # Whole numbers by the choice of scale: int() is exact.
             all_events = scale * phase.per_minute
             bad_events = all_events * phase.error_ratio
-            good.append(Segment(phase.minutes, int(all_events - bad_events)))
-            bad.append(Segment(phase.minutes, int(bad_events)))
-            total.append(Segment(phase.minutes, int(all_events)))
+            good.append(Segment(phase.minutes, int(all_events - bad_events), phase.scraped))
+            bad.append(Segment(phase.minutes, int(bad_events), phase.scraped))
+            total.append(Segment(phase.minutes, int(all_events), phase.scraped))
         counters.append((counter_values(good), counter_values(bad), counter_values(total)))
     return tuple(counters)
 

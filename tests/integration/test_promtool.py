@@ -280,7 +280,7 @@ MUTATIONS = [
             'avg_over_time(slo:sli_error:ratio_rate5m{service="checkout", slo="availability"}[30d])',
         ),
         slow_burn=False,
-        catching=("zero traffic",),
+        catching=("zero traffic", "every request failing during"),
     ),
     Mutation(
         "SLIDataMissing waits 1h instead of 10m",
@@ -298,7 +298,13 @@ MUTATIONS = [
         _any_rule,
         _replace_in_expr(("sum by (route) (", "sum("), ("on (route)", "on ()")),
         slow_burn=False,
-        catching=("total outage", "5x burn", "zero traffic", "traffic without a single error yet"),
+        catching=(
+            "total outage",
+            "5x burn",
+            "zero traffic",
+            "traffic without a single error yet",
+            "every request failing during",
+        ),
     ),
     Mutation(
         "latency SLI reads a bucket the histogram does not have",
@@ -307,7 +313,29 @@ MUTATIONS = [
         _any_rule,
         _replace_in_expr((r'le=~"0\\.30*"', r'le=~"0\\.50*"')),
         slow_burn=False,
-        catching=("total outage", "5x burn", "zero traffic", "traffic without a single error yet"),
+        catching=(
+            "total outage",
+            "5x burn",
+            "zero traffic",
+            "traffic without a single error yet",
+            "every request failing during",
+        ),
+    ),
+]
+
+# The long windows must count the counters' jump across a scrape gap: tiles that look
+# back only as far as a 5m rate (the old design) lose it.
+MUTATIONS += [
+    Mutation(
+        "tiles look back 5m instead of a day",
+        "checkout",
+        "availability",
+        lambda rule: rule.get("record") in (conventions.TOTAL_TILE, conventions.BAD_TILE),
+        _replace_in_expr(("[1d1m] offset 15s", "[6m] offset 15s"), ("[1d] offset", "[5m] offset")),
+        slow_burn=False,
+        # Also zero traffic: over a 5m lookback, Prometheus' extrapolation at the start of
+        # the two ranges no longer cancels where traffic changes.
+        catching=("every request failing during", "zero traffic"),
     ),
 ]
 
