@@ -159,6 +159,19 @@ def _raw_increase(slo: SLO, query: str, window: Duration, offset: Duration | Non
 _BRACKETED_WINDOW = re.compile(r"\[\s*\{\{\s*window\s*\}\}\s*\]")
 
 
+def tiles_range(window: Duration) -> str:
+    """A range holding exactly ``window`` worth of tiles recorded one interval apart:
+    ``[23h59m59s999ms]`` for 1d. Prometheus 2 selects ranges closed at both ends, so
+    ``[1d]`` would hold one tile more than a day (Prometheus 3's are open at the start)."""
+    remaining = window.seconds * 1000 - 1
+    parts = []
+    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)):
+        count, remaining = divmod(remaining, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts) + f"{remaining}ms"
+
+
 def render_raw(query: str, window: Duration, offset: Duration | None = None) -> str:
     """The raw query over ``window``, evaluated ``offset`` ago when one is given.
 

@@ -118,8 +118,21 @@ class _Untestable(Exception):
     pass
 
 
+def input_series(service: Service, slo: SLO, phases: Sequence[Phase]) -> list[dict[str, str]]:
+    """promtool input series of the SLO's SLI, every group following ``phases``: for
+    scenarios written outside the generated tests (raises ValueError when
+    ``untestable_reason`` has one)."""
+    try:
+        model = _traffic_model(service, slo)
+    except _Untestable as exc:
+        raise ValueError(str(exc)) from exc
+    return _Scenarios(service, slo, model).series([phases])
+
+
 @dataclass(frozen=True)
-class _Phase:
+class Phase:
+    """A stretch of synthetic traffic, one sample a minute (none in a scrape gap)."""
+
     minutes: int
     per_minute: Fraction  # requests per minute
     error_ratio: Fraction
@@ -253,7 +266,7 @@ class _Scenarios:
 
     def series(
         self,
-        phases_by_group: Sequence[Sequence[_Phase]],
+        phases_by_group: Sequence[Sequence[Phase]],
         *,
         threshold_form: str = "go",
         omit_bad: bool = False,
@@ -344,11 +357,11 @@ class _Scenarios:
         # After the outage, healthy traffic until the short window has forgotten it.
         recovery = math.ceil(fastest.window.short.seconds / 60) + 5
         failing = [
-            _Phase(HEALTHY_MINUTES, rate, Fraction(0)),
-            _Phase(bound + 1, rate, Fraction(1)),
-            _Phase(recovery, rate, Fraction(0)),
+            Phase(HEALTHY_MINUTES, rate, Fraction(0)),
+            Phase(bound + 1, rate, Fraction(1)),
+            Phase(recovery, rate, Fraction(0)),
         ]
-        healthy = [_Phase(HEALTHY_MINUTES + bound + 1 + recovery, rate, Fraction(0))]
+        healthy = [Phase(HEALTHY_MINUTES + bound + 1 + recovery, rate, Fraction(0))]
         first_group = self.model.groups[0]
         fire_at = HEALTHY_MINUTES + bound
         resolved_at = HEALTHY_MINUTES + bound + 1 + recovery
@@ -419,8 +432,8 @@ class _Scenarios:
         )
         minutes = 60 + for_minutes + 1
         rate = Fraction(REQUESTS_PER_MINUTE)
-        burning = [_Phase(minutes, rate, ratio)]
-        healthy = [_Phase(minutes, rate, Fraction(0))]
+        burning = [Phase(minutes, rate, ratio)]
+        healthy = [Phase(minutes, rate, Fraction(0))]
         first_group = self.model.groups[0]
         firing = [f for f in tickets if f.factor < burn]
         return {
@@ -444,9 +457,9 @@ class _Scenarios:
         error_ratio = lowest * self.budget / 2
         rate = Fraction(REQUESTS_PER_MINUTE)
         phases = [
-            _Phase(60, rate, error_ratio),
-            _Phase(60, rate / 10, Fraction(0)),
-            _Phase(120, Fraction(0), Fraction(0)),
+            Phase(60, rate, error_ratio),
+            Phase(60, rate / 10, Fraction(0)),
+            Phase(120, Fraction(0), Fraction(0)),
         ]
         minutes = sum(p.minutes for p in phases)
         # Traffic-weighted: errors of the first hour over all requests of both hours.
@@ -471,7 +484,7 @@ class _Scenarios:
             rate = Fraction(REQUESTS_PER_MINUTE)
             series = [
                 s
-                for s in self.series([[_Phase(minutes, rate, Fraction(0))]])
+                for s in self.series([[Phase(minutes, rate, Fraction(0))]])
                 if 'le="' + self._le("go") + '"' not in s["series"]
             ]
             name = "latency threshold that is not a bucket boundary: SLIDataMissing fires"
@@ -501,7 +514,7 @@ class _Scenarios:
         """Bad-event series only appear with the first error: until then the SLO reads 0
         and SLIDataMissing stays quiet (the rules' zero fallback)."""
         minutes = math.ceil(self.slo.alerting.missing_data_for.seconds / 60) + 5
-        phases = [_Phase(minutes, Fraction(REQUESTS_PER_MINUTE), Fraction(0))]
+        phases = [Phase(minutes, Fraction(REQUESTS_PER_MINUTE), Fraction(0))]
         ratio = f"{conventions.error_ratio_name(BASE_WINDOW)}{self.selector()}"
         return {
             "name": "traffic without a single error yet: the error ratio is 0 and nothing fires",
@@ -534,9 +547,9 @@ class _Scenarios:
             return None
         rate = Fraction(REQUESTS_PER_MINUTE)
         phases = [
-            _Phase(GAP_BEFORE_MINUTES, rate, Fraction(0)),
-            _Phase(GAP_MINUTES, rate, Fraction(1), scraped=False),
-            _Phase(GAP_AFTER_MINUTES, rate, Fraction(0)),
+            Phase(GAP_BEFORE_MINUTES, rate, Fraction(0)),
+            Phase(GAP_MINUTES, rate, Fraction(1), scraped=False),
+            Phase(GAP_AFTER_MINUTES, rate, Fraction(0)),
         ]
         end = sum(p.minutes for p in phases)
         expected = Fraction(GAP_MINUTES, end)
@@ -561,7 +574,7 @@ class _Scenarios:
         slowest = min(self.facts, key=lambda f: f.factor)
         ratio = SLOW_BURN_SHARE * slowest.threshold
         rate = Fraction(REQUESTS_PER_MINUTE)
-        phases = [_Phase(SLOW_BURN_MINUTES, rate, ratio)]
+        phases = [Phase(SLOW_BURN_MINUTES, rate, ratio)]
         long_ratio = conventions.error_ratio_name(slowest.window.long)
         return {
             "name": (
@@ -579,7 +592,7 @@ class _Scenarios:
 
 @lru_cache(maxsize=1024)
 def _counter_values(
-    phases_by_group: tuple[tuple[_Phase, ...], ...],
+    phases_by_group: tuple[tuple[Phase, ...], ...],
 ) -> tuple[tuple[str, str, str], ...]:
     """promtool values of the good, bad and total event counters of each group's phases.
 
@@ -601,7 +614,7 @@ def _counter_values(
     return tuple(counters)
 
 
-def _integer_scale(phases: Sequence[_Phase]) -> int:
+def _integer_scale(phases: Sequence[Phase]) -> int:
     """Smallest factor making every per-minute count an integer.
 
     Counters in whole numbers keep promtool's repeated float additions exact: a

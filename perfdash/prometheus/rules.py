@@ -187,11 +187,12 @@ def long_window_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
     ]
     for window in recorded_windows(slo):
         if is_derived(window):
+            tiles_in = promql.tiles_range(window)
             rules.append(
                 record(
                     conventions.error_ratio_name(window),
-                    f"sum_over_time({conventions.BAD_TILE}{own}[{window}])\n/\n"
-                    f"sum_over_time({conventions.TOTAL_TILE}{own}[{window}])",
+                    f"sum_over_time({conventions.BAD_TILE}{own}[{tiles_in}])\n/\n"
+                    f"sum_over_time({conventions.TOTAL_TILE}{own}[{tiles_in}])",
                 )
             )
     budget = format_decimal(slo.error_budget)

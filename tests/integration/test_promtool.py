@@ -8,10 +8,12 @@ Only the error paths use ``tests/fakes/promtool``.
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +22,13 @@ import yaml
 
 from perfdash import conventions
 from perfdash.build import OWNED_DIRS, build_artifacts
+from perfdash.durations import Duration
 from perfdash.errors import PromtoolError, PromtoolNotFound
-from perfdash.model.fleet import Fleet
+from perfdash.model.fleet import SLO, Fleet, Service
+from perfdash.model.windows import is_derived, recorded_windows, window_facts
 from perfdash.output import write_output
-from perfdash.prometheus import promtool
+from perfdash.prometheus import promql, promtool
+from perfdash.prometheus.rule_tests import Phase, input_series
 from perfdash.spec import load_fleet
 from perfdash.verify.rules import run_rule_checks
 from testing.fleet import write_fleet
@@ -509,3 +514,165 @@ def test_a_relative_perfdash_promtool_runs_from_any_out_dir(
         run_rule_checks(example_fleet, example_project)
 
     assert raised.value.returncode == 3
+
+
+# --- scrape gaps: the long windows count what raw increase() counts ----------------------
+#
+# The generated per-SLO tests prove one 15m gap exactly for every SLO (cheap: 40
+# evaluations). These prove the rule shape on one SLO of each kind (events, latency,
+# grouped, raw PromQL) against what Prometheus' own rate() over the window says, for the
+# gaps of issue 15: 6h of traffic at 10,000 requests a minute (1 in 10,000 failing), then
+# 10m, 40m or 3h without a sample in which every request fails, then normal traffic.
+# Every SLO kind compiles to the same tile expression up to selectors and grouping, so
+# running these ~1,300 evaluations per SLO for every SLO of a fleet would only repeat
+# this proof at 30 times the cost of its generated tests.
+
+GAP_RATE = Fraction(10_000)
+GAP_BASELINE = Fraction(1, 10_000)
+GAP_BEFORE_MINUTES = 360
+GAP_AFTER_MINUTES = 10
+GAP_MINUTES = (10, 40, 180)
+REPRESENTATIVE_SLOS = (
+    ("checkout", "availability"),  # events
+    ("checkout", "latency"),  # latency from a histogram, with for: 2m
+    ("search", "availability"),  # grouped by route
+    ("ledger", "write-success"),  # raw PromQL
+)
+
+
+@dataclass(frozen=True)
+class CounterSample:
+    minute: int
+    total: Fraction
+    bad: Fraction
+
+
+def gap_phases(gap: int) -> list[Phase]:
+    return [
+        Phase(GAP_BEFORE_MINUTES, GAP_RATE, GAP_BASELINE),
+        Phase(gap, GAP_RATE, Fraction(1), scraped=False),
+        Phase(GAP_AFTER_MINUTES, GAP_RATE, GAP_BASELINE),
+    ]
+
+
+def scraped_samples(phases: list[Phase]) -> list[CounterSample]:
+    """The counters at every scraped minute (one sample a minute from 0, as promtool
+    reads the input series)."""
+    samples = [CounterSample(0, Fraction(0), Fraction(0))]
+    minute, total, bad = 0, Fraction(0), Fraction(0)
+    for phase in phases:
+        for _ in range(phase.minutes):
+            minute += 1
+            total += phase.per_minute
+            bad += phase.per_minute * phase.error_ratio
+            if phase.scraped:
+                samples.append(CounterSample(minute, total, bad))
+    return samples
+
+
+def raw_ratio(samples: list[CounterSample], at: int, window: Duration) -> Fraction | None:
+    """bad/total as ``rate(...[window])`` at minute ``at`` sees them: the increase between
+    the first and last sample of the closed range (extrapolation scales both alike)."""
+    inside = [s for s in samples if at - window.seconds // 60 <= s.minute <= at]
+    if len(inside) < 2 or inside[-1].total == inside[0].total:
+        return None
+    return (inside[-1].bad - inside[0].bad) / (inside[-1].total - inside[0].total)
+
+
+def expected_firing(slo: SLO, samples: list[CounterSample], at: int) -> list[tuple[str, str]]:
+    """(long, short) of every burn-rate alert the raw ratios say fires at ``at``: both over
+    the threshold at every evaluation of its ``for:``. A tiled long window holds the
+    samples up to one evaluation earlier (its tiles end INGESTION_DELAY back)."""
+    for_minutes = math.ceil(slo.alerting.for_.seconds / 60) if slo.alerting.for_ else 0
+    firing = []
+    for facts in window_facts(slo):
+        long, short = facts.window.long, facts.window.short
+        lag = 1 if is_derived(long) else 0
+        held = all(
+            (ratio_long := raw_ratio(samples, minute - lag, long)) is not None
+            and (ratio_short := raw_ratio(samples, minute, short)) is not None
+            and ratio_long > facts.threshold
+            and ratio_short > facts.threshold
+            for minute in range(at - for_minutes, at + 1)
+        )
+        if held:
+            firing.append((str(long), str(short)))
+    return firing
+
+
+def raw_ratio_expr(service: Service, slo: SLO, window: Duration) -> str:
+    return (
+        f"({promql.bad_rate(service, slo, window)})\n/\n({promql.total_rate(service, slo, window)})"
+    )
+
+
+def gap_scenario(service: Service, slo: SLO, gap: int) -> dict[str, Any]:
+    phases = gap_phases(gap)
+    samples = scraped_samples(phases)
+    at = samples[-1].minute + 1  # the first evaluation whose tiles hold the last sample
+    own = conventions.slo_selector(service.name, slo.name)
+    checks = [
+        {
+            # Every group within 1% of Prometheus' own ratio over the window.
+            "expr": (
+                f"min(abs(\n{conventions.error_ratio_name(window)}{own}\n"
+                f"/ {promql.on_clause(slo)}\n({raw_ratio_expr(service, slo, window)})\n- 1) "
+                "< bool 0.01)"
+            ),
+            "eval_time": f"{at}m",
+            "exp_samples": [{"labels": "{}", "value": 1}],
+        }
+        for window in recorded_windows(slo)
+        if is_derived(window)
+    ]
+    selector = own[:-1] + ', alertname="ErrorBudgetBurn", alertstate="firing"}'
+    checks.append(
+        {
+            "expr": f"max by (long, short) (ALERTS{selector})",
+            "eval_time": f"{at}m",
+            "exp_samples": [
+                {"labels": f'{{long="{long}", short="{short}"}}', "value": 1}
+                for long, short in expected_firing(slo, samples, at)
+            ],
+        }
+    )
+    return {
+        "name": f"{gap}m scrape gap, every request in it failing",
+        "interval": "1m",
+        "input_series": input_series(service, slo, phases),
+        "promql_expr_test": checks,
+    }
+
+
+@pytest.mark.parametrize(("service_name", "slo_name"), REPRESENTATIVE_SLOS)
+def test_long_windows_and_tickets_follow_the_raw_ratios_across_scrape_gaps(
+    promtool_bin: str, example_fleet: Fleet, tmp_path: Path, service_name: str, slo_name: str
+) -> None:
+    build_into(example_fleet, tmp_path)
+    service = example_fleet.service(service_name)
+    slo = service.slo(slo_name)
+    test_file = tmp_path / conventions.TESTS_DIR / f"gaps-{service.name}-{slo.name}.yaml"
+    document = {
+        "rule_files": [f"../../{conventions.rule_file_path(service.name)}"],
+        "evaluation_interval": "1m",
+        "tests": [gap_scenario(service, slo, gap) for gap in GAP_MINUTES],
+    }
+    test_file.write_text(yaml.safe_dump(document, sort_keys=False, width=1000), encoding="utf-8")
+
+    run = run_test_file(tmp_path, str(test_file.relative_to(tmp_path)))
+
+    assert run.ok, run.output
+
+
+def test_the_gap_scenarios_expect_what_issue_15_describes() -> None:
+    """The arithmetic the gap tests rely on, on the issue's own numbers: 400,000 failed
+    requests in a 40m gap make the raw 1d ratio 0.0977 ten minutes later; a 3h gap is
+    outside every short window by then but inside the 6h one."""
+    samples = scraped_samples(gap_phases(40))
+    ratio = raw_ratio(samples, 410, Duration.parse("1d"))
+    assert ratio is not None and round(float(ratio), 4) == 0.0977
+    assert samples[-1].bad - samples[0].bad == 400_000 + 370
+    three_hours = scraped_samples(gap_phases(180))
+    assert raw_ratio(three_hours, 551, Duration.parse("2h")) == GAP_BASELINE
+    six_hours = raw_ratio(three_hours, 551, Duration.parse("6h"))
+    assert six_hours is not None and six_hours > Fraction(1, 10)
