@@ -141,13 +141,11 @@ def good_latency_increase(
     return _sum(slo, f"increase({_good_latency_series(service, slo)}{_shifted(window, offset)})")
 
 
-def present_groups(service: Service, slo: SLO) -> str:
-    """0 for every group whose total series are scraped now: the labels a difference
-    needs when one side has no data yet. A raw SLI's query is a rate, so its groups are
-    those with events in the last 5m."""
-    if isinstance(slo.sli, RawSLI):
-        return f"0 * {total_rate(service, slo, Duration(300))}"
-    return f"0 * {_sum(slo, _total_series(service, slo))}"
+def present_groups(service: Service, slo: SLO, offset: Duration) -> str:
+    """0 for every group with events in the 5m ending ``offset`` ago: the labels a tile's
+    difference needs when its earlier range has no data yet (a group's first tile).
+    Ranges, not an instant selector: a scrape outage marks the series stale at once."""
+    return f"0 * {total_increase(service, slo, Duration(300), offset)}"
 
 
 def _raw_increase(slo: SLO, query: str, window: Duration, offset: Duration | None) -> str:

@@ -149,7 +149,8 @@ def _difference(slo: SLO, current: str, previous: str, first: str) -> str:
 def _total_tile(service: Service, slo: SLO, tiles: TileRanges) -> str:
     current = promql.total_increase(service, slo, tiles.current, tiles.delay)
     previous = promql.total_increase(service, slo, tiles.previous, tiles.previous_offset)
-    return _difference(slo, current, previous, promql.present_groups(service, slo))
+    first = promql.present_groups(service, slo, tiles.delay)
+    return _difference(slo, current, previous, first)
 
 
 def _bad_tile(service: Service, slo: SLO, tiles: TileRanges) -> str:
