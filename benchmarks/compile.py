@@ -161,7 +161,8 @@ def measure(command: Sequence[str], *, cwd: Path, env: dict[str, str], poll: flo
 
 def output_size(out_dir: Path) -> tuple[int, int]:
     """Files and bytes under ``out_dir``."""
-    files = [p for p in out_dir.rglob("*") if p.is_file()]
+    # perfdash counts the files it generated, not its manifest (.perfdash/manifest.json)
+    files = [p for p in out_dir.rglob("*") if p.is_file() and ".perfdash" not in p.parts]
     return len(files), sum(p.stat().st_size for p in files)
 
 

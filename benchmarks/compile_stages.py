@@ -1,8 +1,7 @@
 """Where one process spends a build: the stages of ``perfdash build``, timed in-process.
 
-For N services (``testing.fleet``) this loads the fleet with one process, then times,
-with the garbage-collector setting the build uses (``perfdash.parallel.batch_gc``): schema
-validation of every document by the compiled validator and by jsonschema, rule files,
+For N services (``testing.fleet``) this loads the fleet with one process, then times
+schema validation of every document by the compiled validator and by jsonschema, rule files,
 promtool test files, and service dashboards rendered to JSON. Each stage is run
 ``--runs`` times; medians are printed. Nothing is written except the fleet, in a
 temporary folder.
@@ -44,7 +43,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     started = time.perf_counter()
     from perfdash.grafana.dashboards import build_service_dashboards, dashboard_json
-    from perfdash.parallel import batch_gc
     from perfdash.prometheus.rule_tests import build_rule_test_files
     from perfdash.prometheus.rules import build_rule_files
     from perfdash.spec import load_fleet
@@ -61,22 +59,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         fleet = load_fleet([root / "fleet"], root=root, jobs=1)
         compiled = _is_valid()
         full = _validator()
-        with batch_gc():
-            stages = {
-                "load and validate (one process)": lambda: load_fleet(
-                    [root / "fleet"], root=root, jobs=1
-                ),
-                "schema check, compiled validator (fastjsonschema)": lambda: [
-                    compiled(d) for d in data
-                ],
-                "schema check, jsonschema": lambda: [list(full.iter_errors(d)) for d in data],
-                "rule files": lambda: build_rule_files(fleet),
-                "promtool test files": lambda: build_rule_test_files(fleet),
-                "service dashboards, to JSON": lambda: [
-                    dashboard_json(d) for d in build_service_dashboards(fleet.services).values()
-                ],
-            }
-            results = {name: timed(run, args.runs) for name, run in stages.items()}
+        stages = {
+            "load and validate (one process)": lambda: load_fleet(
+                [root / "fleet"], root=root, jobs=1
+            ),
+            "schema check, compiled validator (fastjsonschema)": lambda: [
+                compiled(d) for d in data
+            ],
+            "schema check, jsonschema": lambda: [list(full.iter_errors(d)) for d in data],
+            "rule files": lambda: build_rule_files(fleet),
+            "promtool test files": lambda: build_rule_test_files(fleet),
+            "service dashboards, to JSON": lambda: [
+                dashboard_json(d) for d in build_service_dashboards(fleet.services).values()
+            ],
+        }
+        results = {name: timed(run, args.runs) for name, run in stages.items()}
 
     print(
         f"{args.services} services ({len(data)} documents), one process, median of "

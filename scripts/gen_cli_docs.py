@@ -26,10 +26,11 @@ def render() -> str:
         runner.invoke(cli, ["--help"], prog_name="perfdash", terminal_width=100).stdout,
         "```\n",
     ]
-    for name in sorted(cli.commands):
+    context = cli.make_context("perfdash", [], resilient_parsing=True)
+    for name in cli.list_commands(context):
         result = runner.invoke(cli, [name, "--help"], prog_name="perfdash", terminal_width=100)
         parts += [f"\n## perfdash {name}\n\n```\n", result.stdout, "```\n"]
-        group = cli.commands[name]
+        group = cli.get_command(context, name)
         for sub in sorted(getattr(group, "commands", {})):  # a group's own commands
             result = runner.invoke(
                 cli, [name, sub, "--help"], prog_name="perfdash", terminal_width=100

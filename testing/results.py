@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -81,3 +82,56 @@ def write_k6_ndjson(
                 )
             moment += step
     return path
+
+
+REAL_K6_RUN = (
+    Path(__file__).resolve().parents[1] / "tests" / "baseline" / "fixtures" / "k6" / "run.json"
+)
+
+
+def real_k6_shapes(source: Path = REAL_K6_RUN) -> tuple[str, str]:
+    """The Metric declarations and one request's lines of a real k6 run, as a template.
+
+    The request block is the 13 lines k6 1.1.0 writes for an iteration of one GET (from
+    ``http_reqs`` to ``iterations``); its times and the duration become ``{time}`` and
+    ``{ms}`` placeholders, so copies keep k6's exact line shapes and sizes."""
+    lines = source.read_text().splitlines()
+    declarations = "".join(line + "\n" for line in lines if '"type":"Metric"' in line)
+    points = [line for line in lines if '"type":"Point"' in line]
+    start = next(i for i, line in enumerate(points) if line.startswith('{"metric":"http_reqs"'))
+    block = []
+    for line in points[start + 1 :]:
+        if line.startswith('{"metric":"http_reqs"'):
+            break
+        block.append(line)
+    block.insert(0, points[start])
+    template = "\n".join(block).replace("{", "{{").replace("}", "}}") + "\n"
+    template = re.sub(r'"time":"[^"]+"', '"time":"{time}"', template)
+    template = re.sub(
+        r'("metric":"http_req_duration","type":"Point","data":\{\{"time":"\{time\}","value":)'
+        r"[0-9.]+",
+        r"\1{ms}",
+        template,
+    )
+    return declarations, template
+
+
+def write_k6_real_shape(path: Path, requests: int, *, seed: int = 1) -> tuple[int, int]:
+    """A k6 NDJSON file of ``requests`` requests in real k6 1.1.0 line shapes (about 14
+    lines and 3.4 KB a request); returns (lines, bytes)."""
+    declarations, template = real_k6_shapes()
+    rng = random.Random(seed)
+    start = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
+    per_block = template.count("\n")
+    with path.open("w", encoding="utf-8") as out:
+        out.write(declarations)
+        batch = []
+        for index in range(requests):
+            moment = start + timedelta(microseconds=index * 1000)
+            stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + "123+05:30"
+            batch.append(template.format(time=stamp, ms=f"{rng.lognormvariate(3.0, 0.4):.6f}"))
+            if len(batch) == 10_000:
+                out.write("".join(batch))
+                batch.clear()
+        out.write("".join(batch))
+    return declarations.count("\n") + per_block * requests, path.stat().st_size

@@ -6,7 +6,7 @@ import os
 import subprocess
 import textwrap
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from perfdash.cli import cli
+from perfdash.output import plan_output, write_plan
 from testing.processes import background, free_port, stop
 
 __all__ = ["background", "free_port", "stop"]
@@ -71,3 +72,8 @@ spec:
       sli:
         events: {total: http_requests_total, bad: {code: "5.."}}
 """
+
+
+def write_generated(root: Path, files: Mapping[str, str]) -> None:
+    """Write ``files`` into ``root`` the way ``perfdash build`` does (with a manifest)."""
+    write_plan(plan_output(root, files, sources={}, kinds=("files",)))

@@ -60,16 +60,34 @@ def rule_for(metric: str, *, overrides: dict[str, Decimal] | None = None) -> Met
     return rule
 
 
+_STATISTICS = (".mean", ".min", ".max", ".median")
+
+
 def _default_rule(metric: str) -> MetricRule:
     if metric == "error_rate":
         return MetricRule("lower", "linear", Threshold(0.05, 0.005), "percentunit")
     if metric in LATENCY_METRICS:
         return MetricRule("lower", "log", Threshold(0.20), "ms")
-    if metric.endswith(_THROUGHPUT_SUFFIXES):
-        return MetricRule("higher", "log", Threshold(0.15), metric.rsplit(".", 1)[-1])
-    if any(marker in metric for marker in _MEMORY_MARKERS):
-        return MetricRule("lower", "log", Threshold(0.30), metric.rsplit(".", 1)[-1])
-    return MetricRule("lower", "log", Threshold(0.20), metric.rsplit(".", 1)[-1])
+    # BenchmarkX.MB/s.mean is a mean of MB/s: judged like MB/s.
+    series = metric.removesuffix(next((s for s in _STATISTICS if metric.endswith(s)), ""))
+    unit = _unit_of(series)
+    if series.endswith(_THROUGHPUT_SUFFIXES):
+        return MetricRule("higher", "log", Threshold(0.15), unit)
+    if any(marker in series for marker in _MEMORY_MARKERS):
+        return MetricRule("lower", "log", Threshold(0.30), unit)
+    return MetricRule("lower", "log", Threshold(0.20), unit)
+
+
+def _unit_of(series: str) -> str:
+    """``BenchmarkX.ns/op`` -> ``ns/op`` (Go's units have a slash); else unknown here (the
+    store keeps the unit the result file gave, e.g. seconds for hyperfine)."""
+    if series in _NAMED_UNITS:
+        return _NAMED_UNITS[series]
+    last = series.rsplit(".", 1)[-1]
+    return last if "/" in last and last != series else ""
+
+
+_NAMED_UNITS = {"rps": "req/s", "duration_s": "s", "ops": "ops/s"}
 
 
 def min_samples_for(quantile: float, *, confidence: float = 0.975) -> int:

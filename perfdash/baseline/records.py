@@ -8,12 +8,15 @@ A parser streams these in file order; nothing downstream knows which tool wrote 
 - ``Value``: a per-run statistic the tool computed itself (k6's summary export, Locust's
   stats CSV), used where the file has no raw samples.
 - ``Meta``: run context found in the file (tool version, start time, git sha, branch...).
+- ``SeriesInfo``: the unit of a custom series and whether more is better (``ns/op`` is
+  lower-is-better, ``MB/s`` higher); ``latency`` is always milliseconds, lower is better.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 LATENCY = "latency"
 FAILED = "failed"
@@ -35,6 +38,14 @@ class Value:
     value: float
     count: int | None = None  # samples behind it (requests, rounds), when known
     unit: str = ""
+    better: Literal["lower", "higher"] | None = None  # None: by the metric's name
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesInfo:
+    series: str
+    unit: str  # "s", "ns/op", "MB/s", "items/op"...
+    better: Literal["lower", "higher"] = "lower"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +54,7 @@ class Meta:
     value: str | float
 
 
-Record = Sample | Value | Meta
+Record = Sample | Value | Meta | SeriesInfo
 
 
 def metric_name(text: str) -> str:

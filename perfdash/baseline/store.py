@@ -22,7 +22,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from perfdash.baseline.records import FAILED, LATENCY, Meta, Record, Sample, Value
+from perfdash.baseline.records import FAILED, LATENCY, Meta, Record, Sample, SeriesInfo, Value
 from perfdash.baseline.summaries import QUANTILES, RunSummary, SeriesAggregate, summary_rows
 from perfdash.baseline.timescale import SCHEMA, Mode, describe, storage_mode, timescale_statements
 from perfdash.errors import StoreError, StoreSchemaError, StoreUnavailable, redact
@@ -335,7 +335,7 @@ class Store:
                         copy.write_row((run_id, moment, record.series, record.value))
                 started = collected.started_at(now)
                 aggregates = self._aggregate(cur, run_id, collected)
-                rows = summary_rows(aggregates, collected.values)
+                rows = summary_rows(aggregates, collected.values, collected.series_info)
                 self._finish_run(cur, run_id, run, collected, started)
                 cur.executemany(
                     f"INSERT INTO {SCHEMA}.run_summary (run_id, benchmark, branch, started_at, "
@@ -523,6 +523,7 @@ class _Collected:
     def __init__(self) -> None:
         self.samples = 0
         self.values: list[Value] = []
+        self.series_info: dict[str, SeriesInfo] = {}
         self.meta: dict[str, str] = {}
         self.env: dict[str, str] = {}
         self.notes: list[str] = []
@@ -547,6 +548,8 @@ class _Collected:
                 self.values.append(record)
             elif isinstance(record, Meta):
                 self._meta(record)
+            elif isinstance(record, SeriesInfo):
+                self.series_info[record.series] = record
 
     def _meta(self, record: Meta) -> None:
         key, value = record.key, record.value

@@ -3,7 +3,12 @@
 The store aggregates each series of a run in SQL (exact percentiles over the run's own
 samples); this module names the results. ``latency`` gives p50..p99.9, mean, max, min,
 requests and (with timestamps) rps; ``failed`` gives error_rate and failures; any other
-series ``S`` gives ``S`` (its median), ``S.mean``, ``S.stddev``, ``S.min`` and ``S.max``.
+series ``S`` gives ``S`` (its median), ``S.mean``, ``S.stddev``, ``S.min`` and ``S.max``,
+in the unit and direction its ``SeriesInfo`` gives (else guessed from the name).
+
+``rps`` is the requests divided by the time from the first to the last request's
+timestamp: the rate while requests ran, without the tool's start-up and wind-down (k6's
+own ``http_reqs`` rate divides by the whole test's duration, so it is a little lower).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from perfdash.baseline.metrics import PERCENTILES, rule_for
-from perfdash.baseline.records import FAILED, LATENCY, Value
+from perfdash.baseline.records import FAILED, LATENCY, SeriesInfo, Value
 
 QUANTILES = tuple(PERCENTILES.values())  # the order the store's percentile array uses
 
@@ -59,16 +64,27 @@ class SummaryRow:
 
 
 def summary_rows(
-    aggregates: Iterable[SeriesAggregate], tool_values: Iterable[Value] = ()
+    aggregates: Iterable[SeriesAggregate],
+    tool_values: Iterable[Value] = (),
+    series_info: Mapping[str, SeriesInfo] | None = None,
 ) -> list[SummaryRow]:
     """Every per-run metric; values computed from samples win over the tool's own."""
-    computed: dict[str, tuple[float, int | None]] = {}
+    infos = series_info or {}
+    rows: dict[str, SummaryRow] = {}
     for agg in aggregates:
-        computed.update(_series_metrics(agg))
-    rows = {name: _row(name, value, count) for name, (value, count) in computed.items()}
-    for value in tool_values:
-        if value.metric not in rows:
-            rows[value.metric] = _row(value.metric, value.value, value.count, value.unit)
+        info = infos.get(agg.series)
+        for name, (value, count) in _series_metrics(agg).items():
+            if info is None:
+                rows[name] = _row(name, value, count)
+            else:
+                better = "lower" if name.endswith(".stddev") else info.better
+                rows[name] = SummaryRow(name, float(value), count, info.unit, better)
+    for tool in tool_values:
+        if tool.metric not in rows:
+            row = _row(tool.metric, tool.value, tool.count, tool.unit)
+            if tool.better is not None:
+                row = SummaryRow(row.metric, row.value, row.count, row.unit, tool.better)
+            rows[tool.metric] = row
     return [rows[name] for name in sorted(rows)]
 
 

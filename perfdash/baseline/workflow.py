@@ -14,7 +14,7 @@ from pathlib import Path
 
 from perfdash.baseline.compare import Report, RunSet, compare_runs
 from perfdash.baseline.formats import FORMATS, detect_format, parse_file
-from perfdash.baseline.records import Record
+from perfdash.baseline.records import Record, Sample, Value
 from perfdash.baseline.store import IngestResult, NewRun, Store
 from perfdash.errors import NoBaselineError, ResultFileError
 
@@ -75,8 +75,18 @@ def ingest_files(
 
 
 def _records(paths: Sequence[Path], fmt: str) -> Iterator[Record]:
+    """Every file's records; a run without one measurement is an error, raised before the
+    store commits (so nothing is stored)."""
+    measured = False
     for path in paths:
-        yield from parse_file(path, fmt)
+        for record in parse_file(path, fmt):
+            if not measured and isinstance(record, Sample | Value):
+                measured = True
+            yield record
+    if not measured:
+        names = ", ".join(str(p) for p in paths)
+        hint = getattr(FORMATS[fmt], "HINT_WHEN_EMPTY", "")
+        raise ResultFileError(names, 0, f"no measurements to store{': ' + hint if hint else ''}")
 
 
 @dataclass(frozen=True)

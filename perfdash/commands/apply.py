@@ -9,12 +9,18 @@ from typing import Any
 
 import click
 
-from perfdash.cli import EXIT_CODES_HELP, _load, jsonnet_option, paths_argument, runbook_option
-from perfdash.commands.options import (
+from perfdash.commands.deploy_options import (
     configure_logging,
     deploy_options,
     deploy_settings,
     verbose_option,
+)
+from perfdash.commands.options import (
+    EXIT_CODES_HELP,
+    jsonnet_option,
+    load_declarations,
+    paths_argument,
+    runbook_option,
 )
 
 
@@ -72,7 +78,7 @@ def apply(
     configure_logging(verbose)
     settings = deploy_settings(options)
     artifacts = build_artifacts(
-        _load(paths, missing_runbook=missing_runbook), jsonnet_dir=jsonnet_dir
+        load_declarations(paths, missing_runbook=missing_runbook), jsonnet_dir=jsonnet_dir
     )
     started, report = time.monotonic(), None
     try:

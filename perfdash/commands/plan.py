@@ -7,12 +7,18 @@ from typing import Any
 
 import click
 
-from perfdash.cli import EXIT_CODES_HELP, _load, jsonnet_option, paths_argument, runbook_option
-from perfdash.commands.options import (
+from perfdash.commands.deploy_options import (
     configure_logging,
     deploy_options,
     deploy_settings,
     verbose_option,
+)
+from perfdash.commands.options import (
+    EXIT_CODES_HELP,
+    jsonnet_option,
+    load_declarations,
+    paths_argument,
+    runbook_option,
 )
 
 
@@ -70,7 +76,7 @@ def plan(
     configure_logging(verbose)
     settings = deploy_settings(options)
     artifacts = build_artifacts(
-        _load(paths, missing_runbook=missing_runbook), jsonnet_dir=jsonnet_dir
+        load_declarations(paths, missing_runbook=missing_runbook), jsonnet_dir=jsonnet_dir
     )
     with Targets(settings) as targets:
         deploy = plan_deploy(artifacts, targets, prune=bool(options.get("prune")))

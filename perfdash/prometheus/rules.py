@@ -46,15 +46,24 @@ def build_rule_files(fleet: Fleet) -> dict[str, str]:
     """``{relative path: YAML text}``: one rule file per service that declares SLOs."""
     files = {}
     for service in fleet.services:
-        if not service.slos:
-            continue
-        header = (
-            f"{conventions.GENERATED_MARK} from {service.source}. Do not edit: change the declaration\n"
-            "and run `perfdash build`."
-        )
-        groups = [group for slo in service.slos for group in build_groups(service, slo)]
-        files[conventions.rule_file_path(service.name)] = dump({"groups": groups}, header=header)
+        groups = service_groups(service)
+        if groups:
+            files[conventions.rule_file_path(service.name)] = rule_file(service, groups)
     return files
+
+
+def service_groups(service: Service) -> list[dict[str, Any]]:
+    """The rule groups of every SLO of ``service``, in declaration order."""
+    return [group for slo in service.slos for group in build_groups(service, slo)]
+
+
+def rule_file(service: Service, groups: list[dict[str, Any]]) -> str:
+    """The rule file of ``service``: its ``groups`` under perfdash's header."""
+    header = (
+        f"{conventions.GENERATED_MARK} from {service.source}. Do not edit: change the "
+        "declaration\nand run `perfdash build`."
+    )
+    return dump({"groups": groups}, header=header)
 
 
 def build_groups(service: Service, slo: SLO) -> list[dict[str, Any]]:

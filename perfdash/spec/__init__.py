@@ -1,5 +1,5 @@
 """Declarations: load YAML with positions, validate, build the frozen model."""
 
-from perfdash.spec.validate import build_fleet, load_fleet, load_fleet_then
+from perfdash.spec.validate import MissingRunbook, build_fleet, load_fleet
 
-__all__ = ["build_fleet", "load_fleet", "load_fleet_then"]
+__all__ = ["MissingRunbook", "build_fleet", "load_fleet"]

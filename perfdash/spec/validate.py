@@ -7,20 +7,21 @@ Every problem in every document is collected before anything is raised, so one
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Literal
 
 import promql_parser
 
 from perfdash import conventions
 from perfdash.durations import Duration
-from perfdash.errors import PerfdashError, Problem, SpecError
+from perfdash.errors import Problem, SpecError
 from perfdash.model import templates as alert_text
 from perfdash.model.fleet import (
     DEFAULT_TIMINGS,
@@ -44,7 +45,7 @@ from perfdash.model.fleet import (
     Timing,
 )
 from perfdash.model.windows import DEFAULT_POLICY, burn_threshold, window_facts
-from perfdash.parallel import imap_chunks, map_chunks
+from perfdash.parallel import map_chunks
 from perfdash.spec.load import (
     Candidate,
     Document,
@@ -67,7 +68,6 @@ _OPERATORS: tuple[MatchOp, ...] = ("=~", "!~", "!=", "=")
 
 
 MissingRunbook = Literal["error", "warn"]
-R = TypeVar("R")
 
 
 def load_fleet(
@@ -93,65 +93,6 @@ def load_fleet(
         declared.extend(part_declared)
         problems.extend(part_problems)
     return _assemble(declared, problems, missing_runbook=missing_runbook)
-
-
-def load_fleet_then(
-    candidates: Sequence[Candidate],
-    then: Callable[[Sequence[Service]], R],
-    *,
-    root: Path | None = None,
-    jobs: int | None = None,
-    missing_runbook: MissingRunbook = "error",
-) -> tuple[Fleet, list[R]]:
-    """``load_fleet`` of ``declaration_candidates(paths)``, and ``then`` of the services
-    of each chunk of files, applied in the worker that loaded them: one pass of worker
-    processes reads, checks and, e.g., generates, so the services never travel to the
-    parent and back before generating.
-
-    ``then`` runs only on chunks whose declarations are valid. Problems are reported as
-    by ``load_fleet``, all at once, after every chunk is done; the results of ``then``
-    are returned only when the whole fleet is valid (the caller discards what ``then``
-    left behind otherwise). An error ``then`` raises is re-raised after that, so invalid
-    declarations are always what is reported first.
-    """
-    base = root or Path.cwd()
-    declared: list[_Declared] = []
-    problems: list[Problem] = []
-    results: list[R] = []
-    failure: PerfdashError | None = None
-    load = partial(_load_files_then, then=then, root=base)
-    for part in imap_chunks(load, candidates, jobs=jobs):
-        declared.extend(part.declared)
-        problems.extend(part.problems)
-        failure = failure or part.failure
-        if part.ran:
-            results.append(part.result)  # type: ignore[arg-type]  # R when ran
-    fleet = _assemble(declared, problems, missing_runbook=missing_runbook)
-    if failure is not None:
-        raise failure
-    return fleet, results
-
-
-@dataclass(frozen=True)
-class _ChunkDone(Generic[R]):
-    declared: list[_Declared]
-    problems: list[Problem]
-    ran: bool = False  # ``then`` returned ``result``
-    result: R | None = None
-    failure: PerfdashError | None = None
-
-
-def _load_files_then(
-    files: Sequence[Candidate], *, then: Callable[[Sequence[Service]], R], root: Path
-) -> _ChunkDone[R]:
-    declared, problems = _load_files(files, root=root)
-    if problems:
-        return _ChunkDone(declared, problems)
-    services = [item.value for item in declared if isinstance(item.value, Service)]
-    try:
-        return _ChunkDone(declared, problems, ran=True, result=then(services))
-    except PerfdashError as exc:
-        return _ChunkDone(declared, problems, failure=exc)
 
 
 def build_fleet(
@@ -380,9 +321,9 @@ class _ServiceBuilder:
             Baseline(
                 b["benchmark"],
                 tuple(b.get("metrics", ())),
-                tuple(sorted((k, Decimal(v)) for k, v in b.get("thresholds", {}).items())),
+                tuple(sorted(self._thresholds(("spec", "baselines", i), b).items())),
             )
-            for b in spec.get("baselines", [])
+            for i, b in enumerate(spec.get("baselines", []))
         )
         service = Service(
             name=meta["name"],
@@ -409,6 +350,20 @@ class _ServiceBuilder:
         return service
 
     # -- SLOs ---------------------------------------------------------------------
+
+    def _thresholds(self, path: PathKey, baseline: Mapping[str, Any]) -> dict[str, Decimal]:
+        """Percent thresholds: finite and not negative (``.inf`` would make a metric that
+        can never regress)."""
+        found: dict[str, Decimal] = {}
+        for metric, value in baseline.get("thresholds", {}).items():
+            if not math.isfinite(value) or value < 0:
+                self.problem(
+                    (*path, "thresholds", metric),
+                    f"threshold {value!r}: expected a finite percentage, 0 or more",
+                )
+                continue
+            found[metric] = Decimal(str(value))
+        return found
 
     def _slo(
         self,

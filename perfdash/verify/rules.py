@@ -36,10 +36,17 @@ class RuleCheckReport:
         return all(r.status != "failed" for r in self.results)
 
 
-def run_rule_checks(fleet: Fleet, out_dir: Path, *, jobs: int | None = None) -> RuleCheckReport:
+def run_rule_checks(
+    fleet: Fleet,
+    out_dir: Path,
+    *,
+    jobs: int | None = None,
+    services: frozenset[str] | None = None,
+) -> RuleCheckReport:
     """``promtool check rules`` on every rule file (raises PromtoolError when one is
     rejected), then ``promtool test rules`` on every generated test file."""
-    rule_files = [conventions.rule_file_path(s.name) for s in fleet.services if s.slos]
+    chosen = [s for s in fleet.services if services is None or s.name in services]
+    rule_files = [conventions.rule_file_path(s.name) for s in chosen if s.slos]
     checked = (
         promtool.check_rules([Path(f) for f in rule_files], cwd=out_dir) if rule_files else None
     )
@@ -47,7 +54,7 @@ def run_rule_checks(fleet: Fleet, out_dir: Path, *, jobs: int | None = None) -> 
     # Per SLO: a verdict already known (untested, files missing), or the files to run.
     known: dict[tuple[str, str], SLOResult] = {}
     planned: dict[tuple[str, str], list[str]] = {}
-    for service in fleet.services:
+    for service in chosen:
         for slo in service.slos:
             key = (service.name, slo.name)
             reason = untestable_reason(service, slo)
@@ -74,7 +81,7 @@ def run_rule_checks(fleet: Fleet, out_dir: Path, *, jobs: int | None = None) -> 
     )
 
     results = []
-    for service in fleet.services:
+    for service in chosen:
         for slo in service.slos:
             key = (service.name, slo.name)
             if key in known:

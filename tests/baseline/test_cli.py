@@ -60,13 +60,11 @@ def test_a_wrong_password_on_the_command_line_is_never_echoed(pg_dsn: str) -> No
 
 def test_ingest_stores_a_run_once(dsn_env: str) -> None:
     args = ["baseline", "ingest", "--benchmark", "api", "--branch", "main", "--env", "region=eu",
-            str(FIXTURES / "k6.json")]  # fmt: skip
+            str(FIXTURES / "k6" / "run.json")]  # fmt: skip
     first = run_cli(args)
     again = run_cli(args)
     assert first.exit_code == 0, first.output
-    assert first.stdout == (
-        "stored run 1 of api: 10 samples, 13 metrics, started 2024-05-06T09:30:00+00:00\n"
-    )
+    assert first.stdout.startswith("stored run 1 of api: 240 samples, 13 metrics, started 2026-")
     assert again.exit_code == 0
     assert again.stdout == "already ingested as run 1 of api: nothing stored\n"
 
@@ -75,9 +73,10 @@ def test_ingest_of_a_malformed_file_exits_1_naming_file_and_line(
     dsn_env: str, tmp_path: Path
 ) -> None:
     bad = tmp_path / "results.jtl"
-    bad.write_text(
-        (FIXTURES / "jmeter.jtl").read_text().replace("1714987801540,143,", "1714987801540,x,")
-    )
+    lines = (FIXTURES / "jmeter" / "results-header.jtl").read_text().splitlines(keepends=True)
+    stamp, _, rest = lines[4].split(",", 2)
+    lines[4] = f"{stamp},x,{rest}"
+    bad.write_text("".join(lines))
     result = run_cli(["baseline", "ingest", "--benchmark", "api", str(bad)])
     assert result.exit_code == 1
     assert result.stderr == f"Error: {bad}:5: elapsed: expected a number, got 'x'\n"
@@ -85,15 +84,23 @@ def test_ingest_of_a_malformed_file_exits_1_naming_file_and_line(
 
 def test_ingest_notes_go_to_stderr(dsn_env: str) -> None:
     result = run_cli(
-        ["baseline", "ingest", "--benchmark", "load", str(FIXTURES / "k6-summary.json")]
+        ["baseline", "ingest", "--benchmark", "load", str(FIXTURES / "k6" / "summary-export.json")]
     )
     assert result.exit_code == 0
-    assert result.stderr == "note: k6 threshold failed: http_req_duration p(95)<200\n"
+    assert result.stderr == "note: k6 threshold failed: http_req_duration p(95)<15\n"
 
 
 def test_ingest_usage_errors_exit_2(dsn_env: str) -> None:
     result = run_cli(
-        ["baseline", "ingest", "--benchmark", "api", "--env", "novalue", str(FIXTURES / "k6.json")]
+        [
+            "baseline",
+            "ingest",
+            "--benchmark",
+            "api",
+            "--env",
+            "novalue",
+            str(FIXTURES / "k6" / "run.json"),
+        ]
     )
     assert result.exit_code == 2
     assert "expected KEY=VALUE" in result.stderr

@@ -1,19 +1,24 @@
-"""Every parser against a file written the way its tool writes it, and malformed variants."""
+"""Every parser on the real tools' output (tests/baseline/fixtures, written by
+``python -m testing.baseline_fixtures``), and on broken, cut-short and hostile variants."""
 
 from __future__ import annotations
 
+import gzip
+import os
 from pathlib import Path
 
 import pytest
 
 from perfdash.baseline.formats import FORMATS, detect_format, parse_file
-from perfdash.baseline.records import FAILED, LATENCY, Meta, Record, Sample, Value
+from perfdash.baseline.formats import k6 as k6_format
+from perfdash.baseline.records import FAILED, LATENCY, Meta, Record, Sample
 from perfdash.errors import ResultFileError
 from tests.baseline.conftest import FIXTURES
 
+K6_RUN = FIXTURES / "k6" / "run.json"
 
-def records(name: str, fmt: str | None = None) -> list[Record]:
-    path = FIXTURES / name
+
+def records(path: Path, fmt: str | None = None) -> list[Record]:
     return list(parse_file(path, fmt or detect_format(path)))
 
 
@@ -21,46 +26,43 @@ def series(recs: list[Record], name: str) -> list[float]:
     return [r.value for r in recs if isinstance(r, Sample) and r.series == name]
 
 
-def values(recs: list[Record]) -> dict[str, float]:
-    return {r.metric: r.value for r in recs if isinstance(r, Value)}
-
-
-def meta(recs: list[Record]) -> dict[str, str | float]:
-    return {r.key: r.value for r in recs if isinstance(r, Meta)}
+def times(recs: list[Record], name: str = LATENCY) -> list[float]:
+    return [r.ts for r in recs if isinstance(r, Sample) and r.series == name and r.ts]
 
 
 @pytest.mark.parametrize(
     ("name", "fmt"),
     [
-        ("k6.json", "k6"),
-        ("k6.csv", "k6-csv"),
-        ("k6-summary.json", "k6-summary"),
-        ("locust_stats.csv", "locust"),
-        ("locust_stats_history.csv", "locust"),
-        ("locust.json", "locust"),
-        ("jmeter.jtl", "jmeter"),
-        ("pytest-benchmark.json", "pytest-benchmark"),
-        ("hyperfine.json", "hyperfine"),
-        ("gobench.txt", "gobench"),
+        ("k6/run.json", "k6"),
+        ("k6/run.json.gz", "k6"),
+        ("k6/run.csv", "k6-csv"),
+        ("k6/run-unix_nano.csv.gz", "k6-csv"),
+        ("k6/run-rfc3339_nano.csv.gz", "k6-csv"),
+        ("k6/summary-export.json", "k6-summary"),
+        ("k6/handle-summary.json", "k6-summary"),
+        ("locust/locust.json", "locust"),
+        ("locust/locust_stats.csv", "locust"),
+        ("locust/locust_stats_history.csv", "locust"),
+        ("locust/locust_failures.csv", "locust"),
+        ("jmeter/results.jtl", "jmeter"),
+        ("jmeter/results-header.jtl", "jmeter"),
+        ("jmeter/results.xml.jtl", "jmeter"),
+        ("pytest-benchmark/pytest-benchmark.json", "pytest-benchmark"),
+        ("hyperfine/hyperfine.json", "hyperfine"),
+        ("go/gobench.txt", "gobench"),
+        ("go/gobench.json", "gobench"),
+        ("wrk/wrk.txt", "wrk"),
     ],
 )
-def test_each_tool_s_output_is_detected_as_its_format(name: str, fmt: str) -> None:
+def test_each_real_output_is_detected_as_its_format(name: str, fmt: str) -> None:
     assert detect_format(FIXTURES / name) == fmt
 
 
-def test_every_format_has_a_fixture_and_a_detector() -> None:
+def test_every_format_has_a_real_fixture() -> None:
     assert sorted(FORMATS) == sorted(
-        [
-            "k6",
-            "k6-csv",
-            "k6-summary",
-            "locust",
-            "jmeter",
-            "pytest-benchmark",
-            "hyperfine",
-            "gobench",
-        ]
-    )
+        ["k6", "k6-csv", "k6-summary", "locust", "jmeter", "pytest-benchmark", "hyperfine",
+         "gobench", "wrk"]
+    )  # fmt: skip
 
 
 def test_an_unknown_file_is_an_error_that_asks_for_the_format(tmp_path: Path) -> None:
@@ -70,230 +72,226 @@ def test_an_unknown_file_is_an_error_that_asks_for_the_format(tmp_path: Path) ->
         detect_format(path)
 
 
-def test_k6_ndjson_keeps_request_durations_and_failures_with_their_times() -> None:
-    recs = records("k6.json")
-    assert series(recs, LATENCY) == [112.5, 98.25, 143.0, 87.75, 250.5]
-    assert series(recs, FAILED) == [0, 0, 0, 0, 1]
-    first = next(r for r in recs if isinstance(r, Sample))
-    assert first.ts == 1714987800.0  # 2024-05-06T09:30:00Z
-    assert meta(recs)["tool"] == "k6"
+def test_k6_ndjson_plain_gzip_and_every_csv_time_format_agree() -> None:
+    reference = records(K6_RUN)
+    assert len(series(reference, LATENCY)) == 120
+    assert sum(series(reference, FAILED)) == 4  # every 25th request of 120 answered 503
+    precision = {"run.csv": 1, "run-rfc3339.csv.gz": 1, "run-unix_milli.csv.gz": 1e-3}
+    for name in ["run.json.gz", "run.csv"] + [
+        f"run-{f}.csv.gz"
+        for f in ("unix_milli", "unix_micro", "unix_nano", "rfc3339", "rfc3339_nano")
+    ]:
+        got = records(FIXTURES / "k6" / name)
+        assert series(got, LATENCY) == series(reference, LATENCY), name
+        assert series(got, FAILED) == series(reference, FAILED), name
+        for mine, theirs in zip(times(got), times(reference), strict=True):
+            assert theirs - precision.get(name, 2e-6) <= mine <= theirs + 2e-6, name
+
+
+def test_k6_times_keep_their_offset() -> None:
+    # k6 ran with TZ=Asia/Kolkata: "2026-...T18:37:47.5+05:30" is 13:07:47.5 UTC
+    first_line = next(line for line in K6_RUN.read_text().splitlines() if '"Point"' in line)
+    assert "+05:30" in first_line
+    first = times(records(K6_RUN))[0]
+    assert 1_700_000_000 < first < 1_900_000_000
+
+
+def test_the_fast_reader_and_the_line_reader_agree_on_real_output() -> None:
+    # after k6's last Metric declaration (a chunk with declarations takes the line reader)
+    text = K6_RUN.read_bytes()
+    chunk = text[text.rfind(b'{"type":"Metric"') :]
+    chunk = chunk[chunk.index(b"\n") :]
+    fast = k6_format._fast(chunk, k6_format._Times(K6_RUN))
+    slow = list(k6_format._slow(K6_RUN, 1, chunk))
+    assert fast is not None and len(fast) == len(slow) > 200
+
+    def key(s: Sample) -> tuple[str, float, float]:
+        return (s.series, s.ts or 0, s.value)
+
+    for mine, theirs in zip(sorted(fast, key=key), sorted(slow, key=key), strict=True):
+        assert (mine.series, mine.value) == (theirs.series, theirs.value)
+        assert mine.ts == pytest.approx(theirs.ts, abs=1e-6)
 
 
 def test_k6_lines_in_another_key_order_are_read_too(tmp_path: Path) -> None:
     path = tmp_path / "reordered.json"
     path.write_text(
-        '{"metric":"http_req_duration","type":"Point","data":{"tags":{"value":"9"},'
-        '"value":42.5,"time":"2024-05-06T09:30:00Z"}}\n'
-        '{"metric":"http_req_failed","type":"Point","data":{"time":"2024-05-06T09:30:00Z",'
-        '"value":1,"tags":{}}}\n'
+        '{"type":"Point","data":{"tags":{"value":"9"},"value":42.5,'
+        '"time":"2024-05-06T09:30:00.123456789Z"},"metric":"http_req_duration"}\n'
+        '{"data":{"time":"2024-05-06T09:30:00Z","value":1},"metric":"http_req_failed",'
+        '"type":"Point"}\n'
     )
-    recs = list(parse_file(path, "k6"))
-    assert series(recs, LATENCY) == [42.5]
-    assert series(recs, FAILED) == [1.0]
+    recs = records(path, "k6")
+    assert series(recs, LATENCY) == [42.5] and series(recs, FAILED) == [1.0]
+    assert times(recs) == [pytest.approx(1714987800.123456789)]
 
 
-def test_k6_csv_reads_columns_by_name() -> None:
-    recs = records("k6.csv")
-    assert series(recs, LATENCY) == [112.5, 98.25, 250.5, 143.0]
-    assert series(recs, FAILED) == [0, 0, 1, 0]
+def test_k6_summary_export_and_handle_summary_report_failed_thresholds() -> None:
+    for name in ("summary-export.json", "handle-summary.json"):
+        notes = [r.value for r in records(FIXTURES / "k6" / name) if isinstance(r, Meta)]
+        assert "k6 threshold failed: http_req_duration p(95)<15" in notes, name
+        assert "k6 threshold failed: http_req_duration p(99)<1000" not in notes, name
 
 
-def test_k6_summary_export_maps_trend_stats_and_reports_failed_thresholds() -> None:
-    recs = records("k6-summary.json")
-    assert values(recs) == {
-        "requests": 1200,
-        "rps": 19.995862,
-        "mean": 118.42,
-        "min": 61.3,
-        "p50": 104.9,
-        "max": 912.8,
-        "p90": 181.2,
-        "p95": 224.7,
-        "p99": 401.5,
-        "error_rate": 0.01,
-    }
-    notes = [r.value for r in recs if isinstance(r, Meta) and r.key == "note"]
-    # true in a k6 summary export means the threshold FAILED
-    assert notes == ["k6 threshold failed: http_req_duration p(95)<200"]
+def test_go_names_keep_their_own_dash_numbers() -> None:
+    def names(name: str) -> set[str]:
+        recs = records(FIXTURES / "go" / name)
+        return {r.series.rsplit(".", 1)[0] for r in recs if isinstance(r, Sample)}
+
+    expected = {"BenchmarkSort/len-100", "BenchmarkSort/len-10000", "BenchmarkEncode"}
+    assert names("gobench.txt") == expected  # GOMAXPROCS=2: "-2" removed from every name
+    assert names("gobench.json") == expected
+    assert names("gobench-cpu1.txt") == expected  # no suffix: len-100 stays len-100
+    assert names("gobench-cpu1-2.txt") == expected | {f"{n}-2" for n in expected}
 
 
-def test_k6_summary_without_p99_simply_lacks_it(tmp_path: Path) -> None:
-    text = (FIXTURES / "k6-summary.json").read_text().replace('"p(99)": 401.5,', "")
-    path = tmp_path / "summary.json"
-    path.write_text(text)
-    assert "p99" not in values(list(parse_file(path, "k6-summary")))
+def test_go_json_events_give_the_same_results_as_the_text() -> None:
+    recs = records(FIXTURES / "go" / "gobench.json")
+    assert len(series(recs, "BenchmarkSort/len-100.ns/op")) == 3
+    assert {r.key for r in recs if isinstance(r, Meta)} >= {"env.cpu", "env.gomaxprocs"}
 
 
-def test_locust_stats_use_the_aggregated_row() -> None:
-    recs = records("locust_stats.csv")
-    assert values(recs) == {
-        "requests": 3000,
-        "error_rate": 0.005,
-        "rps": 50.01,
-        "mean": 138.15,
-        "max": 1300,
-        "p50": 120,
-        "p90": 210,
-        "p95": 250,
-        "p99": 420,
-        "p99.9": 1100,
-    }
-    assert meta(recs)["resolution_ms"] == 1.0
+# -- integrity --------------------------------------------------------------------------------
 
 
-def test_locust_history_dates_the_run() -> None:
-    assert meta(records("locust_stats_history.csv"))["started_at"] == 1714987800
-
-
-def test_locust_json_expands_the_response_time_histogram() -> None:
-    recs = records("locust.json")
-    assert sorted(series(recs, LATENCY)) == [88, 95, 95, 110, 110, 110, 140, 190, 200, 230]
-    assert sum(series(recs, FAILED)) == 1
-    assert len(series(recs, FAILED)) == 10
-    assert values(recs)["rps"] == pytest.approx(10 / 12.0)
-
-
-def test_jmeter_reads_elapsed_and_success() -> None:
-    recs = records("jmeter.jtl")
-    assert series(recs, LATENCY) == [112, 98, 251, 143, 88]
-    assert series(recs, FAILED) == [0, 0, 1, 0, 0]
-    assert meta(recs)["resolution_ms"] == 1.0
-
-
-def test_pytest_benchmark_gives_each_test_s_stats_and_the_commit() -> None:
-    recs = records("pytest-benchmark.json")
-    got = values(recs)
-    small = "test_encode_small"
-    assert got[small] == 0.000103
-    assert got[f"{small}.mean"] == 0.0001094
-    assert got[f"{small}.stddev"] == 0.0000152
-    assert got[f"{small}.ops"] == 9140.77
-    assert got["test_decode_large"] == 0.01262
-    assert series(recs, small) == [0.000101, 0.000102, 0.000103, 0.000102, 0.000139]
-    info = meta(recs)
-    assert info["git_sha"] == "5f3e1c9a2b7d4e6f8a0b1c2d3e4f5a6b7c8d9e0f"
-    assert info["branch"] == "main"
-    assert info["tool_version"] == "4.0.0"
-
-
-def test_hyperfine_keeps_every_time_and_counts_failed_exits() -> None:
-    recs = records("hyperfine.json")
-    assert series(recs, "codec_encode_--fast_input.bin") == [0.1018, 0.1031, 0.1039, 0.1047, 0.1081]
-    assert series(recs, FAILED) == [0, 0, 0, 0, 0, 0, 0, 0, 1]
-    assert values(recs)["codec_encode_input.bin.user"] == 0.1933
-
-
-def test_go_benchmarks_keep_every_unit_on_the_line() -> None:
-    recs = records("gobench.txt")
-    assert series(recs, "BenchmarkEncode/small.ns/op") == [1043, 1051, 1039]
-    assert series(recs, "BenchmarkEncode/small.B/op") == [256, 256, 256]
-    assert series(recs, "BenchmarkEncode/small.allocs/op") == [4, 4, 4]
-    assert series(recs, "BenchmarkEncode/large.MB/s") == [98.17, 96.72, 98.47]
-    assert series(recs, "BenchmarkDecode.items/op") == [12, 12, 12]
-    assert series(recs, "BenchmarkDecode.ops/s") == pytest.approx(
-        [1e9 / 2391, 1e9 / 2402, 1e9 / 2388]
-    )
-    assert meta(recs)["env.cpu"] == "Intel(R) Xeon(R) CPU @ 2.20GHz"
-
-
-def _broken(tmp_path: Path, fixture: str, old: str, new: str) -> Path:
-    text = (FIXTURES / fixture).read_text()
+def _copy(tmp_path: Path, source: Path, old: str, new: str) -> tuple[Path, int]:
+    text = source.read_text()
     assert old in text
-    path = tmp_path / fixture
+    path = tmp_path / source.name
     path.write_text(text.replace(old, new, 1))
-    return path
+    line = next(
+        i for i, t in enumerate(path.read_text().splitlines(), 1) if new.split("\n")[0] in t
+    )
+    return path, line
 
 
-def _line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+def _k6_point(metric: str, value: str) -> str:
+    return next(
+        line for line in K6_RUN.read_text().splitlines()
+        if line.startswith(f'{{"metric":"{metric}","type":"Point"')
+        and f'"value":{value},' in line
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
-    ("fixture", "fmt", "old", "new", "message"),
+    ("replace", "message"),
     [
-        ("k6.json", "k6", '"value":143.000000', '"value":"slow"', "data.value: expected a number"),
-        ("k6.json", "k6", '"value":98.250000,', '"value":98.25', "invalid JSON"),
-        (
-            "k6.csv",
-            "k6-csv",
-            "http_req_duration,1714987801,98.250000",
-            "http_req_duration,1714987801,fast",
-            "metric_value: expected a number",
-        ),
-        (
-            "jmeter.jtl",
-            "jmeter",
-            "1714987801540,143,",
-            "1714987801540,1x3,",
-            "elapsed: expected a number",
-        ),
-        (
-            "jmeter.jtl",
-            "jmeter",
-            "text,true,,1843,212,10,10,https://checkout.example.com/api/cart,80",
-            "text,maybe,,1843,212,10,10,https://checkout.example.com/api/cart,80",
-            "success: expected true or false",
-        ),
-        (
-            "gobench.txt",
-            "gobench",
-            "2402 ns/op",
-            "2402 ns/op 7",
-            "expected NAME ITERATIONS followed by VALUE UNIT pairs",
-        ),
-        (
-            "locust_stats.csv",
-            "locust",
-            ",Aggregated,3000,15",
-            ",Aggregated,lots,15",
-            "Request Count: expected a number",
-        ),
-        (
-            "hyperfine.json",
-            "hyperfine",
-            "0.2093,\n        0.2086",
-            '"x",\n        0.2086',
-            "times: expected a number",
-        ),
-        (
-            "pytest-benchmark.json",
-            "pytest-benchmark",
-            '"mean": 0.01275',
-            '"mean": null',
-            "stats.mean: expected a number",
-        ),
+        (('"value":', '"value":"slow",'), "data.value: expected a number"),
+        (('"value":', '"value":1e999,'), "data.value: expected a finite number"),
+        (('"value":', '"value":-1,'), "data.value: expected a duration (0 or more)"),
+        (('"time":"2026', '"time":"0000'), "data.time: expected an ISO 8601 time"),
+        (('"time":"2026', '"time":"9999'), "not a time between 2000 and 2100"),
+        (("}}}", "}}"), "not a complete JSON object"),
     ],
-    ids=lambda v: v if isinstance(v, str) and len(v) < 20 else None,
 )
-def test_a_malformed_file_is_reported_with_its_file_and_line(
-    tmp_path: Path, fixture: str, fmt: str, old: str, new: str, message: str
+def test_a_bad_kept_k6_point_names_its_line(
+    tmp_path: Path, replace: tuple[str, str], message: str
 ) -> None:
-    path = _broken(tmp_path, fixture, old, new)
-    line = _line_of(path, new.split("\n")[0])
+    lines = K6_RUN.read_text().splitlines(keepends=True)
+    index = max(i for i, t in enumerate(lines) if t.startswith('{"metric":"http_req_duration"'))
+    old, new = replace
+    if old == '"value":':
+        head, rest = lines[index].split('"value":', 1)
+        lines[index] = head + new + rest.split(",", 1)[1]
+    else:
+        lines[index] = lines[index].replace(old, new, 1)
+    path = tmp_path / "run.json"
+    path.write_text("".join(lines))
     with pytest.raises(ResultFileError) as caught:
-        list(parse_file(path, fmt))
-    assert caught.value.file == str(path)
+        records(path, "k6")
+    assert caught.value.line == index + 1
+    assert message in caught.value.message
+
+
+def test_a_broken_line_of_a_metric_perfdash_does_not_keep_is_an_error(tmp_path: Path) -> None:
+    lines = K6_RUN.read_text().splitlines(keepends=True)
+    index = max(i for i, t in enumerate(lines) if '"metric":"data_received","type"' in t)
+    lines[index] = lines[index][:60] + "\n"  # cut mid-object
+    path = tmp_path / "run.json"
+    path.write_text("".join(lines))
+    with pytest.raises(ResultFileError) as caught:
+        records(path, "k6")
+    assert caught.value.line == index + 1
+    assert "not a complete JSON object" in caught.value.message
+
+
+@pytest.mark.parametrize("name", ["run.json", "run.csv", "run.json.gz"])
+def test_a_k6_file_cut_mid_line_is_refused(tmp_path: Path, name: str) -> None:
+    data = (FIXTURES / "k6" / name).read_bytes()
+    if name.endswith(".gz"):
+        data = gzip.decompress(data)
+    cut = data[: data.rfind(b"\n", 0, len(data) // 2) + 40]
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(cut) if name.endswith(".gz") else cut)
+    with pytest.raises(ResultFileError, match="cut short"):
+        records(path)
+
+
+def test_a_gzip_file_cut_short_is_refused(tmp_path: Path) -> None:
+    data = (FIXTURES / "k6" / "run.json.gz").read_bytes()
+    path = tmp_path / "run.json.gz"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ResultFileError, match="gzip data is damaged or cut short"):
+        records(path, "k6")
+
+
+@pytest.mark.parametrize(
+    ("fixture", "old", "new", "message"),
+    [
+        ("k6/run.csv", "http_req_duration,", "http_req_duration,99999999999999999999", "timestamp"),
+        ("jmeter/results-header.jtl", ",true,", ",maybe,", "success: expected true or false"),
+        ("jmeter/results.xml.jtl", 's="true"', 's="yes"', "expected true or false"),
+        ("jmeter/results.xml.jtl", 't="', 't="-', "expected a duration"),
+        ("hyperfine/hyperfine.json", '"times": [\n', '"times": [\n  -1,\n', "times: expected"),
+        ("locust/locust.json", '"num_requests": ', '"num_requests": -', "num_requests"),
+    ],
+)
+def test_bad_values_name_file_and_line(
+    tmp_path: Path, fixture: str, old: str, new: str, message: str
+) -> None:
+    path, line = _copy(tmp_path, FIXTURES / fixture, old, new)
+    with pytest.raises(ResultFileError) as caught:
+        records(path, detect_format(FIXTURES / fixture))
     assert str(caught.value).startswith(f"{path}:")
     assert message in caught.value.message
-    if fmt not in ("pytest-benchmark", "hyperfine"):
+    if not fixture.endswith(".json"):
         assert caught.value.line == line
-    else:  # JSON documents: the line of the entry that holds the bad value
-        assert 1 < caught.value.line <= line
 
 
-def test_broken_json_syntax_names_the_line(tmp_path: Path) -> None:
-    path = _broken(tmp_path, "k6-summary.json", '"count": 1200,', '"count": 1200')
-    with pytest.raises(ResultFileError) as caught:
-        list(parse_file(path, "k6-summary"))
-    assert caught.value.line == _line_of(path, '"rate": 19.995862') and "invalid JSON" in str(
-        caught.value
+def test_a_csv_row_missing_columns_is_an_error(tmp_path: Path) -> None:
+    lines = (FIXTURES / "k6" / "run.csv").read_text().splitlines(keepends=True)
+    lines[7] = lines[7].split(",", 3)[0] + ",1\n"  # a row of another metric, cut short
+    path = tmp_path / "run.csv"
+    path.write_text("".join(lines))
+    with pytest.raises(ResultFileError, match=r"run.csv:8: expected 19 columns, found 2"):
+        records(path)
+
+
+def test_a_one_gib_line_is_refused_without_reading_it_into_memory(tmp_path: Path) -> None:
+    path = tmp_path / "huge.json"
+    with path.open("wb") as handle:
+        handle.write(b'{"type":"Point","metric":"x","data":{"v":"')
+        handle.truncate(1 << 30)  # sparse: 1 GiB of zero bytes, no newline
+    for fmt in ("k6", "k6-csv", "jmeter", "gobench", "wrk", "locust"):
+        with pytest.raises(ResultFileError, match=r"longer than 1 MiB|not|no |empty"):
+            records(path, fmt)
+    os.remove(path)
+
+
+def test_summary_documents_have_a_size_limit(tmp_path: Path) -> None:
+    path = tmp_path / "summary.json"
+    with path.open("wb") as handle:
+        handle.write(b"{")
+        handle.truncate(65 << 20)
+    with pytest.raises(ResultFileError, match="over 64 MiB"):
+        records(path, "k6-summary")
+
+
+def test_a_dtd_in_a_jtl_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.jtl"
+    path.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE t [<!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>\n<testResults version="1.2">&b;</testResults>\n'
     )
-
-
-def test_a_file_of_the_wrong_tool_says_what_it_expected(tmp_path: Path) -> None:
-    with pytest.raises(ResultFileError, match=r"jmeter.jtl:1: expected a JSON object"):
-        list(parse_file(FIXTURES / "jmeter.jtl", "k6"))
-    only_declarations = tmp_path / "declarations.json"
-    only_declarations.write_text((FIXTURES / "k6.json").read_text().split('{"type":"Point"')[0])
-    with pytest.raises(ResultFileError, match="no http_req_duration points: is this the output"):
-        list(parse_file(only_declarations, "k6"))
+    with pytest.raises(ResultFileError, match="DTDs and entities are not allowed"):
+        records(path, "jmeter")

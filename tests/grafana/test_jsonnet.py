@@ -136,7 +136,7 @@ def test_an_extra_dashboard_may_not_take_a_generated_uid(project: Path) -> None:
     result = run_cli(["build"], cwd=project)
     assert result.exit_code == 1
     assert result.stderr == (
-        "Error: dashboards/extra/clash.json:0:0: uid: dashboard uid 'pd-checkout' is already used "
+        "Error: dashboards/extra/clash.json:1:1: uid: dashboard uid 'pd-checkout' is already used "
         "by dashboards/payments/checkout.json\n"
     )
 
@@ -152,6 +152,7 @@ def test_provisioning_writes_a_provider_and_a_folder_per_team(
     assert result.exit_code == 0, result.stderr
     files = sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file())
     assert files == [
+        ".perfdash/manifest.json",
         "dashboards/payments/checkout.json",
         "dashboards/perfdash/overview.json",
         "perfdash-dashboards.yaml",

@@ -28,16 +28,15 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_
 from prometheus_client.parser import text_string_to_metric_families
 
 from perfdash import conventions
-from perfdash.build import OWNED_DIRS, build_artifacts
+from perfdash.build import build_artifacts
 from perfdash.durations import Duration
 from perfdash.model.fleet import Fleet
 from perfdash.model.windows import INGESTION_DELAY
-from perfdash.output import write_output
 from perfdash.prometheus.rules import build_groups
 from perfdash.spec import load_fleet
 from testing.service import Settings, SyntheticService, metrics_unreachable, serving
 from testing.stack import Process, running
-from tests.helpers import background, free_port
+from tests.helpers import background, free_port, write_generated
 
 pytestmark = pytest.mark.integration
 
@@ -249,7 +248,7 @@ def prometheus(
     """A Prometheus on 127.0.0.1 evaluating the example fleet's generated rules."""
     root = tmp_path_factory.mktemp("prometheus")
     fleet = every_second(example_fleet)
-    write_output(root, build_artifacts(fleet), OWNED_DIRS)
+    write_generated(root, build_artifacts(fleet))
     rule_files = group_files(fleet, root)
     config = root / "prometheus.yml"
     config.write_text(
@@ -505,7 +504,7 @@ def scrape_outage(prometheus_bin: str, tmp_path: Path) -> Iterator[Outage]:
     (tmp_path / "slos").mkdir()
     (tmp_path / "slos" / "shop.yaml").write_text(OUTAGE_DECLARATION, encoding="utf-8")
     fleet = load_fleet([tmp_path / "slos"], root=tmp_path)
-    write_output(tmp_path, build_artifacts(fleet), OWNED_DIRS)
+    write_generated(tmp_path, build_artifacts(fleet))
     service = SyntheticService(
         "shop", requests_per_tick=100, settings=Settings(), history_seconds=0
     )

@@ -21,18 +21,17 @@ import pytest
 import yaml
 
 from perfdash import conventions
-from perfdash.build import OWNED_DIRS, build_artifacts
+from perfdash.build import build_artifacts
 from perfdash.durations import Duration
 from perfdash.errors import PromtoolError, PromtoolNotFound
 from perfdash.model.fleet import SLO, Fleet, Service
 from perfdash.model.windows import is_derived, recorded_windows, window_facts
-from perfdash.output import write_output
 from perfdash.prometheus import promql, promtool
 from perfdash.prometheus.rule_tests import Phase, input_series
 from perfdash.spec import load_fleet
 from perfdash.verify.rules import run_rule_checks
 from testing.fleet import write_fleet
-from tests.helpers import run_cli
+from tests.helpers import run_cli, write_generated
 
 pytestmark = pytest.mark.integration
 
@@ -53,7 +52,7 @@ UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800
 def build_into(fleet: Fleet, out_dir: Path) -> dict[str, str]:
     """Generate ``fleet`` and write it under ``out_dir``, as `perfdash build --out` does."""
     artifacts = build_artifacts(fleet)
-    write_output(out_dir, artifacts, OWNED_DIRS)
+    write_generated(out_dir, artifacts)
     return artifacts
 
 

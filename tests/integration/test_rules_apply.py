@@ -152,7 +152,7 @@ def test_rule_files_are_written_reloaded_and_every_group_checked(
     assert result.exit_code == 0, result.stderr
     assert "  + create   rule file checkout.yaml" in result.stdout
     assert f"  reload   prometheus {prometheus.url}\n" in result.stdout
-    assert sorted(p.name for p in prometheus.rules_dir.iterdir()) == [
+    assert sorted(p.name for p in prometheus.rules_dir.glob("*.yaml")) == [
         "checkout.yaml",
         "search.yaml",
     ]
@@ -189,7 +189,13 @@ def test_only_files_perfdash_wrote_are_replaced_or_pruned(
 ) -> None:
     prometheus = start_prometheus()
     (prometheus.rules_dir / "team.yaml").write_text(HAND_WRITTEN)
-    (prometheus.rules_dir / "old.yaml").write_text(STALE)
+    # Looks like perfdash's (its header), but perfdash never wrote it: not its to delete.
+    (prometheus.rules_dir / "lookalike.yaml").write_text(STALE.replace("perfdash-old", "x-old"))
+    old = write_declaration(
+        project / "slos", "old.yaml", MINIMAL_SERVICE.replace("checkout", "old")
+    )
+    assert apply_rules(project, prometheus).exit_code == 0
+    old.unlink()
     kept = apply_rules(project, prometheus)
     assert kept.exit_code == 0, kept.stderr
     assert "  - delete   rule file old.yaml" in kept.stdout
@@ -198,12 +204,13 @@ def test_only_files_perfdash_wrote_are_replaced_or_pruned(
 
     pruned = apply_rules(project, prometheus, "--prune")
     assert pruned.exit_code == 0, pruned.stderr
-    assert sorted(p.name for p in prometheus.rules_dir.iterdir()) == [
+    assert sorted(p.name for p in prometheus.rules_dir.glob("*.yaml")) == [
         "checkout.yaml",
+        "lookalike.yaml",
         "search.yaml",
         "team.yaml",
     ]
-    assert set(prometheus.groups()) == GROUPS | {"team-own"}
+    assert set(prometheus.groups()) == GROUPS | {"team-own", "x-old-availability"}
 
 
 def test_a_file_perfdash_did_not_write_is_never_overwritten(
@@ -218,7 +225,7 @@ def test_a_file_perfdash_did_not_write_is_never_overwritten(
     assert "was not written by perfdash: left alone" in result.stderr
 
 
-def test_a_refused_reload_is_explained_by_promtool_and_a_pruning_rerun_converges(
+def test_a_refused_reload_is_explained_by_promtool_and_a_rerun_converges_once_fixed(
     project: Path, start_prometheus: Callable[..., Prometheus]
 ) -> None:
     require_binary("promtool")
@@ -233,7 +240,11 @@ def test_a_refused_reload_is_explained_by_promtool_and_a_pruning_rerun_converges
     assert "old.yaml" in result.stderr
     assert "perfdash-checkout-availability" not in prometheus.groups()
 
-    converged = apply_rules(project, prometheus, "--prune")
+    # Not perfdash's file: even --prune leaves it; its owner fixes it, and a re-run converges.
+    assert apply_rules(project, prometheus, "--prune").exit_code == 1
+    assert (prometheus.rules_dir / "old.yaml").read_text() == BROKEN
+    (prometheus.rules_dir / "old.yaml").unlink()
+    converged = apply_rules(project, prometheus)
     assert converged.exit_code == 0, converged.stderr
     assert set(prometheus.groups()) == GROUPS
 

@@ -9,6 +9,7 @@ line 12, column 18.
 from __future__ import annotations
 
 import textwrap
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -712,3 +713,21 @@ def test_problems_of_several_files_are_reported_together_sorted_by_file(tmp_path
             "YAML syntax error: while parsing a flow node did not find expected node content",
         ),
     )
+
+
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan", "-5"])
+def test_a_baseline_threshold_must_be_a_finite_percentage(tmp_path: Path, value: str) -> None:
+    text = MINIMAL_SERVICE + (
+        f"  baselines:\n    - benchmark: checkout-api\n      thresholds: {{p95: {value}}}\n"
+    )
+    found = problems_of(tmp_path, text)
+    assert len(found) == 1
+    assert "expected a finite percentage, 0 or more" in found[0].message
+
+
+def test_a_finite_baseline_threshold_is_kept_exactly(tmp_path: Path) -> None:
+    text = MINIMAL_SERVICE + (
+        "  baselines:\n    - benchmark: checkout-api\n      thresholds: {p95: 12.5, rps: 10}\n"
+    )
+    (baseline,) = loads(tmp_path, text).services[0].baselines
+    assert dict(baseline.thresholds) == {"p95": Decimal("12.5"), "rps": Decimal("10")}

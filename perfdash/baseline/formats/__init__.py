@@ -1,7 +1,8 @@
 """Result-file formats: one module per tool, each with ``detect(head, name)`` and ``parse(path)``.
 
-``parse`` streams ``Sample``/``Value``/``Meta`` records (see ``perfdash.baseline.records``)
-and raises ``ResultFileError`` naming the file and line of the first problem.
+``parse`` streams ``Sample``/``Value``/``Meta``/``SeriesInfo`` records (see
+``perfdash.baseline.records``) and raises ``ResultFileError`` naming the file and line of
+the first problem. Files may be gzipped (read by content, whatever the name).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from perfdash.baseline.formats import (
     k6_summary,
     locust,
     pytest_benchmark,
+    wrk,
 )
+from perfdash.baseline.formats._common import read_head
 from perfdash.baseline.records import Record
 from perfdash.errors import ResultFileError
 
@@ -32,6 +35,7 @@ _MODULES: tuple[ModuleType, ...] = (
     pytest_benchmark,
     hyperfine,
     gobench,
+    wrk,
 )
 FORMATS: dict[str, ModuleType] = {module.NAME: module for module in _MODULES}
 HEAD_BYTES = 64 * 1024
@@ -42,8 +46,7 @@ __all__ = ["FORMATS", "detect_format", "parse_file"]
 def detect_format(path: Path) -> str:
     """The one format whose ``detect`` accepts the file's first 64 KiB; else an error."""
     try:
-        with path.open("rb") as handle:
-            head = handle.read(HEAD_BYTES).decode("utf-8", errors="replace")
+        head = read_head(path, HEAD_BYTES).decode("utf-8", errors="replace")
     except OSError as exc:
         raise ResultFileError(str(path), 0, f"cannot read: {exc.strerror}") from exc
     matches = [name for name, module in FORMATS.items() if module.detect(head, path.name)]
@@ -65,6 +68,6 @@ def parse_file(path: Path, format_name: str) -> Iterator[Record]:
     try:
         yield from parse(path)
     except OSError as exc:
-        raise ResultFileError(str(path), 0, f"cannot read: {exc.strerror}") from exc
+        raise ResultFileError(str(path), 0, f"cannot read: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise ResultFileError(str(path), 0, f"not UTF-8 text: {exc.reason}") from exc

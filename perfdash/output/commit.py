@@ -1,0 +1,209 @@
+"""Carry out an ``OutputPlan``: all of the new output or none of it.
+
+1. Every new file is staged next to its target (``.<name>.<token>.perfdash-new``) and
+   the new manifest beside the old one. A failure here (disk full, Ctrl-C) removes the
+   staged files and the folders made for them: the folder is as it was.
+2. A journal (``.perfdash/journal.json``) lists the renames and deletions to come; it
+   is written atomically, and from then on the build is as good as done.
+3. With SIGINT and SIGTERM held back, the staged files are renamed into place, old
+   files deleted, the manifest replaced, emptied folders removed, the journal deleted.
+   A signal arriving meanwhile takes effect right after, so an interrupted build never
+   leaves a mix of old and new files.
+If the process dies during step 3 anyway (killed, a crash), the next build finds the
+journal and completes it first (``recover``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from perfdash.errors import OutputError
+from perfdash.output.manifest import MANIFEST_PATH, STATE_DIR, digest
+from perfdash.output.plan import STAGED_SUFFIX, OutputPlan
+
+JOURNAL_PATH = f"{STATE_DIR}/journal.json"
+
+
+@dataclass(frozen=True)
+class WriteReport:
+    written: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    removed: tuple[str, ...]
+
+
+def write_plan(plan: OutputPlan) -> WriteReport:
+    """Apply ``plan`` atomically (see the module docstring). Refuses a plan with conflicts."""
+    if plan.conflicts:
+        raise OutputError(f"{len(plan.conflicts)} conflicts in {plan.root}: nothing written")
+    root = plan.root
+    for leftover in plan.leftovers:
+        (root / leftover).unlink(missing_ok=True)
+    if not (plan.writes or plan.deleted or plan.manifest_changed):
+        return WriteReport((), plan.unchanged, ())
+    token = secrets.token_hex(4)
+    made_folders: list[Path] = []
+    renames: list[tuple[str, str]] = []
+    try:
+        made_folders += _make_folders(Path(root.anchor or "."), root)
+        for relative, data in sorted(plan.writes.items()):
+            target = root / relative
+            made_folders += _make_folders(root, target.parent)
+            staged = target.with_name(f".{target.name}.{token}{STAGED_SUFFIX}")
+            _write_new(staged, data)
+            renames.append((staged.relative_to(root).as_posix(), relative))
+        manifest_target = root / MANIFEST_PATH
+        made_folders += _make_folders(root, manifest_target.parent)
+        staged_manifest = manifest_target.with_name(f".manifest.{token}{STAGED_SUFFIX}")
+        _write_new(staged_manifest, plan.manifest.render().encode("utf-8"))
+        renames.append((staged_manifest.relative_to(root).as_posix(), MANIFEST_PATH))
+        deletions = [(path, digest((root / path).read_bytes())) for path in plan.deleted]
+        with _signals_held():
+            _write_journal(root, renames, deletions)
+            _finish(root, renames, deletions)
+    except BaseException:
+        if not (root / JOURNAL_PATH).exists():
+            for staged_path, _ in renames:
+                (root / staged_path).unlink(missing_ok=True)
+            for folder in reversed(made_folders):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+        raise
+    return WriteReport(tuple(sorted(plan.writes)), plan.unchanged, plan.deleted)
+
+
+def recover(root: Path) -> bool:
+    """Complete a build that was killed while committing; True when there was one."""
+    journal = root / JOURNAL_PATH
+    try:
+        text = journal.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return False
+    try:
+        document = json.loads(text)
+        renames = [(str(a), str(b)) for a, b in document["renames"]]
+        deletions = [(str(a), str(b)) for a, b in document["deletions"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise OutputError(
+            f"{journal} is damaged ({exc}): an interrupted build could not be completed; "
+            "check the output with `perfdash build --check`, then delete the journal"
+        ) from exc
+    with _signals_held():
+        _finish(root, renames, deletions)
+    return True
+
+
+def _finish(root: Path, renames: list[tuple[str, str]], deletions: list[tuple[str, str]]) -> None:
+    """Step 3; safe to repeat (a rename already done, a file already gone, are skipped)."""
+    try:
+        for staged, target in renames:
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(root / staged, root / target)
+        for path, sha in deletions:
+            old = root / path
+            with contextlib.suppress(FileNotFoundError):
+                if not old.is_symlink() and digest(old.read_bytes()) == sha:
+                    old.unlink()
+                    _remove_empty_folders(root, old.parent)
+        (root / JOURNAL_PATH).unlink(missing_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot finish writing {root}: {exc.strerror} ({exc.filename}); fix that and run "
+            "perfdash build again: it completes the interrupted write first"
+        ) from exc
+
+
+def _write_journal(
+    root: Path, renames: list[tuple[str, str]], deletions: list[tuple[str, str]]
+) -> None:
+    journal = root / JOURNAL_PATH
+    temporary = journal.with_name(f".journal.{os.getpid()}{STAGED_SUFFIX}")
+    data = json.dumps({"renames": renames, "deletions": deletions}).encode("utf-8")
+    _write_new(temporary, data, sync=True)
+    os.replace(temporary, journal)
+    descriptor = os.open(journal.parent, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _write_new(path: Path, data: bytes, *, sync: bool = False) -> None:
+    try:
+        # "x": never follow or reuse something already there; mode 0666 minus umask.
+        with open(path, "xb") as handle:
+            handle.write(data)
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
+    except BaseException as exc:  # a signal too: this file is not listed anywhere yet
+        if not isinstance(exc, FileExistsError):
+            path.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write {exc.filename or path}: {exc.strerror}") from exc
+        raise
+
+
+def _make_folders(root: Path, folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; returns the ones created, outermost first."""
+    missing = []
+    current = folder
+    while current != root and not current.exists():
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise OutputError(f"cannot create {path}: {exc.strerror}") from exc
+    return list(reversed(missing))
+
+
+def _remove_empty_folders(root: Path, folder: Path) -> None:
+    """Remove ``folder`` and its parents below ``root`` while they are empty."""
+    while folder != root and root in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back for the duration (main thread only, where Python
+    handles them); they are delivered when the block ends."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def write_file(target: Path, text: str) -> None:
+    """Write one file atomically (temporary file next to it, then rename)."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create {target.parent}: {exc.strerror}") from exc
+    temporary = target.with_name(f".{target.name}.{os.getpid()}{STAGED_SUFFIX}")
+    try:
+        _write_new(temporary, text.encode("utf-8"))
+        os.replace(temporary, target)
+    except OSError as exc:
+        raise OutputError(f"cannot write {exc.filename or target}: {exc.strerror}") from exc
+    finally:
+        temporary.unlink(missing_ok=True)

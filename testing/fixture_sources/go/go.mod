@@ -1,0 +1,3 @@
+module perfdash.example/fixtures
+
+go 1.19
