@@ -31,6 +31,7 @@ from perfdash.prometheus.rule_tests import Phase, input_series
 from perfdash.spec import load_fleet
 from perfdash.verify.rules import run_rule_checks
 from testing.fleet import write_fleet
+from testing.peer_rules import pyrra_rule_files, sloth_rule_files
 from tests.helpers import run_cli, write_generated
 
 pytestmark = pytest.mark.integration
@@ -675,3 +676,24 @@ def test_the_gap_scenarios_expect_what_issue_15_describes() -> None:
     assert raw_ratio(three_hours, 551, Duration.parse("2h")) == GAP_BASELINE
     six_hours = raw_ratio(three_hours, 551, Duration.parse("6h"))
     assert six_hours is not None and six_hours > Fraction(1, 10)
+
+
+def test_the_peer_rule_shapes_of_the_cost_benchmark_load_in_promtool(
+    promtool_bin: str, tmp_path: Path
+) -> None:
+    """benchmarks/rule_eval_cost.py compares perfdash with Sloth's and Pyrra's shapes
+    (testing/peer_rules.py): they must be rules Prometheus accepts, for every SLO kind."""
+    write_fleet(3, tmp_path / "fleet")
+    fleet = load_fleet([tmp_path / "fleet"], root=tmp_path)
+    for tool, files in (("sloth", sloth_rule_files(fleet)), ("pyrra", pyrra_rule_files(fleet))):
+        folder = tmp_path / tool
+        folder.mkdir()
+        for name, text in files.items():
+            (folder / name).write_text(text, encoding="utf-8")
+        checked = promtool.check_rules(sorted(folder.glob("*.yaml")), cwd=tmp_path)
+        assert checked.ok, checked.output
+        # Sloth: 8 ratios + 7 metadata + 2 alerts per SLO (12 SLOs, 4 without tickets);
+        # Pyrra: increases (1, 2 for latency and raw), 7 burn rates (one window is both a
+        # long and a short one), 4 alerts per SLO.
+        rules = sum(promtool_rule_counts(checked.output).values())
+        assert rules == {"sloth": 12 * 17 - 1, "pyrra": 12 * 12 + 6}[tool], checked.output
