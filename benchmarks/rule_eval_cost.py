@@ -192,35 +192,34 @@ def query(base: str, expr: str, at: float, *, stats: bool = False) -> dict[str, 
 
 @dataclass
 class Read:
-    """One read of /metrics: evaluation time a minute, per set and per (set, SLO kind)."""
+    """One read of /metrics and /api/v1/rules: evaluation time a minute, per set, per
+    (set, SLO kind) and per (set, rule name)."""
 
     by_set: dict[str, float]
     by_kind: dict[tuple[str, str], float]
-    evaluated: set[str]
+    by_rule: dict[tuple[str, str], float]
 
 
 def read_metrics(base: str, owner: dict[str, str]) -> Read:
     text = httpx.get(f"{base}/metrics", timeout=30).text
     durations: dict[str, float] = {}
-    intervals: dict[str, float] = {}
-    evaluated: set[str] = set()
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            key = sample.labels.get("rule_group", "")
             if sample.name == "prometheus_rule_group_last_duration_seconds":
-                durations[key] = sample.value
-            elif sample.name == "prometheus_rule_group_interval_seconds":
-                intervals[key] = sample.value
-            elif sample.name == "prometheus_rule_group_iterations_total" and sample.value:
-                evaluated.add(key)
+                durations[sample.labels["rule_group"]] = sample.value
     by_set: dict[str, float] = defaultdict(float)
     by_kind: dict[tuple[str, str], float] = defaultdict(float)
-    for key, seconds in durations.items():
-        path, _, group = key.partition(";")
-        per_minute = seconds * 60 / intervals[key]
-        by_set[owner[path]] += per_minute
-        by_kind[(owner[path], _slo_of(group))] += per_minute
-    return Read(dict(by_set), dict(by_kind), evaluated)
+    by_rule: dict[tuple[str, str], float] = defaultdict(float)
+    groups = httpx.get(f"{base}/api/v1/rules", timeout=30).json()["data"]["groups"]
+    for group in groups:
+        name, per_minute = owner[group["file"]], 60 / group["interval"]
+        by_set[name] += durations[f"{group['file']};{group['name']}"] * per_minute
+        by_kind[(name, _slo_of(group["name"]))] += (
+            durations[f"{group['file']};{group['name']}"] * per_minute
+        )
+        for rule in group["rules"]:
+            by_rule[(name, rule["name"])] += rule["evaluationTime"] * per_minute
+    return Read(dict(by_set), dict(by_kind), dict(by_rule))
 
 
 # -- accuracy -------------------------------------------------------------------------
@@ -369,6 +368,12 @@ def report(
             f"- perfdash / {peer}: evaluation time {mine / theirs:.2f}, "
             f"samples read {samples['perfdash'] / samples[peer]:.2f}"
         )
+    print("\nWhere the time goes: the costliest rules of each set, summed over SLOs, s a minute:\n")
+    for name in SETS:
+        keys = {k for r in reads for k in r.by_rule if k[0] == name}
+        costs = {k[1]: statistics.median(r.by_rule.get(k, 0.0) for r in reads) for k in keys}
+        top = sorted(costs.items(), key=lambda item: -item[1])[:6]
+        print(f"- {name}: " + ", ".join(f"`{rule}` {cost:.3f}" for rule, cost in top))
     print("\nAccuracy: |recorded - rate() over the same window and data| / rate(), every SLO:\n")
     print("| rule set | window | compared | median | max |")
     print("| --- | --- | --- | --- | --- |")
