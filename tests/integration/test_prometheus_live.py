@@ -470,8 +470,8 @@ spec:
       sli:
         events: {total: http_requests_total, bad: {code: "5.."}}
 """
-BEFORE_OUTAGE_SECONDS = 15.0
-OUTAGE_SECONDS = 30.0  # twice the tiles' ingestion delay
+BEFORE_OUTAGE_SECONDS = 10.0
+OUTAGE_SECONDS = 20.0  # longer than the tiles' ingestion delay
 # The tiles end INGESTION_DELAY (15s) before their evaluation: wait that, and a margin.
 AFTER_OUTAGE_SECONDS = INGESTION_DELAY.seconds + 10.0
 
