@@ -37,28 +37,25 @@ Memory, over the process tree (perfdash forks worker processes):
     python -m benchmarks.compile              # N = 100 and 1000
     python -m benchmarks.compile 1000 --runs 7
     python -m benchmarks.compile --at HEAD    # the last commit, whatever the working tree
+    python -m benchmarks.compile 1000 --compare 84a548a --no-single   # against an older main
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil
-
 from testing.fleet import write_fleet
+from testing.measure import Run, checkout, load, machine, measure, perfdash_command, revision
 
 GOAL_SERVICES = 1000
 GOAL_SECONDS = 3.0
@@ -66,17 +63,6 @@ GOAL_MB = 300.0
 WROTE = re.compile(r"wrote (\d+), unchanged (\d+), removed (\d+) \(of (\d+) generated files\)")
 MB = 1024 * 1024
 REPO = Path(__file__).resolve().parent.parent
-
-
-@dataclass(frozen=True)
-class Run:
-    """One subprocess run to completion."""
-
-    seconds: float
-    largest_process_bytes: int  # ru_maxrss of the largest process of the tree (kernel)
-    tree_peak_bytes: int | None  # peak of the sum of RSS over the tree (sampled), if sampled
-    processes: int | None  # most processes alive at once (sampled), if sampled
-    stdout: str
 
 
 @dataclass
@@ -103,60 +89,6 @@ class Case:
 
     def processes(self) -> int:
         return max((r.processes or 0) for r in self.sampled) if self.sampled else 0
-
-
-def perfdash_command() -> list[str]:
-    """The installed ``perfdash`` script next to this interpreter (the venv's)."""
-    script = Path(sys.executable).with_name("perfdash")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("perfdash")
-    if found:
-        return [found]
-    return [sys.executable, "-m", "perfdash"]
-
-
-def measure(command: Sequence[str], *, cwd: Path, env: dict[str, str], poll: float | None) -> Run:
-    """Run ``command`` to completion: wall time, and with ``poll`` the tree's memory."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err)
-        peak = most = 0
-        if poll is None:
-            _, status, rusage = os.wait4(process.pid, 0)
-        else:
-            root = psutil.Process(process.pid)
-            while True:
-                total = alive = 0
-                try:
-                    members = [root, *root.children(recursive=True)]
-                except psutil.NoSuchProcess:
-                    members = []
-                for member in members:
-                    try:
-                        total += member.memory_info().rss
-                        alive += 1
-                    except psutil.NoSuchProcess:
-                        continue
-                peak, most = max(peak, total), max(most, alive)
-                pid, status, rusage = os.wait4(process.pid, os.WNOHANG)
-                if pid == process.pid:
-                    break
-                time.sleep(poll)
-        seconds = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout = out.read().decode("utf-8", errors="replace")
-        stderr = err.read().decode("utf-8", errors="replace")
-    if process.returncode != 0:
-        raise RuntimeError(
-            f"{' '.join(command)} exited {process.returncode}:\n{stdout}\n{stderr}".strip()
-        )
-    largest = rusage.ru_maxrss * 1024  # Linux reports KiB
-    if poll is None:
-        return Run(seconds, largest, None, None, stdout)
-    return Run(seconds, largest, peak, most, stdout)
 
 
 def output_size(out_dir: Path) -> tuple[int, int]:
@@ -298,64 +230,6 @@ def verdicts(cases: Sequence[Case]) -> list[str]:
     return lines
 
 
-def machine() -> str:
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = psutil.virtual_memory().total / 1024**3
-    return (
-        f"{os.cpu_count()} CPUs ({model}), {memory:.1f} GiB RAM, "
-        f"Python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d %H:%M')}"
-    )
-
-
-def revision() -> str:
-    """The perfdash source measured: commit, and whether the working tree differs."""
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(REPO), "status", "--porcelain", "--", "perfdash"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{commit}{' + uncommitted changes in perfdash/' if dirty else ''}"
-
-
-def checkout(rev: str, target: Path) -> str:
-    """Extract perfdash/ as of ``rev`` into ``target``; the short commit id."""
-    commit = subprocess.run(
-        ["git", "-C", str(REPO), "rev-parse", "--short", f"{rev}^{{commit}}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", "--format=tar", commit, "perfdash"],
-        capture_output=True,
-        check=True,
-    ).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(target, filter="data")
-    return f"{commit} (git archive)"
-
-
-def load() -> str:
-    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.compile",
@@ -387,6 +261,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="REV",
         help="benchmark perfdash/ as of this git revision (extracted with git archive and put "
         "first on PYTHONPATH) instead of the working tree",
+    )
+    parser.add_argument(
+        "--compare",
+        metavar="REV",
+        help="also benchmark perfdash/ as of REV in the same run, its builds interleaved with "
+        "the measured tree's (e.g. --compare 84a548a: the previous main)",
     )
     parser.add_argument(
         "--tmp",
@@ -422,6 +302,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         modes: list[tuple[str, dict[str, str]]] = [("default jobs", common)]
         if not args.no_single:
             modes.append(("PERFDASH_JOBS=1", {**common, "PERFDASH_JOBS": "1"}))
+        if args.compare:
+            other = Path(source) / "compare"
+            other.mkdir()
+            compared = checkout(args.compare, other)
+            path = os.environ.get("PYTHONPATH")
+            modes.append(
+                (f"at {compared}", {"PYTHONPATH": str(other) + (os.pathsep + path if path else "")})
+            )
         cases: list[Case] = []
         # Every size's fleet and outputs are deleted at the end, not between sizes: a
         # deletion just before a fresh build would slow its file creation (see above).

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from perfdash import conventions
 from perfdash.alertmanager.routing import build_alertmanager_files
-from perfdash.errors import Problem, SpecError
+from perfdash.errors import OutputError, Problem, SpecError
 from perfdash.grafana.dashboards import build_overview, dashboard_json, has_dashboard
 from perfdash.grafana.jsonnet import apply_override, build_extra_dashboards, find_overrides
 from perfdash.grafana.service import service_dashboard
@@ -87,7 +87,10 @@ def build_output(
             files.update(made.files)
             digests.update(made.digests)
             sources.update(dict.fromkeys(made.files, made.source))
-            groups.update((group["name"], group) for group in made.groups)
+            for group in made.groups:
+                if group["name"] in groups:  # a Prometheus namespace would keep one
+                    raise OutputError(f"two rule groups are named {group['name']!r}")
+                groups[group["name"]] = group
     if services is None and "files" in kinds:
         files.update(fleet_files(fleet, extra))
     return Output(dict(sorted(files.items())), sources, digests, groups, complete=services is None)

@@ -13,7 +13,9 @@ listed. This is the only module that decides exit codes:
 
 from __future__ import annotations
 
+import gc
 import importlib
+import os
 import signal
 import sys
 import traceback
@@ -25,7 +27,8 @@ import click
 
 from perfdash import __version__
 from perfdash.commands.options import EXIT_CODES_HELP
-from perfdash.errors import PerfdashError
+from perfdash.errors import PerfdashError, redact, register_environment_secrets
+from perfdash.terminal import terminal_safe
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -35,6 +38,7 @@ COMMANDS = {
     "build": "perfdash.commands.build:build",
     "explain": "perfdash.commands.explain:explain",
     "plan": "perfdash.commands.plan:plan",
+    "preview": "perfdash.commands.preview:preview",
     "runbooks": "perfdash.commands.runbooks:runbooks",
     "schema": "perfdash.commands.schema:schema",
     "test": "perfdash.commands.test:test_command",
@@ -48,7 +52,8 @@ class Terminated(BaseException):
 
 class PerfdashGroup(click.Group):
     """Loads commands on demand, and turns every PerfdashError into ``Error: ...`` on
-    stderr with its exit code."""
+    stderr with its exit code (control characters escaped: messages quote servers and
+    declarations)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*COMMANDS, *super().list_commands(ctx)})
@@ -64,7 +69,7 @@ class PerfdashGroup(click.Group):
         try:
             return super().invoke(ctx)
         except PerfdashError as exc:
-            error = click.ClickException(str(exc))
+            error = click.ClickException(terminal_safe(str(exc)))
             error.exit_code = exc.exit_code  # type: ignore[misc]  # per instance, by design
             raise error from exc
 
@@ -83,9 +88,32 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise Terminated
 
 
+# Compiling a fleet allocates millions of short-lived objects and few reference cycles:
+# collecting the youngest generation every 50,000 allocations instead of Python's 700
+# saves about a tenth of a large build's CPU (a 300-service build: 4.4 -> 4.0 CPU-s). A
+# process-wide setting, so the program sets it here, not library code.
+GC_THRESHOLD = (50_000, 10, 10)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console entry point: maps bugs to exit 70, Ctrl-C to 130 and SIGTERM to 143."""
+    """Console entry point: maps bugs to exit 70, Ctrl-C to 130 and SIGTERM to 143.
+
+    A bug's traceback goes through the same redaction as every message (the secrets of
+    the environment are registered first) and has its control characters escaped.
+    """
+    gc.set_threshold(*GC_THRESHOLD)
     signal.signal(signal.SIGTERM, _terminate)
+    register_environment_secrets(os.environ)
+    try:
+        _main(argv)
+    finally:
+        # Whatever happened is decided: a signal during exit must not turn it into another
+        # status (or a traceback from the interpreter's shutdown).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _main(argv: Sequence[str] | None) -> None:
     try:
         returned = cli.main(args=argv, prog_name="perfdash", standalone_mode=False)
     except click.exceptions.Abort:
@@ -103,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         click.echo("Terminated.", err=True)
         sys.exit(143)
     except Exception:
-        traceback.print_exc()
+        click.echo(terminal_safe(redact(traceback.format_exc())), err=True, nl=False)
         click.echo(
             "perfdash crashed: this is a bug. Please report it with the traceback above.", err=True
         )

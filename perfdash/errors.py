@@ -4,9 +4,10 @@
     ├── SpecError                 declarations are invalid: a list of Problems
     ├── OutputError               generated output cannot be written or is stale
     ├── NotFoundError             a named service or SLO does not exist
-    ├── PromtoolNotFound          no promtool binary (hint: apt-get install prometheus)
-    ├── PromtoolError             promtool ran and failed: command, status, output
-    ├── ExternalToolError         another helper program failed or is missing
+    ├── ToolError                 an external program failed: command, status, output
+    │   ├── ToolNotFound          it is not installed (the hint says how to install it)
+    │   │   └── PromtoolNotFound  no promtool binary (hint: apt-get install prometheus)
+    │   └── PromtoolError         promtool ran and failed (or timed out)
     ├── ConfigError               perfdash.yaml or connection settings are invalid
     ├── RemoteError               a server perfdash deploys to failed: method, URL, status, body
     │   ├── GrafanaError          Grafana's HTTP API refused a request or could not be reached
@@ -32,13 +33,12 @@ passwords from any text an error may carry.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 _SECRET_PATTERNS = (
-    # scheme://user:password@host -> scheme://user:***@host
-    (re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s/]+(?=@)", re.I), r"\g<head>***"),
     # Authorization headers and bearer tokens
     (re.compile(r"(?P<head>\b(?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]+", re.I), r"\g<head>***"),
     # key=value pairs whose key says secret (also PGPASSWORD=, GRAFANA_TOKEN=, access_token=)
@@ -51,10 +51,61 @@ _SECRET_PATTERNS = (
         r"\g<head>***",
     ),
 )
+# scheme://user:password@host: the password may hold anything but whitespace (a "/" or
+# an "@" that should have been percent-encoded included), so the userinfo runs to the
+# last "@" of the word; a user alone (no ":") is not a secret.
+_URL = re.compile(r"(?P<scheme>\b[a-z][a-z0-9+.-]*://)(?P<rest>\S*)", re.I)
+MIN_SECRET_CHARS = 4
+_known_secrets: set[str] = set()
+_SECRET_VARIABLE = re.compile(r"(?:TOKEN|PASSWORD|PASSWD|SECRET|API_?KEY)$", re.I)
+
+
+def register_secret(value: str) -> None:
+    """Scrub ``value`` from every text ``redact`` sees from now on (this process)."""
+    if len(value) >= MIN_SECRET_CHARS:
+        _known_secrets.add(value)
+
+
+def register_environment_secrets(environ: Mapping[str, str]) -> None:
+    """Register the values of ``*_TOKEN``/``*_PASSWORD``/``*_SECRET``/``*_API_KEY``
+    variables and the passwords inside URLs of the environment, so that even a
+    traceback never shows them."""
+    for name, value in environ.items():
+        if _SECRET_VARIABLE.search(name):
+            register_secret(value)
+        for found in _URL.finditer(value):
+            password = _url_password(found["rest"])
+            if password:
+                register_secret(password)
+                register_secret(unquote(password))
+
+
+def _url_password(rest: str) -> str | None:
+    at = rest.rfind("@")
+    if at < 0:
+        return None
+    user, colon, password = rest[:at].partition(":")
+    if not colon or "/" in user:
+        return None
+    return password
+
+
+def _redact_url(found: re.Match[str]) -> str:
+    rest = found["rest"]
+    password = _url_password(rest)
+    if password is None:
+        return found[0]
+    user = rest.partition(":")[0]
+    return f"{found['scheme']}{user}:***{rest[rest.rfind('@') :]}"
 
 
 def redact(text: str) -> str:
-    """Replace passwords and tokens in ``text`` by ``***``."""
+    """Replace passwords and tokens in ``text`` by ``***``: the secrets registered with
+    ``register_secret``, passwords in URLs, credentials in headers and key=value pairs."""
+    for secret in sorted(_known_secrets, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, "***")
+    text = _URL.sub(_redact_url, text)
     for pattern, replacement in _SECRET_PATTERNS:
         text = pattern.sub(replacement, text)
     return text
@@ -124,14 +175,18 @@ class NotFoundError(PerfdashError):
     """A service or SLO named on the command line is not declared."""
 
 
-class PromtoolNotFound(PerfdashError):
-    """No promtool executable: neither ``$PERFDASH_PROMTOOL`` nor one on ``PATH``."""
+class ToolError(PerfdashError):
+    """An external program (promtool, amtool) failed, timed out or could not start:
+    the command, its exit status (-1 when it did not finish) and its output."""
 
-
-class PromtoolError(PerfdashError):
-    """promtool ran and reported failure (or timed out)."""
-
-    def __init__(self, command: Sequence[str], returncode: int, stdout: str, stderr: str) -> None:
+    def __init__(
+        self, command: Sequence[str] | str, returncode: int = -1, stdout: str = "", stderr: str = ""
+    ) -> None:
+        if isinstance(command, str):  # a message alone (the program is missing)
+            self.command: tuple[str, ...] = ()
+            self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+            super().__init__(command)
+            return
         self.command = tuple(command)
         self.returncode = returncode
         self.stdout = stdout
@@ -139,12 +194,21 @@ class PromtoolError(PerfdashError):
         output = "\n".join(part for part in (stdout.rstrip(), stderr.rstrip()) if part)
         indented = "\n".join("    " + line for line in output.splitlines()) or "    (no output)"
         super().__init__(
-            f"command failed: {' '.join(self.command)}\n  exit status: {returncode}\n  output:\n{indented}"
+            f"command failed: {' '.join(self.command)}\n  exit status: {returncode}\n"
+            f"  output:\n{indented}"
         )
 
 
-class ExternalToolError(PerfdashError):
-    """A helper program other than promtool is missing or failed."""
+class ToolNotFound(ToolError):
+    """The program is not installed (the message says how to install or point at it)."""
+
+
+class PromtoolNotFound(ToolNotFound):
+    """No promtool executable: neither ``$PERFDASH_PROMTOOL`` nor one on ``PATH``."""
+
+
+class PromtoolError(ToolError):
+    """promtool ran and reported failure (or timed out)."""
 
 
 class ConfigError(PerfdashError):

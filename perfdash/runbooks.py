@@ -19,10 +19,9 @@ from perfdash import conventions
 from perfdash.conventions import dashboard_uid
 from perfdash.durations import humanize_seconds
 from perfdash.errors import Problem, SpecError
-from perfdash.model.fleet import SLO, Fleet, Service
+from perfdash.model.fleet import SLO, Fleet, Service, series_selector
 from perfdash.model.windows import budget_seconds, window_facts
 from perfdash.numbers import format_decimal, human_number
-from perfdash.prometheus import promql
 
 
 def default_template() -> str:
@@ -111,7 +110,7 @@ def _slo_context(service: Service, slo: SLO) -> dict[str, Any]:
 def _bad_events(service: Service, slo: SLO) -> str:
     sli = slo.sli
     if sli.kind == "events":
-        return "`" + promql.selector(sli.total, (*service.selector, *sli.matchers, *sli.bad)) + "`"
+        return "`" + series_selector(sli.total, (*service.selector, *sli.matchers, *sli.bad)) + "`"
     if sli.kind == "latency":
         return f"requests of `{sli.histogram}` slower than {format_decimal(sli.threshold)}s"
     return f"`{sli.bad.strip()}` out of `{sli.total.strip()}`"

@@ -3,12 +3,15 @@
 # promtool + prometheus (rule checks, live rule loading), alertmanager + amtool,
 # PostgreSQL server binaries (initdb, pg_ctl: the baseline store's tests start their own).
 # prometheus-pushgateway (apply metrics) and openssl (a TLS test's self-signed cert).
+# chromium (perfdash preview --png, the preview's browser tests) and npm (uPlot for previews).
 set -euo pipefail
 need=()
 command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 { command -v alertmanager || command -v prometheus-alertmanager; } >/dev/null 2>&1 && command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v prometheus-pushgateway >/dev/null 2>&1 || need+=(prometheus-pushgateway)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 { command -v initdb >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; } || need+=(postgresql)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from perfdash.durations import Duration
-from perfdash.model.fleet import SLO, EventsSLI, Fleet, LatencySLI, Service
+from perfdash.model.fleet import SLO, EventsSLI, Fleet, LatencySLI, Service, series_selector
 from perfdash.model.windows import window_facts
 from perfdash.numbers import format_decimal, promql_number
 from perfdash.prometheus import promql
@@ -190,7 +190,7 @@ def pyrra_groups(service: Service, slo: SLO) -> list[dict[str, Any]]:
     if isinstance(sli, EventsSLI):
         # One increase of the total metric, by the labels that tell errors apart.
         by = sorted({*slo.grouping, *(m.label for m in sli.bad)})
-        total = promql.selector(sli.total, (*service.selector, *sli.matchers))
+        total = series_selector(sli.total, (*service.selector, *sli.matchers))
         increases.append(
             {
                 "record": f"{metric}:increase{window}",

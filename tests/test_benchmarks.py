@@ -48,3 +48,21 @@ def test_a_benchmark_runs_at_a_toy_size(args: list[str], expected: str) -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert expected in result.stdout
+
+
+def test_the_test_scale_benchmark_runs_at_a_toy_size() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.test_scale", "2"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| ")]
+    assert [row.split(" | ")[0] for row in rows[2:]] == [
+        "| cold: empty record",
+        "| one service changed",
+        "| nothing changed",
+    ]
+    assert rows[-1].endswith("| 0 |")  # nothing changed: no promtool test runs

@@ -208,3 +208,17 @@ def test_perfdash_output_inside_the_declarations_is_not_read_by_the_workers(
     result = run_cli(["build", "slos", "--out", "slos/out"], cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("wrote 0, unchanged ")
+
+
+def test_two_rule_groups_of_one_name_are_refused(
+    example_fleet: Fleet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Names are unique by construction (conventions.group_name); were that ever broken,
+    # the build must refuse rather than let a Prometheus namespace keep one of the two.
+    from perfdash import conventions
+    from perfdash.build import build_output
+    from perfdash.errors import OutputError
+
+    monkeypatch.setattr(conventions, "group_name", lambda service, slo: "perfdash-same")
+    with pytest.raises(OutputError, match="two rule groups are named 'perfdash-same'"):
+        build_output(example_fleet, jobs=1)

@@ -31,6 +31,11 @@ from perfdash.errors import PerfdashError, Problem, PromtoolError, SpecError, re
         ("callback?access_token=xyz&state=1", "callback?access_token=***&state=1"),
         ("api_key=k1, api-key=k2, apikey=k3", "api_key=***, api-key=***, apikey=***"),
         ("Secret: s3", "Secret: ***"),
+        # a password that should have been percent-encoded: '/', '@', '?' in it
+        ("http://admin:S3cret/Pw99@127.0.0.1:3000/api", "http://admin:***@127.0.0.1:3000/api"),
+        ("see postgresql://u:p@ss@db/x now", "see postgresql://u:***@db/x now"),
+        ("'http://admin:a?b#c@host'", "'http://admin:***@host'"),
+        ("http://admin:S3cret%2FPw99@host", "http://admin:***@host"),
     ],
 )
 def test_redact_replaces_passwords_and_tokens(text: str, redacted: str) -> None:
@@ -49,6 +54,23 @@ def test_redact_replaces_passwords_and_tokens(text: str, redacted: str) -> None:
 )
 def test_redact_leaves_text_without_secrets_alone(text: str) -> None:
     assert redact(text) == text
+
+
+def test_registered_secrets_are_scrubbed_from_any_text() -> None:
+    errors.register_secret("k7-registered-secret")
+    errors.register_secret("abc")  # too short to scrub without mangling text
+    assert redact("got k7-registered-secret back, abc") == "got *** back, abc"
+
+
+def test_the_environments_secrets_are_registered() -> None:
+    errors.register_environment_secrets(
+        {
+            "CI_DEPLOY_TOKEN": "tok-e1f2a3",
+            "DB_URL": "postgresql://perf:p%2Fw-e4d5@db/results",
+            "HOME": "/root",
+        }
+    )
+    assert redact("tok-e1f2a3 p/w-e4d5 p%2Fw-e4d5 /root") == "*** *** *** /root"
 
 
 def test_every_error_message_is_redacted() -> None:

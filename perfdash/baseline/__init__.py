@@ -5,11 +5,14 @@
     records      what parsers yield: Sample, Value, Meta
     summaries    per-series aggregates -> named per-run metrics
     metrics      direction, scale and default threshold of each metric
-    stats        Mann-Whitney U, Hodges-Lehmann, Student t, Benjamini-Hochberg
-    verdict      per-metric verdicts (regression, improvement, no change, ...)
+    stats        the run-set t-test, the error-rate count test, Student t, Benjamini-Hochberg
+    power        what a comparison can detect (the minimum detectable change)
+    verdict      per-metric verdicts (regression, improvement, no change, ...), gates
     compare      run sets -> report; report renders it; push sends it to a Pushgateway
-    timescale    TimescaleDB modes and their SQL
-    store        the only module that speaks SQL (psycopg 3); workflow ties it together
+    timescale    TimescaleDB modes and their SQL (pure)
+    schema       migrations and the storage mode (init)
+    store        runs in, summaries out (psycopg 3); workflow ties it together
+    local        the local store: a PostgreSQL of perfdash's own when no DSN is given
 
 This package imports no database client: ``perfdash.baseline.store`` does, on demand.
 """

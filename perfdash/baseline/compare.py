@@ -1,8 +1,10 @@
-"""Run sets -> verdict report: which metrics, which thresholds, which warnings. Pure.
+"""Run sets -> verdict report: which metrics gate, which thresholds, which warnings. Pure.
 
 The unit of comparison is the run: each metric's per-run values (computed exactly at
-ingest) are compared between the candidate and the baseline runs; a set is reported by
-the median of its runs' values. Every report names the run ids it used.
+ingest) are compared between the candidate and the baseline runs, the error rate on the
+runs' request counts. The gates (the declaration's ``baselines[].metrics``, else p95,
+error_rate and rps) decide the report's ``regression``; every other metric both sides
+measured is informative. Every report names the run ids it used.
 """
 
 from __future__ import annotations
@@ -14,15 +16,18 @@ from decimal import Decimal
 from typing import Any
 
 from perfdash.baseline.metrics import (
+    COUNT_METRICS,
+    DEFAULT_GATES,
     DEFAULT_METRICS,
     DESCRIPTIVE,
     PERCENTILES,
     REQUEST_METRICS,
+    is_derived,
     min_samples_for,
     rule_for,
 )
 from perfdash.baseline.summaries import RunSummary
-from perfdash.baseline.verdict import ALPHA, MetricVerdict, decide, metric_test
+from perfdash.baseline.verdict import ALPHA, MetricTest, MetricVerdict, decide, metric_test
 from perfdash.errors import NoBaselineError
 from perfdash.model.fleet import Baseline, Fleet
 
@@ -59,7 +64,8 @@ class Report:
 
     @property
     def regressions(self) -> list[MetricVerdict]:
-        return [v for v in self.verdicts if v.verdict == "regression"]
+        """The gates that regressed: what fails CI (informative metrics never do)."""
+        return [v for v in self.verdicts if v.gate and v.verdict == "regression"]
 
     def metric_dicts(self) -> list[dict[str, Any]]:
         return [_metric_dict(v) for v in self.verdicts]
@@ -71,6 +77,7 @@ class Report:
             "baseline": self.baseline.to_dict(),
             "metrics": self.metric_dicts(),
             "regression": bool(self.regressions),
+            "gates": [v.test.metric for v in self.verdicts if v.gate],
             "warnings": list(self.warnings),
         }
 
@@ -93,7 +100,10 @@ def compare_runs(
     thresholds: Mapping[str, Decimal] | None = None,
     alpha: float = ALPHA,
 ) -> Report:
-    """Compare the candidate runs with the baseline runs, metric by metric."""
+    """Compare the candidate runs with the baseline runs, metric by metric.
+
+    ``metrics`` are the gates (default: p95, error_rate and rps where measured, else the
+    custom metrics); every other metric both sides measured is reported as informative."""
     if not candidate.runs:
         raise NoBaselineError(f"no candidate runs of {benchmark!r} ({candidate.label})")
     if not baseline.runs:
@@ -101,24 +111,25 @@ def compare_runs(
             f"no baseline for {benchmark!r}: no runs of {baseline.label}; ingest baseline runs, "
             "widen --window or pin runs with --baseline-run"
         )
-    chosen = list(metrics) or _default_metrics(candidate, baseline)
+    both = _measured(candidate) & _measured(baseline)
+    gates = list(dict.fromkeys(metrics)) or default_gates(both)
+    informative = [m for m in _ordered(both) if m not in gates]
     overrides = dict(thresholds or {})
     tests, warnings = [], []
-    for metric in chosen:
-        base = [r.values[metric] for r in baseline.runs if metric in r.values]
-        cand = [r.values[metric] for r in candidate.runs if metric in r.values]
-        if not base or not cand:
-            where = "baseline" if not base else "candidate"
-            warnings.append(f"{metric}: not measured in the {where} runs (skipped)")
+    for metric in gates:
+        if metric not in both:
+            where = "baseline" if metric in _measured(candidate) else "candidate"
+            warnings.append(f"{metric}: not measured in the {where} runs (gate skipped)")
             continue
-        tests.append(
-            metric_test(metric, base, cand, rule_for(metric, overrides=overrides), alpha=alpha)
-        )
+        tests.append(_test(metric, candidate, baseline, overrides, gate=True, alpha=alpha))
     if not tests:
         raise NoBaselineError(
-            f"nothing to compare for {benchmark!r}: none of {', '.join(chosen)} is measured in both "
-            "the candidate and the baseline runs"
+            f"nothing to compare for {benchmark!r}: none of the gates {', '.join(gates) or '-'} "
+            "is measured in both the candidate and the baseline runs"
         )
+    tests += [
+        _test(m, candidate, baseline, overrides, gate=False, alpha=alpha) for m in informative
+    ]
     warnings += _sample_warnings([t.metric for t in tests], candidate, baseline)
     warnings += _notes(candidate, baseline)
     return Report(
@@ -126,13 +137,50 @@ def compare_runs(
     )
 
 
-def _default_metrics(candidate: RunSet, baseline: RunSet) -> list[str]:
-    def present(run_set: RunSet) -> set[str]:
-        return {m for r in run_set.runs for m in r.values}
+def _test(
+    metric: str,
+    candidate: RunSet,
+    baseline: RunSet,
+    overrides: dict[str, Decimal],
+    *,
+    gate: bool,
+    alpha: float,
+) -> MetricTest:
+    base = [r for r in baseline.runs if metric in r.values]
+    cand = [r for r in candidate.runs if metric in r.values]
+    rule = rule_for(metric, overrides=overrides)
+    requests: dict[str, Sequence[int] | None] = {"baseline_requests": None,
+                                                 "candidate_requests": None}  # fmt: skip
+    if metric in COUNT_METRICS:
+        counts = [r.counts.get(metric) for r in (*base, *cand)]
+        if all(isinstance(n, int) and n > 0 for n in counts):
+            requests = {
+                "baseline_requests": [int(r.counts[metric] or 0) for r in base],
+                "candidate_requests": [int(r.counts[metric] or 0) for r in cand],
+            }
+    return metric_test(
+        metric, [r.values[metric] for r in base], [r.values[metric] for r in cand], rule,
+        gate=gate, alpha=alpha, **requests,
+    )  # fmt: skip
 
-    both = present(candidate) & present(baseline)
-    custom = sorted(m for m in both if m not in REQUEST_METRICS and m not in DESCRIPTIVE)
-    return [m for m in DEFAULT_METRICS if m in both] + custom
+
+def _measured(run_set: RunSet) -> set[str]:
+    return {m for r in run_set.runs for m in r.values if m not in DESCRIPTIVE}
+
+
+def _ordered(metrics: set[str]) -> list[str]:
+    """Request metrics in their usual order, then custom metrics by name."""
+    custom = sorted(m for m in metrics if m not in REQUEST_METRICS)
+    return [m for m in DEFAULT_METRICS if m in metrics] + custom
+
+
+def default_gates(measured: set[str]) -> list[str]:
+    """p95, error_rate and rps where measured; else every primary custom metric (not the
+    ``.mean``/``.min``/``.max``/``.stddev`` that describe a series' spread); else whatever
+    request metrics there are (a tool that reports only a median, say)."""
+    gates = [m for m in DEFAULT_GATES if m in measured]
+    custom = [m for m in _ordered(measured) if m not in REQUEST_METRICS and not is_derived(m)]
+    return gates or custom or _ordered(measured)
 
 
 def _sample_warnings(metrics: Sequence[str], *runs: RunSet) -> list[str]:
@@ -208,16 +256,20 @@ def _metric_dict(verdict: MetricVerdict) -> dict[str, Any]:
         "change_high_pct": _finite(test.high, pct) if pct else None,
         "change_low": None if relative else _finite(test.low),
         "change_high": None if relative else _finite(test.high),
+        "interval_level_pct": round((1 - 2 * ALPHA) * 100),
         "threshold_pct": test.rule.threshold.relative * 100,
         "threshold_abs": test.rule.threshold.absolute or None,
-        "p_value": test.p_value,
+        "gate": test.gate,
+        "p_value": verdict.p_value,
         "p_adjusted": verdict.p_adjusted,
+        "adjusted_over": verdict.family,
         "test": test.test,
         "verdict": verdict.verdict,
         "reason": verdict.reason,
-        "min_detectable_change_pct": _finite(test.mdc, 100.0) if relative else None,
-        "min_detectable_change": None if relative else _finite(test.mdc),
+        "min_detectable_change_pct": _finite(verdict.mdc, 100.0) if relative else None,
+        "min_detectable_change": None if relative else _finite(verdict.mdc),
         "baseline_cv_pct": _finite(test.cv, 100.0),
+        "candidate_cv_pct": _finite(test.candidate_cv, 100.0),
         "baseline_runs": test.n_baseline,
         "candidate_runs": test.n_candidate,
     }

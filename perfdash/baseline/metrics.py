@@ -19,6 +19,14 @@ PERCENTILES: dict[str, float] = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.9
 LATENCY_METRICS = (*PERCENTILES, "mean", "max", "min")
 REQUEST_METRICS = (*LATENCY_METRICS, "rps", "error_rate")
 DEFAULT_METRICS = ("p50", "p90", "p95", "p99", "p99.9", "mean", "max", "rps", "error_rate")
+# The metrics a verdict gates on when the declaration names none (the rest are informative):
+# the median catches a change that slows every request (it barely moves with a busy
+# machine), p95 one that slows the tail, and the error rate and throughput the rest.
+DEFAULT_GATES = ("p50", "p95", "error_rate", "rps")
+# Metrics stored with the requests behind them, tested on those counts.
+COUNT_METRICS = frozenset({"error_rate"})
+# Suffixes of the statistics that describe a custom series' spread (informative by default).
+DERIVED_SUFFIXES = (".mean", ".min", ".max", ".stddev")
 # Metrics that only describe a run (never compared by default).
 DESCRIPTIVE = frozenset({"min", "requests", "failures", "duration_s"})
 
@@ -88,6 +96,10 @@ def _unit_of(series: str) -> str:
 
 
 _NAMED_UNITS = {"rps": "req/s", "duration_s": "s", "ops": "ops/s"}
+
+
+def is_derived(metric: str) -> bool:
+    return metric.endswith(DERIVED_SUFFIXES)
 
 
 def min_samples_for(quantile: float, *, confidence: float = 0.975) -> int:

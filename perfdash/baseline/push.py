@@ -1,8 +1,9 @@
 """Push a verdict to a Prometheus Pushgateway, so Prometheus can alert on regressions.
 
 Series (job ``perfdash_baseline``, grouped by benchmark):
-``perfdash_baseline_change_ratio{benchmark, metric}`` (candidate / baseline - 1) and
-``perfdash_baseline_regression{benchmark, metric}`` (1 when the verdict is a regression).
+``perfdash_baseline_change_ratio{benchmark, metric}`` (candidate / baseline - 1, every
+compared metric) and ``perfdash_baseline_regression{benchmark, metric}`` (gates only: 1
+when the gate regressed, what ``--fail-on-regression`` fails on).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def verdict_registry(report: Report) -> CollectorRegistry:
     )
     regression = Gauge(
         "perfdash_baseline_regression",
-        "1 when perfdash's verdict for the metric is a regression, else 0.",
+        "1 when perfdash's verdict for the gate metric is a regression, else 0.",
         ["benchmark", "metric"],
         registry=registry,
     )
@@ -36,21 +37,33 @@ def verdict_registry(report: Report) -> CollectorRegistry:
         test = verdict.test
         ratio = test.candidate / test.baseline - 1 if test.baseline else float("nan")
         change.labels(report.benchmark, test.metric).set(ratio)
-        regression.labels(report.benchmark, test.metric).set(
-            1.0 if verdict.verdict == "regression" else 0.0
-        )
+        if verdict.gate:
+            regression.labels(report.benchmark, test.metric).set(
+                1.0 if verdict.verdict == "regression" else 0.0
+            )
     return registry
 
 
 def push_verdict(url: str, report: Report, *, timeout: float = 10.0) -> None:
-    """PUT the verdict's series to the Pushgateway at ``url`` (replacing the benchmark's)."""
+    """PUT the verdict's series to the Pushgateway at ``url`` (replacing the benchmark's).
+
+    Credentials in ``url`` go as basic auth and are never printed; a malformed URL is a
+    ``ConfigError`` that does not quote it (``perfdash.deploy.settings.parse_url``)."""
+    from perfdash.deploy.metrics import pushgateway_handler
+    from perfdash.deploy.settings import parse_url
+
+    pushgateway = parse_url(url, "--pushgateway")
+    assert pushgateway is not None, "an empty --pushgateway is never pushed to"
     try:
         push_to_gateway(
-            url,
+            pushgateway.url,
             job=JOB,
             registry=verdict_registry(report),
             grouping_key={"benchmark": report.benchmark},
             timeout=timeout,
+            handler=pushgateway_handler(pushgateway),
         )
     except (OSError, URLError, ValueError) as exc:
-        raise PushError(f"cannot push the verdict to {redact(url)}: {redact(str(exc))}") from exc
+        raise PushError(
+            f"cannot push the verdict to {pushgateway.url}: {redact(str(exc))}"
+        ) from exc

@@ -1,4 +1,10 @@
-"""A comparison report as text: a table for terminals, Markdown for PR comments, JSON. Pure."""
+"""A comparison report as text: a table for terminals, Markdown for PR comments, JSON. Pure.
+
+The first line after the title answers the question ("regression in p95" or "no
+regression"), naming the gates; the table then lists the gates before the informative
+metrics, each with its change, the interval of the change, its adjusted p-value and its
+verdict; the reasons follow, one line per metric.
+"""
 
 from __future__ import annotations
 
@@ -9,32 +15,50 @@ from typing import Any
 from perfdash.baseline.compare import Report, RunSet
 
 FORMATS = ("table", "markdown", "json")
+HEADER = ["metric", "role", "baseline", "candidate", "change", "90% CI", "p (adj.)", "verdict"]
 
 
 def render(report: Report, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(report.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    rows = [_cells(m) for m in report.metric_dicts()]
-    header = ["metric", "baseline", "candidate", "change", "p (adj.)", "verdict"]
+    metrics = report.metric_dicts()
+    rows = [_cells(m) for m in metrics]
     title = (
         f"{report.benchmark}: {_describe(report.candidate)} vs baseline "
         f"{_describe(report.baseline)}"
     )
-    reasons = [f"{m['metric']}: {m['reason']}" for m in report.metric_dicts()]
+    headline = summary_line(report)
+    reasons = [f"{m['metric']}: {m['reason']}" for m in metrics]
     if fmt == "markdown":
-        lines = [f"### {title}", "", _md_row(header), _md_row(["---"] * len(header))]
-        lines += [_md_row(row) for row in rows]
+        lines = [f"### {title}", "", f"**{headline}**", "", _md_row(HEADER)]
+        lines += [_md_row(["---"] * len(HEADER)), *(_md_row(row) for row in rows)]
         lines += ["", *(f"- {reason}" for reason in reasons)]
         if report.warnings:
             lines += ["", "**Warnings**", "", *(f"- {w}" for w in report.warnings)]
         return "\n".join(lines) + "\n"
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = [title, ""]
+    widths = [max(len(r[i]) for r in [HEADER, *rows]) for i in range(len(HEADER))]
+    lines = [title, "", headline, ""]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-              for r in [header, *rows]]  # fmt: skip
+              for r in [HEADER, *rows]]  # fmt: skip
     lines += ["", *reasons]
     lines += [f"warning: {w}" for w in report.warnings]
     return "\n".join(lines) + "\n"
+
+
+def summary_line(report: Report) -> str:
+    """``REGRESSION in p95, rps (gates: p95, error_rate, rps)`` or ``no regression ...``."""
+    gates = [v.test.metric for v in report.verdicts if v.gate]
+    listed = f"(gates: {', '.join(gates)})"
+    if report.regressions:
+        return f"REGRESSION in {', '.join(v.test.metric for v in report.regressions)} {listed}"
+    open_gates = [v.test.metric for v in report.verdicts
+                  if v.gate and v.verdict in ("inconclusive", "too noisy")]  # fmt: skip
+    if open_gates:
+        return (
+            f"no regression found, but {', '.join(open_gates)} could not be judged "
+            f"(inconclusive or too noisy) {listed}"
+        )
+    return f"no regression {listed}"
 
 
 def _describe(run_set: RunSet) -> str:
@@ -54,20 +78,39 @@ def _md_row(cells: list[str]) -> str:
 
 def _cells(metric: dict[str, Any]) -> list[str]:
     unit = metric["unit"]
-    change = metric["change_pct"]
-    if metric["change"] is not None and unit == "percentunit":
-        change_text = f"{metric['change'] * 100:+.2f} pts"
-    else:
-        change_text = "n/a" if change is None else f"{change:+.1f}%"
     p = metric["p_adjusted"]
     return [
         metric["metric"],
+        "gate" if metric["gate"] else "info",
         _value(metric["baseline"], unit),
         _value(metric["candidate"], unit),
-        change_text,
+        _change(metric, metric["change_pct"], metric["change"]),
+        _interval(metric),
         "n/a" if p is None else f"{p:.3g}",
         metric["verdict"],
     ]
+
+
+def _change(metric: dict[str, Any], pct: float | None, amount: float | None) -> str:
+    if amount is not None and metric["unit"] == "percentunit":
+        return f"{amount * 100:+.2f} pts"
+    if amount is not None and pct is None:
+        return f"{amount:+.4g}"
+    return "n/a" if pct is None else f"{pct:+.1f}%"
+
+
+def _interval(metric: dict[str, Any]) -> str:
+    if metric["change"] is None:  # relative (log scale)
+        low, high = metric["change_low_pct"], metric["change_high_pct"]
+        if low is None or high is None:
+            return "n/a"
+        return f"{low:+.1f}% to {high:+.1f}%"
+    low, high = metric["change_low"], metric["change_high"]
+    if low is None or high is None:
+        return "n/a"
+    if metric["unit"] == "percentunit":
+        return f"{low * 100:+.2f} to {high * 100:+.2f} pts"
+    return f"{low:+.4g} to {high:+.4g}"
 
 
 def _value(value: float, unit: str) -> str:

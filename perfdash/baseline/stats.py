@@ -1,10 +1,15 @@
-"""The statistics behind a verdict: pure functions of per-run values, no I/O.
+"""The statistics behind a verdict: pure functions of per-run values and counts, no I/O.
 
-- ``mann_whitney``: two-sided Mann-Whitney U test (exact distribution without ties,
-  normal approximation with tie and continuity correction otherwise), as scipy computes it.
-- ``hodges_lehmann``: shift estimate and its distribution-free confidence interval.
-- ``t_cdf``/``t_ppf``: Student's t, for the single-run prediction interval.
-- ``benjamini_hochberg``: false-discovery-rate adjusted p-values over the metrics.
+- ``run_sets``: a t-test on per-run values (log values for ratios) in which the
+  candidate's runs count as one session of the machine unless they disagree more than the
+  baseline runs do (then Welch's test); one candidate run: the t prediction interval.
+- ``quasi_binomial``: failures out of requests, per run: a difference of proportions whose
+  variance is binomial plus the between-run overdispersion the baseline runs show (Pearson
+  chi-square), the candidate's runs again one session.
+- ``Difference``: what each returns: the estimate, one-sided p-values in both directions,
+  an interval, and what ``perfdash.baseline.power`` needs.
+- ``t_cdf``/``t_ppf``: Student's t (any real degrees of freedom), checked against scipy.
+- ``benjamini_hochberg``: false-discovery-rate adjusted p-values.
 - ``robust_cv``: 1.4826 x MAD / median, how much a statistic varies between runs.
 """
 
@@ -12,12 +17,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, replace
 from statistics import NormalDist
 
 _NORMAL = NormalDist()
-EXACT_LIMIT = 2500  # m x n up to which U's exact distribution is used (without ties)
 MAD_SCALE = 1.4826  # MAD x this estimates the standard deviation of normal data
 
 
@@ -28,6 +31,20 @@ def median(values: Sequence[float]) -> float:
         raise ValueError("median of no values")
     middle = n // 2
     return ordered[middle] if n % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def mean(values: Sequence[float]) -> float:
+    if not values:
+        raise ValueError("mean of no values")
+    return math.fsum(values) / len(values)
+
+
+def variance(values: Sequence[float]) -> float:
+    """Sample variance (n - 1); 0 for a single value."""
+    if len(values) < 2:
+        return 0.0
+    centre = mean(values)
+    return math.fsum((v - centre) ** 2 for v in values) / (len(values) - 1)
 
 
 def robust_sd(values: Sequence[float]) -> float:
@@ -45,113 +62,7 @@ def robust_cv(values: Sequence[float]) -> float:
     return spread / abs(centre)
 
 
-@lru_cache(maxsize=256)
-def _u_counts(m: int, n: int) -> tuple[int, ...]:
-    """How many orderings give U = 0..m*n: the coefficients of the Gaussian binomial
-    [m+n choose m]_q, built by multiplying (1 - q^(n+i)) and dividing (1 - q^i)."""
-    size = m * n + 1
-    poly = [0] * size
-    poly[0] = 1
-    for i in range(1, m + 1):
-        step = n + i
-        for k in range(size - 1, step - 1, -1):
-            poly[k] -= poly[k - step]
-        for k in range(i, size):
-            poly[k] += poly[k - i]
-    return tuple(poly)
-
-
-def _u_cdf(u: int, m: int, n: int) -> float:
-    """P(U <= u) under the null hypothesis, exactly."""
-    counts = _u_counts(m, n)
-    if u < 0:
-        return 0.0
-    return sum(counts[: u + 1]) / math.comb(m + n, m)
-
-
-def _ranks(values: Sequence[float]) -> tuple[list[float], list[int]]:
-    """Mid-ranks (1-based) and the sizes of the tie groups."""
-    order = sorted(range(len(values)), key=values.__getitem__)
-    ranks = [0.0] * len(values)
-    ties: list[int] = []
-    start = 0
-    while start < len(order):
-        end = start
-        while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
-            end += 1
-        for position in range(start, end + 1):
-            ranks[order[position]] = (start + end) / 2 + 1
-        ties.append(end - start + 1)
-        start = end + 1
-    return ranks, ties
-
-
-@dataclass(frozen=True)
-class UTest:
-    u: float  # U statistic of the first sample
-    p_value: float  # two-sided
-    exact: bool
-
-
-def mann_whitney(x: Sequence[float], y: Sequence[float]) -> UTest:
-    """Two-sided Mann-Whitney U test of ``x`` against ``y``."""
-    m, n = len(x), len(y)
-    if not m or not n:
-        raise ValueError("both samples need values")
-    ranks, ties = _ranks([*x, *y])
-    u1 = sum(ranks[:m]) - m * (m + 1) / 2
-    big = max(u1, m * n - u1)
-    if all(t == 1 for t in ties) and m * n <= EXACT_LIMIT:
-        # P(U >= big) = P(U <= m*n - big) by symmetry.
-        p = 2 * _u_cdf(round(m * n - big), m, n)
-        return UTest(u1, min(1.0, p), True)
-    total = m + n
-    tie_term = sum(t**3 - t for t in ties) / (total * (total - 1))
-    variance = m * n / 12 * ((total + 1) - tie_term)
-    if variance <= 0:
-        return UTest(u1, 1.0, False)
-    z = (big - m * n / 2 - 0.5) / math.sqrt(variance)
-    return UTest(u1, min(1.0, 2 * (1 - _NORMAL.cdf(z))), False)
-
-
-def min_p_value(m: int, n: int) -> float:
-    """The smallest two-sided p-value the exact U test can reach with these sample sizes."""
-    if m * n > EXACT_LIMIT:
-        return 0.0
-    return min(1.0, 2 / math.comb(m + n, m))
-
-
-@dataclass(frozen=True)
-class Shift:
-    estimate: float  # median of all pairwise differences y - x
-    low: float  # -inf / +inf when the data cannot bound it at this level
-    high: float
-
-
-def hodges_lehmann(x: Sequence[float], y: Sequence[float], *, alpha: float = 0.05) -> Shift:
-    """Shift of ``y`` relative to ``x`` with a (1 - alpha) distribution-free interval
-    (Bauer 1972): the k-th smallest and largest pairwise differences."""
-    m, n = len(x), len(y)
-    diffs = sorted(b - a for a in x for b in y)
-    k = _hl_rank(m, n, alpha)
-    if k < 1:
-        return Shift(median(diffs), -math.inf, math.inf)
-    return Shift(median(diffs), diffs[k - 1], diffs[m * n - k])
-
-
-def _hl_rank(m: int, n: int, alpha: float) -> int:
-    """Largest k with P(U <= k - 1) <= alpha / 2 (0: no interval at this level)."""
-    if m * n <= EXACT_LIMIT:
-        counts = _u_counts(m, n)
-        total = math.comb(m + n, m)
-        cumulative = 0
-        k = 0
-        while k < len(counts) and (cumulative + counts[k]) / total <= alpha / 2:
-            cumulative += counts[k]
-            k += 1
-        return k
-    sigma = math.sqrt(m * n * (m + n + 1) / 12)
-    return max(0, math.floor(m * n / 2 - _NORMAL.inv_cdf(1 - alpha / 2) * sigma))
+# -- distributions --------------------------------------------------------------------------
 
 
 def _betacf(a: float, b: float, x: float) -> float:
@@ -195,60 +106,227 @@ def _betainc(a: float, b: float, x: float) -> float:
 
 
 def t_cdf(t: float, df: float) -> float:
-    """P(T <= t) for Student's t with ``df`` degrees of freedom."""
+    """P(T <= t) for Student's t with ``df`` degrees of freedom (``math.inf``: normal)."""
     if math.isinf(t):
         return 1.0 if t > 0 else 0.0
+    if math.isinf(df):
+        return _NORMAL.cdf(t)
     tail = 0.5 * _betainc(df / 2, 0.5, df / (df + t * t))
     return 1 - tail if t > 0 else tail
 
 
+def t_sf(t: float, df: float) -> float:
+    """P(T > t), accurate far in the upper tail."""
+    return t_cdf(-t, df)
+
+
+def t_pdf(t: float, df: float) -> float:
+    if math.isinf(df):
+        return math.exp(-t * t / 2) / math.sqrt(2 * math.pi)
+    log_norm = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
+    return math.exp(log_norm - (df + 1) / 2 * math.log1p(t * t / df))
+
+
 def t_ppf(q: float, df: float) -> float:
-    """The t with P(T <= t) = q (bisection on ``t_cdf``; 1e-12 relative precision)."""
+    """The t with P(T <= t) = q: Newton steps inside a bisection bracket (1e-12 relative)."""
     if not 0 < q < 1:
         raise ValueError("q must be in (0, 1)")
+    if math.isinf(df):
+        return _NORMAL.inv_cdf(q)
     if q < 0.5:
         return -t_ppf(1 - q, df)
     low, high = 0.0, 1.0
     while t_cdf(high, df) < q:
         low, high = high, high * 2
+    x = min(max(_NORMAL.inv_cdf(q), low), high)
     for _ in range(200):
-        middle = (low + high) / 2
-        if t_cdf(middle, df) < q:
-            low = middle
+        error = t_cdf(x, df) - q
+        if error < 0:
+            low = x
         else:
-            high = middle
-        if high - low <= 1e-12 * max(1.0, high):
-            break
-    return (low + high) / 2
+            high = x
+        density = t_pdf(x, df)
+        step = error / density if density > 0 else math.inf
+        guess = x - step
+        if not low < guess < high:
+            guess = (low + high) / 2
+        if abs(guess - x) <= 1e-12 * max(1.0, abs(x)) or high - low <= 1e-12 * max(1.0, high):
+            return guess
+        x = guess
+    return x
+
+
+def normal_quantile(q: float) -> float:
+    return _NORMAL.inv_cdf(q)
+
+
+# -- two-sample comparisons -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Prediction:
-    """Where a single new run of the baseline would fall, and how far the candidate is."""
+class RunSetDesign:
+    """What the run-set t-test's variance is made of: the baseline runs' variance ``vb``
+    over ``m`` runs, the candidate runs' ``vc`` over ``n`` (``vc`` is nan for one run)."""
 
-    p_value: float  # two-sided
-    low: float  # the (1 - alpha) prediction interval of one new baseline run
+    vb: float
+    m: int
+    vc: float
+    n: int
+
+
+@dataclass(frozen=True)
+class CountDesign:
+    """What the error-rate test's variance is made of: the requests on each side, the
+    candidate's runs, and each side's overdispersion (at least 1)."""
+
+    baseline_requests: int
+    candidate_requests: int
+    candidate_runs: int
+    baseline_dispersion: float
+    candidate_dispersion: float
+
+
+@dataclass(frozen=True)
+class Difference:
+    """candidate - baseline on the test's scale.
+
+    ``p_increase`` is the one-sided p-value of "no change" against "the candidate is
+    higher", ``p_decrease`` the other way. ``low``/``high`` is the (1 - 2 alpha) interval,
+    so each bound is a one-sided (1 - alpha) bound. ``se`` is the estimate's standard error,
+    ``null_se`` the one the test statistic divides by (they differ for proportions), ``df``
+    the t reference's degrees of freedom (``math.inf``: normal). ``runs`` or ``counts``
+    say how the variance was made, ``base_rate`` is the baseline's proportion: what
+    ``perfdash.baseline.power`` needs to say what the test can detect."""
+
+    estimate: float
+    se: float
+    null_se: float
+    df: float
+    p_increase: float
+    p_decrease: float
+    low: float
     high: float
-    mean: float
-    scale: float  # s x sqrt(1 + 1/n)
+    runs: RunSetDesign | None = None
+    counts: CountDesign | None = None
+    base_rate: float = 0.0
 
 
-def single_run_prediction(
-    baseline: Sequence[float], candidate: float, *, alpha: float = 0.05
-) -> Prediction:
-    """t prediction interval of one new run from ``baseline`` (usually log values)."""
-    n = len(baseline)
-    if n < 2:
-        raise ValueError("a prediction interval needs at least two baseline values")
-    mean = sum(baseline) / n
-    sd = math.sqrt(sum((v - mean) ** 2 for v in baseline) / (n - 1))
-    scale = sd * math.sqrt(1 + 1 / n)
-    quantile = t_ppf(1 - alpha / 2, n - 1)
-    if scale == 0:
-        p = 1.0 if candidate == mean else 0.0
+def run_set_variance(design: RunSetDesign) -> tuple[float, float]:
+    """(variance of mean(candidate) - mean(baseline), degrees of freedom).
+
+    A branch's runs usually run back to back, on one state of a machine (its load, its
+    neighbours, its caches) that they all share: their mean can be off by as much as one
+    baseline run, spread over days, varies. So the candidate mean's variance is the larger
+    of the baseline runs' variance (the candidate runs counted as one session) and the
+    candidate runs' own variance / n (when they disagree more than that, Welch's test).
+    One candidate run: the t prediction interval of one new baseline run."""
+    return run_set_variance_of(design.vb, design.m, design.vc, design.n)
+
+
+def run_set_variance_of(vb: float, m: int, vc: float, n: int) -> tuple[float, float]:
+    """``run_set_variance`` on plain numbers (power integrates it over a grid)."""
+    if n < 2 or vb >= vc / n:
+        return vb * (1 + 1 / m), m - 1.0
+    base, cand = vb / m, vc / n
+    total = base + cand
+    return total, total**2 / (base**2 / (m - 1) + cand**2 / (n - 1))
+
+
+def run_sets(baseline: Sequence[float], candidate: Sequence[float], *, alpha: float) -> Difference:
+    """The t-test of mean(candidate) - mean(baseline) with ``run_set_variance``: two or more
+    baseline values, one or more candidate values."""
+    m, n = len(baseline), len(candidate)
+    if m < 2 or n < 1:
+        raise ValueError("the run-set test needs two baseline values and a candidate value")
+    design = RunSetDesign(variance(baseline), m, variance(candidate) if n > 1 else math.nan, n)
+    estimate = mean(candidate) - mean(baseline)
+    var, df = run_set_variance(design)
+    if var == 0:
+        up = 0.0 if estimate > 0 else 1.0
+        down = 0.0 if estimate < 0 else 1.0
+        return Difference(estimate, 0.0, 0.0, math.inf, up, down, estimate, estimate, design)
+    se = math.sqrt(var)
+    t = estimate / se
+    half = t_ppf(1 - alpha, df) * se
+    return Difference(
+        estimate, se, se, df, t_sf(t, df), t_cdf(t, df), estimate - half, estimate + half, design
+    )
+
+
+def count_ses(design: CountDesign, base_rate: float, candidate_rate: float) -> tuple[float, float]:
+    """(standard error of the difference of proportions, its standard error under no
+    change, at the pooled proportion).
+
+    Baseline: phi_b p(1 - p) / N_b. Candidate, its runs one session: the between-run part
+    of one baseline run, (phi_b - 1) p(1 - p) / (requests per candidate run), plus the
+    binomial p(1 - p) / N_c; or, when its own runs disagree more, phi_c p(1 - p) / N_c."""
+    d = design
+    per_run = d.candidate_requests / d.candidate_runs
+
+    def candidate(p: float) -> float:
+        session = (d.baseline_dispersion - 1) / per_run + 1 / d.candidate_requests
+        return p * (1 - p) * max(session, d.candidate_dispersion / d.candidate_requests)
+
+    def baseline(p: float) -> float:
+        return d.baseline_dispersion * p * (1 - p) / d.baseline_requests
+
+    pooled = (base_rate * d.baseline_requests + candidate_rate * d.candidate_requests) / (
+        d.baseline_requests + d.candidate_requests
+    )
+    se = math.sqrt(baseline(base_rate) + candidate(candidate_rate))
+    return se, math.sqrt(baseline(pooled) + candidate(pooled))
+
+
+def overdispersion(runs: Sequence[tuple[int, int]]) -> float:
+    """Pearson chi-square of the runs' ``(failures, requests)`` / (runs - 1): how much more
+    their failure proportions vary than binomial sampling explains (1 = as binomial; nan
+    for one run)."""
+    if len(runs) < 2:
+        return math.nan
+    failures, requests = sum(f for f, _ in runs), sum(n for _, n in runs)
+    rate = failures / requests
+    if not 0 < rate < 1:
+        return 0.0
+    chi2 = math.fsum((f - n * rate) ** 2 / (n * rate * (1 - rate)) for f, n in runs)
+    return chi2 / (len(runs) - 1)
+
+
+def quasi_binomial(
+    baseline: Sequence[tuple[int, int]], candidate: Sequence[tuple[int, int]], *, alpha: float
+) -> Difference:
+    """Difference of failure proportions from per-run ``(failures, requests)``.
+
+    The score statistic (the pooled proportion under no change) with ``count_ses``'s
+    variance, against t on baseline runs - 1 degrees of freedom (the baseline's
+    overdispersion is estimated). The interval is Agresti-Caffo's (one failure and one
+    success added to each side, so that zero failures still give an honest interval)."""
+    if len(baseline) < 2 or not candidate:
+        raise ValueError("the error-rate test needs two baseline runs and a candidate run")
+    fb, nb = sum(f for f, _ in baseline), sum(n for _, n in baseline)
+    fc, nc = sum(f for f, _ in candidate), sum(n for _, n in candidate)
+    if nb <= 0 or nc <= 0:
+        raise ValueError("both sides need requests")
+    phi_c = overdispersion(candidate)
+    design = CountDesign(
+        nb, nc, len(candidate), max(1.0, overdispersion(baseline)),
+        max(1.0, phi_c) if math.isfinite(phi_c) else 1.0,
+    )  # fmt: skip
+    df = len(baseline) - 1.0
+    pb, pc = fb / nb, fc / nc
+    estimate = pc - pb
+    se, null_se = count_ses(design, pb, pc)
+    if null_se == 0:
+        p_up, p_down = 1.0, 1.0
     else:
-        p = 2 * (1 - t_cdf(abs(candidate - mean) / scale, n - 1))
-    return Prediction(min(1.0, p), mean - quantile * scale, mean + quantile * scale, mean, scale)
+        t = estimate / null_se
+        p_up, p_down = t_sf(t, df), t_cdf(t, df)
+    ab, ac = (fb + 1) / (nb + 2), (fc + 1) / (nc + 2)
+    adjusted = replace(design, baseline_requests=nb + 2, candidate_requests=nc + 2)
+    half = t_ppf(1 - alpha, df) * count_ses(adjusted, ab, ac)[0]
+    return Difference(
+        estimate, se, null_se, df, p_up, p_down, ac - ab - half, ac - ab + half,
+        counts=design, base_rate=pb,
+    )  # fmt: skip
 
 
 def benjamini_hochberg(p_values: Sequence[float | None]) -> list[float | None]:
@@ -262,7 +340,3 @@ def benjamini_hochberg(p_values: Sequence[float | None]) -> list[float | None]:
         running = min(running, p * count / rank)
         adjusted[index] = min(1.0, running)
     return adjusted
-
-
-def normal_quantile(q: float) -> float:
-    return _NORMAL.inv_cdf(q)

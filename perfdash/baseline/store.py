@@ -1,10 +1,9 @@
-"""The baseline store: the only module that speaks SQL (PostgreSQL via psycopg 3).
+"""The baseline store: runs in, summaries out (PostgreSQL via psycopg 3).
 
-Tables live in the ``perfdash`` schema. ``runs`` holds one row per ingested run and its
-context; ``samples`` the raw observations (COPY in, BRIN on time; a hypertable under
-TimescaleDB); ``run_summary`` the exact per-run statistics computed at ingest (what
-compare and the dashboards read); ``comparisons``/``comparison_metrics`` every verdict
-with the run ids it used. Migrations are versioned and idempotent (``init``).
+``samples`` takes the raw observations (COPY in one transaction with the run's row and
+summary); ``run_summary`` the exact per-run statistics computed at ingest, which compare
+and the dashboards read; ``comparisons`` every verdict. The tables, their migrations and
+the storage mode (plain PostgreSQL or TimescaleDB) are ``perfdash.baseline.schema``'s.
 
 Every psycopg error is translated here into a ``StoreError`` whose text never carries
 the DSN's password.
@@ -23,114 +22,21 @@ import psycopg
 from psycopg.rows import dict_row
 
 from perfdash.baseline.records import FAILED, LATENCY, Meta, Record, Sample, SeriesInfo, Value
+from perfdash.baseline.schema import (
+    LATEST_VERSION,
+    InitReport,
+    check_extension,
+    migrate,
+    schema_version,
+    set_up_storage,
+    stored_mode,
+)
 from perfdash.baseline.summaries import QUANTILES, RunSummary, SeriesAggregate, summary_rows
-from perfdash.baseline.timescale import SCHEMA, Mode, describe, storage_mode, timescale_statements
-from perfdash.errors import StoreError, StoreSchemaError, StoreUnavailable, redact
+from perfdash.baseline.timescale import SCHEMA, retention_statements
+from perfdash.errors import StoreError, StoreUnavailable, redact
 
 DSN_ENV = "PERFDASH_DSN"
-
-
-@dataclass(frozen=True)
-class Migration:
-    version: int
-    name: str
-    statements: tuple[str, ...]
-
-
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(
-        1,
-        "runs, samples, per-run summaries, comparisons",
-        (
-            f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
-            f"""CREATE TABLE {SCHEMA}.runs (
-                id bigserial PRIMARY KEY,
-                benchmark text NOT NULL,
-                started_at timestamptz NOT NULL,
-                ingested_at timestamptz NOT NULL DEFAULT now(),
-                branch text,
-                git_sha text,
-                env jsonb NOT NULL DEFAULT '{{}}',
-                tool text,
-                tool_version text,
-                format text NOT NULL,
-                files text[] NOT NULL,
-                config_hash text,
-                content_hash text NOT NULL,
-                samples bigint NOT NULL DEFAULT 0,
-                resolution_ms double precision,
-                notes text[] NOT NULL DEFAULT '{{}}',
-                UNIQUE (benchmark, content_hash)
-            )""",
-            f"CREATE INDEX runs_benchmark_run ON {SCHEMA}.runs (benchmark, id)",
-            f"CREATE INDEX runs_benchmark_branch_time ON {SCHEMA}.runs "
-            "(benchmark, branch, started_at DESC)",
-            f"""CREATE TABLE {SCHEMA}.samples (
-                run_id bigint NOT NULL,
-                ts timestamptz NOT NULL,
-                series text NOT NULL,
-                value double precision NOT NULL
-            )""",
-            f"CREATE INDEX samples_ts_brin ON {SCHEMA}.samples USING brin (ts)",
-            f"CREATE INDEX samples_run_series ON {SCHEMA}.samples (run_id, series)",
-            f"""CREATE TABLE {SCHEMA}.run_summary (
-                run_id bigint NOT NULL REFERENCES {SCHEMA}.runs (id) ON DELETE CASCADE,
-                benchmark text NOT NULL,
-                branch text,
-                started_at timestamptz NOT NULL,
-                metric text NOT NULL,
-                value double precision NOT NULL,
-                n bigint,
-                unit text NOT NULL DEFAULT '',
-                better text NOT NULL CHECK (better IN ('lower', 'higher')),
-                PRIMARY KEY (run_id, metric)
-            )""",
-            f"CREATE INDEX run_summary_benchmark_run ON {SCHEMA}.run_summary (benchmark, run_id)",
-            f"CREATE INDEX run_summary_benchmark_metric_time ON {SCHEMA}.run_summary "
-            "(benchmark, metric, started_at)",
-            f"""CREATE TABLE {SCHEMA}.comparisons (
-                id bigserial PRIMARY KEY,
-                benchmark text NOT NULL,
-                compared_at timestamptz NOT NULL DEFAULT now(),
-                candidate text NOT NULL,
-                candidate_runs bigint[] NOT NULL,
-                baseline_runs bigint[] NOT NULL,
-                regression boolean NOT NULL,
-                report jsonb NOT NULL
-            )""",
-            f"""CREATE TABLE {SCHEMA}.comparison_metrics (
-                comparison_id bigint NOT NULL REFERENCES {SCHEMA}.comparisons (id)
-                    ON DELETE CASCADE,
-                benchmark text NOT NULL,
-                compared_at timestamptz NOT NULL,
-                candidate text NOT NULL,
-                metric text NOT NULL,
-                baseline double precision,
-                candidate_value double precision,
-                change_pct double precision,
-                p_value double precision,
-                verdict text NOT NULL,
-                reason text NOT NULL,
-                PRIMARY KEY (comparison_id, metric)
-            )""",
-            f"CREATE INDEX comparison_metrics_benchmark_time ON {SCHEMA}.comparison_metrics "
-            "(benchmark, compared_at DESC)",
-            f"""CREATE TABLE {SCHEMA}.settings (
-                key text PRIMARY KEY,
-                value text NOT NULL
-            )""",
-        ),
-    ),
-)
-LATEST_VERSION = MIGRATIONS[-1].version
-
-
-@dataclass(frozen=True)
-class InitReport:
-    applied: tuple[int, ...]  # versions applied now (empty: already up to date)
-    version: int
-    mode: Mode
-    mode_note: str
+__all__ = ["DSN_ENV", "IngestResult", "InitReport", "NewRun", "Store"]
 
 
 @dataclass(frozen=True)
@@ -157,17 +63,6 @@ class IngestResult:
     notes: tuple[str, ...] = ()
 
 
-def resolve_dsn(dsn: str | None, environ: dict[str, str]) -> str:
-    """``--dsn`` or ``$PERFDASH_DSN``; a clear error when neither is set."""
-    chosen = dsn or environ.get(DSN_ENV, "")
-    if not chosen:
-        raise StoreUnavailable(
-            f"no database: set {DSN_ENV} (e.g. postgresql://perfdash@db.example.com/perf, "
-            "password in ~/.pgpass or PGPASSWORD) or pass --dsn"
-        )
-    return chosen
-
-
 def _translate(exc: psycopg.Error, what: str) -> StoreError:
     message = redact(str(exc).strip()) or type(exc).__name__
     if isinstance(exc, psycopg.OperationalError) and not isinstance(
@@ -177,128 +72,66 @@ def _translate(exc: psycopg.Error, what: str) -> StoreError:
     return StoreError(f"{what}: {message}")
 
 
+def _connect(dsn: str, connect_timeout: int) -> psycopg.Connection[Any]:
+    try:
+        return psycopg.connect(dsn, connect_timeout=connect_timeout, autocommit=True)
+    except psycopg.Error as exc:
+        raise _translate(exc, "cannot connect to the baseline store") from exc
+    except Exception as exc:  # malformed DSNs raise ProgrammingError subclasses of Error
+        raise StoreUnavailable(f"invalid DSN: {redact(str(exc))}") from exc
+
+
 class Store:
     """An open connection to the baseline store. Use ``Store.open(dsn)`` as a context."""
 
-    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+    def __init__(
+        self, connection: psycopg.Connection[Any], dsn: str = "", connect_timeout: int = 10
+    ) -> None:
         self._conn = connection
+        self._dsn = dsn
+        self._connect_timeout = connect_timeout
 
     @classmethod
     @contextmanager
     def open(cls, dsn: str, *, connect_timeout: int = 10) -> Iterator[Store]:
+        store = cls(_connect(dsn, connect_timeout), dsn, connect_timeout)
         try:
-            connection = psycopg.connect(dsn, connect_timeout=connect_timeout, autocommit=True)
-        except psycopg.Error as exc:
-            raise _translate(exc, "cannot connect to the baseline store") from exc
-        except Exception as exc:  # malformed DSNs raise ProgrammingError subclasses of Error
-            raise StoreUnavailable(f"invalid DSN: {redact(str(exc))}") from exc
-        try:
-            yield cls(connection)
+            yield store
         finally:
-            connection.close()
+            store._conn.close()
+
+    @property
+    def server_version(self) -> str:
+        """The server's PostgreSQL version, e.g. ``15.20``."""
+        number = self._conn.info.server_version
+        return f"{number // 10000}.{number % 10000}"
 
     # -- schema ---------------------------------------------------------------------------
 
     def init(self) -> InitReport:
-        """Create or upgrade the schema, then set up TimescaleDB where it exists."""
+        """Create or upgrade the schema, then set up TimescaleDB where the server has it."""
         try:
-            applied = self._migrate()
-            mode, note = self._setup_timescale()
+            check_extension(self._conn)
+            applied = migrate(self._conn)
+            mode, note = set_up_storage(self._conn, self._reconnect)
         except psycopg.Error as exc:
             raise _translate(exc, "cannot initialise the baseline store") from exc
         return InitReport(tuple(applied), LATEST_VERSION, mode, note)
 
-    def _migrate(self) -> list[int]:
-        applied: list[int] = []
-        with self._conn.transaction(), self._conn.cursor() as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(hashtext('perfdash.migrations'))")
-            cur.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-            cur.execute(
-                f"CREATE TABLE IF NOT EXISTS {SCHEMA}.schema_migrations (version integer "
-                "PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
-            )
-            cur.execute(f"SELECT coalesce(max(version), 0) FROM {SCHEMA}.schema_migrations")
-            current = _scalar(cur.fetchone())
-            if current > LATEST_VERSION:
-                raise StoreSchemaError(
-                    f"the store's schema is version {current}, newer than this perfdash "
-                    f"({LATEST_VERSION}): upgrade perfdash"
-                )
-            for migration in MIGRATIONS:
-                if migration.version <= current:
-                    continue
-                for statement in migration.statements:
-                    cur.execute(statement.encode())
-                cur.execute(
-                    f"INSERT INTO {SCHEMA}.schema_migrations (version, name) VALUES (%s, %s)",
-                    (migration.version, migration.name),
-                )
-                applied.append(migration.version)
-        return applied
-
-    def _setup_timescale(self) -> tuple[Mode, str]:
-        with self._conn.cursor() as cur:
-            cur.execute("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")
-            row = cur.fetchone()
-            version = row[0] if row else None
-            why = ""
-            if version is None:
-                cur.execute(
-                    "SELECT default_version FROM pg_available_extensions WHERE name = 'timescaledb'"
-                )
-                if cur.fetchone() is not None:
-                    try:
-                        with self._conn.transaction():
-                            cur.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
-                        cur.execute(
-                            "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'"
-                        )
-                        version = _scalar(cur.fetchone())
-                    except psycopg.Error as exc:
-                        why = f" (CREATE EXTENSION timescaledb failed: {redact(str(exc).strip())})"
-                else:
-                    why = " (the timescaledb extension is not installed on the server)"
-            license_name = None
-            if version is not None:
-                cur.execute("SHOW timescaledb.license")
-                license_name = str(_scalar(cur.fetchone()))
-            mode = storage_mode(version, license_name)
-            cur.execute(f"SELECT value FROM {SCHEMA}.settings WHERE key = 'storage_mode'")
-            done = cur.fetchone()
-            if done is None or done[0] != mode:
-                with self._conn.transaction():
-                    for statement in timescale_statements(mode):
-                        cur.execute(statement.encode())
-                    cur.execute(
-                        f"INSERT INTO {SCHEMA}.settings (key, value) VALUES ('storage_mode', %s) "
-                        "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-                        (mode,),
-                    )
-        return mode, describe(mode) + why
-
     def check_schema(self) -> None:
-        """Raise ``StoreSchemaError`` unless the schema is initialised and current."""
+        """Raise ``StoreSchemaError`` unless the schema is initialised and current, and the
+        server preloads TimescaleDB where this database uses it."""
         try:
-            with self._conn.cursor() as cur:
-                cur.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.schema_migrations",))
-                if _scalar(cur.fetchone()) is None:
-                    raise StoreSchemaError(
-                        "the store has no perfdash schema: run `perfdash baseline init`"
-                    )
-                cur.execute(f"SELECT coalesce(max(version), 0) FROM {SCHEMA}.schema_migrations")
-                version = _scalar(cur.fetchone())
+            schema_version(self._conn)
+            check_extension(self._conn)  # else samples would go where TimescaleDB never looks
         except psycopg.Error as exc:
             raise _translate(exc, "cannot read the baseline store") from exc
-        if version < LATEST_VERSION:
-            raise StoreSchemaError(
-                f"the store's schema is version {version}, older than this perfdash's "
-                f"({LATEST_VERSION}): run `perfdash baseline init`"
-            )
-        if version > LATEST_VERSION:
-            raise StoreSchemaError(
-                f"the store's schema is version {version}, newer than this perfdash "
-                f"({LATEST_VERSION}): upgrade perfdash"
-            )
+
+    def _reconnect(self) -> psycopg.Connection[Any]:
+        """A new session after the server ended this one (an extension's FATAL)."""
+        self._conn.close()
+        self._conn = _connect(self._dsn, self._connect_timeout)
+        return self._conn
 
     # -- ingest ---------------------------------------------------------------------------
 
@@ -350,9 +183,19 @@ class Store:
                 )  # fmt: skip
         except psycopg.Error as exc:
             raise _translate(exc, f"cannot store the run of {run.benchmark!r}") from exc
-        return IngestResult(
-            run_id, False, collected.samples, len(rows), started, tuple(collected.notes)
-        )
+        notes = (*collected.notes, *self._expire_raw_samples())
+        return IngestResult(run_id, False, collected.samples, len(rows), started, notes)
+
+    def _expire_raw_samples(self) -> tuple[str, ...]:
+        """Drop raw samples past retention where no background policy does (Apache edition).
+        A failure is a note: the run is stored either way."""
+        try:
+            for statement in retention_statements(stored_mode(self._conn)):
+                self._conn.execute(statement.encode())
+        except psycopg.Error as exc:
+            message = redact(str(exc).strip()) or type(exc).__name__
+            return (f"old raw samples were not dropped: {message}",)
+        return ()
 
     def _insert_run(self, cur: psycopg.Cursor[Any], run: NewRun) -> int | None:
         cur.execute(
@@ -574,8 +417,3 @@ class _Collected:
 
     def branch(self, run: NewRun) -> str | None:
         return run.branch or self.meta.get("branch")
-
-
-def _scalar(row: tuple[Any, ...] | None) -> Any:
-    assert row is not None
-    return row[0]

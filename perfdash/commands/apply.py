@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -22,6 +22,10 @@ from perfdash.commands.options import (
     paths_argument,
     runbook_option,
 )
+from perfdash.terminal import terminal_safe
+
+if TYPE_CHECKING:
+    from perfdash.deploy.settings import Endpoint
 
 
 @click.command(
@@ -69,7 +73,7 @@ def apply(
                      --prometheus-url http://localhost:9090
       perfdash apply --ruler-url http://mimir:8080 --tenant team-a
     """
-    from perfdash.build import build_artifacts
+    from perfdash.build import build_output
     from perfdash.deploy.fingerprint import ChangeContext
     from perfdash.deploy.render import plan_text, report_text
     from perfdash.deploy.run import Targets, apply_deploy, plan_deploy
@@ -77,14 +81,16 @@ def apply(
 
     configure_logging(verbose)
     settings = deploy_settings(options)
-    artifacts = build_artifacts(
+    built = build_output(
         load_declarations(paths, missing_runbook=missing_runbook), jsonnet_dir=jsonnet_dir
     )
     started, report = time.monotonic(), None
     try:
         with Targets(settings) as targets:
-            deploy = plan_deploy(artifacts, targets, prune=bool(options.get("prune")))
-            click.echo(plan_text(deploy))
+            deploy = plan_deploy(
+                built.files, targets, prune=bool(options.get("prune")), groups=built.rule_groups
+            )
+            click.echo(terminal_safe(plan_text(deploy)))
             if dry_run:
                 return
             context = ChangeContext.from_environ(os.environ)
@@ -92,17 +98,17 @@ def apply(
     finally:
         if settings.pushgateway and not dry_run:
             _push(settings.pushgateway, report, time.monotonic() - started)
-    click.echo(report_text(report))
+    click.echo(terminal_safe(report_text(report)))
     if report.failed:
         raise ApplyError([o.describe() for o in report.failed], applied=len(report.applied))
 
 
-def _push(url: str, report: Any, duration: float) -> None:
+def _push(pushgateway: Endpoint, report: Any, duration: float) -> None:
     """Metrics are for graphs and alerts: a failed push warns, it does not fail apply."""
     from perfdash.deploy.metrics import push_apply_metrics
     from perfdash.errors import PushError
 
     try:
-        push_apply_metrics(url, report, duration=duration)
+        push_apply_metrics(pushgateway, report, duration=duration)
     except PushError as exc:
-        click.echo(f"warning: {exc}", err=True)
+        click.echo(terminal_safe(f"warning: {exc}"), err=True)

@@ -6,7 +6,9 @@ Command bodies turn options into values, call one library function and print; er
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -36,25 +38,36 @@ def dsn_option(function: F) -> F:
         envvar="PERFDASH_DSN",
         show_envvar=True,
         help="PostgreSQL connection string (keep the password in PERFDASH_DSN, ~/.pgpass or "
-        "PGPASSWORD, not on the command line).",
+        "PGPASSWORD, not on the command line). Without one: the local store in "
+        "$PERFDASH_HOME (default ~/.local/share/perfdash), needs perfdash[local].",
     )(function)
 
 
-def _open(dsn: str | None) -> Any:
-    from perfdash.baseline.store import Store, resolve_dsn
+@contextmanager
+def _open(dsn: str | None, *, initialise: bool = True) -> Iterator[Any]:
+    """The store: the server named by --dsn/PERFDASH_DSN, else the local one."""
+    from perfdash.baseline.local import open_store
 
-    return Store.open(resolve_dsn(dsn, {}))
+    with open_store(dsn, os.environ, initialise=initialise) as opened:
+        if opened.local is not None and opened.local.created:
+            click.echo(f"note: created the local store in {opened.local.home}", err=True)
+        yield opened
 
 
 @click.group(epilog=EXIT_CODES_HELP)
 def baseline() -> None:
     """Store load-test and benchmark results in PostgreSQL and compare runs.
 
+    The store is the PostgreSQL (or TimescaleDB) named by PERFDASH_DSN. Without one,
+    perfdash uses a local PostgreSQL of its own (pip install 'perfdash[local]'), kept in
+    $PERFDASH_HOME (default ~/.local/share/perfdash), started for each command and stopped
+    after it: nothing to set up to try it.
+
     \b
     Example:
+      perfdash baseline ingest --benchmark checkout-api --branch main run.json
       export PERFDASH_DSN=postgresql://perfdash@db.example.com/perf
       perfdash baseline init
-      perfdash baseline ingest --benchmark checkout-api --branch main run.json
       perfdash baseline compare --benchmark checkout-api --branch my-change
     """
 
@@ -62,15 +75,24 @@ def baseline() -> None:
 @baseline.command(epilog=EXIT_CODES_HELP)
 @dsn_option
 def init(dsn: str | None) -> None:
-    """Create or upgrade the store's schema (idempotent) and report the storage mode
-    (TimescaleDB when the extension exists, plain PostgreSQL otherwise).
+    """Create or upgrade the store's schema (idempotent) and report the storage mode:
+    TimescaleDB when the server preloads the extension, plain PostgreSQL otherwise (and
+    why, e.g. how to preload an extension that is installed but not loaded). The local
+    store (no PERFDASH_DSN) sets itself up; init reports where it is.
 
     \b
     Example:
       PERFDASH_DSN=postgresql://perfdash@localhost/perf perfdash baseline init
+      perfdash baseline init     # the local store
     """
-    with _open(dsn) as store:
-        report = store.init()
+    with _open(dsn, initialise=False) as opened:
+        report = opened.store.init()
+        version = opened.store.server_version
+    if opened.local is not None:
+        click.echo(
+            f"store: local PostgreSQL {version} in {opened.local.home} (no PERFDASH_DSN; "
+            "started for each command, stopped after)"
+        )
     done = f"applied {', '.join(map(str, report.applied))}" if report.applied else "up to date"
     click.echo(f"schema version {report.version}: {done}")
     click.echo(f"storage: {report.mode_note}")
@@ -123,8 +145,8 @@ def ingest(
     from perfdash.baseline.workflow import ingest_files
 
     pairs = _env_pairs(env)
-    with _open(dsn) as store:
-        result = ingest_files(store, benchmark=benchmark, paths=files, format_name=format_name,
+    with _open(dsn) as opened:
+        result = ingest_files(opened.store, benchmark=benchmark, paths=files, format_name=format_name,
                               branch=branch, git_sha=git_sha, env=pairs, config=config)  # fmt: skip
     if result.duplicate:
         click.echo(f"already ingested as run {result.run_id} of {benchmark}: nothing stored")
@@ -184,14 +206,17 @@ def _declared(slos: Path | None, benchmark: str) -> tuple[tuple[str, ...], dict[
 @click.option("--window", default="7d", show_default=True, help="How far back runs count.")
 @click.option("--last", "last", default=20, show_default=True, type=click.IntRange(min=1),
               help="At most this many baseline runs (the newest).")  # fmt: skip
-@click.option("--metric", "metrics", multiple=True, help="Compare only these metrics.")
+@click.option("--metric", "metrics", multiple=True,
+              help="Gate on these metrics (repeatable; default: the declaration's "
+              "baselines[].metrics, else p95, error_rate and rps). Every other measured "
+              "metric is reported as informative and never fails the comparison.")  # fmt: skip
 @click.option("--threshold", "thresholds", multiple=True, metavar="METRIC=PERCENT",
               help="Practical threshold override, e.g. p95=10.")  # fmt: skip
 @click.option("--slos", type=click.Path(exists=True, path_type=Path),
               help="Declarations whose baselines: give metrics and thresholds (default: slos/).")  # fmt: skip
 @click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json"]), default="table",
               show_default=True)  # fmt: skip
-@click.option("--fail-on-regression", is_flag=True, help="Exit 1 when any metric regressed.")
+@click.option("--fail-on-regression", is_flag=True, help="Exit 1 when a gate regressed.")
 @click.option("--pushgateway", metavar="URL", help="Push the verdict to this Pushgateway.")
 @click.option("--record/--no-record", default=True, show_default=True,
               help="Keep the verdict in the store for the dashboards.")  # fmt: skip
@@ -199,8 +224,10 @@ def compare(dsn: str | None, benchmark: str, branch: str | None, run_ids: tuple[
             baseline_branch: str, baseline_ids: tuple[int, ...], window: str, last: int,
             metrics: tuple[str, ...], thresholds: tuple[str, ...], slos: Path | None, fmt: str,
             fail_on_regression: bool, pushgateway: str | None, record: bool) -> None:  # fmt: skip
-    """Is the candidate a regression? Compares run sets metric by metric (Mann-Whitney U,
-    or a t prediction interval for a single run), with FDR correction over the metrics.
+    """Is the candidate a regression? Judges the gate metrics run set against run set:
+    Welch's t on the runs' log values (a t prediction interval for a single candidate
+    run), the error rate on request counts with the runs' overdispersion; one-sided at 5%,
+    FDR-adjusted over the gates. A regression is significant and beyond the threshold.
 
     \b
     Example:
@@ -217,13 +244,68 @@ def compare(dsn: str | None, benchmark: str, branch: str | None, run_ids: tuple[
         metrics=metrics or declared_metrics,
         thresholds={**declared_thresholds, **_thresholds(thresholds)},
     )  # fmt: skip
-    with _open(dsn) as store:
-        report = compare_benchmark(store, selection, now=datetime.now(UTC))
+    with _open(dsn) as opened:
+        report = compare_benchmark(opened.store, selection, now=datetime.now(UTC))
         if record:
-            record_report(store, report)
+            record_report(opened.store, report)
     click.echo(render(report, fmt), nl=False)
     if pushgateway:
         push_verdict(pushgateway, report)
     if fail_on_regression and report.regressions:
         names = ", ".join(v.test.metric for v in report.regressions)
         raise RegressionFound(f"regression in {names} of {benchmark}")
+
+
+@baseline.command(epilog=EXIT_CODES_HELP)
+@dsn_option
+@click.option("--benchmark", required=True, help="The benchmark to chart.")
+@click.option("--branch", help="Candidate: this branch's runs in the window.")
+@click.option("--run", "run_ids", multiple=True, type=int, help="Candidate: these run ids.")
+@click.option("--baseline-branch", default="main", show_default=True)
+@click.option("--window", default="7d", show_default=True, help="How far back runs count.")
+@click.option("--last", "last", default=20, show_default=True, type=click.IntRange(min=1),
+              help="At most this many baseline runs (the newest).")  # fmt: skip
+@click.option(
+    "--metric",
+    "metrics",
+    multiple=True,
+    help="Gate on these metrics, as compare does; every measured metric is charted.",
+)
+@click.option("--slos", type=click.Path(exists=True, path_type=Path),
+              help="Declarations whose baselines: give metrics and thresholds (default: slos/).")  # fmt: skip
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("report.html"), show_default=True, help="The HTML report.")  # fmt: skip
+@click.option("--png", is_flag=True, help="Also a screenshot next to it (headless Chromium).")
+@click.option("--report-url", help="Where the report will be served, for the Markdown's link "
+              "(default: the --out path).")  # fmt: skip
+def report(dsn: str | None, benchmark: str, branch: str | None, run_ids: tuple[int, ...],
+           baseline_branch: str, window: str, last: int, metrics: tuple[str, ...],
+           slos: Path | None, out: Path, png: bool, report_url: str | None) -> None:  # fmt: skip
+    """Chart a comparison as an offline HTML page: per metric, every baseline and candidate
+    run over time with the baseline band, both run sets' distributions, the verdict and
+    its reason. Prints the Markdown verdict, linking to the page.
+
+    \b
+    Example:
+      perfdash baseline report --benchmark checkout-api --branch my-change --out report.html
+      perfdash baseline report --benchmark checkout-api --branch my-change --png \\
+          --report-url "$CI_ARTIFACTS/report.html" >> comment.md
+    """
+    from perfdash.baseline.report import render
+    from perfdash.baseline.workflow import Selection, compare_benchmark
+    from perfdash.output import write_file
+    from perfdash.preview.baseline_report import markdown_with_link, report_height, report_page
+    from perfdash.preview.screenshot import screenshot
+
+    declared_metrics, declared_thresholds = _declared(slos, benchmark)
+    selection = Selection(benchmark, branch, run_ids, baseline_branch, (), _window(window), last,
+                          metrics=metrics or declared_metrics, thresholds=declared_thresholds)  # fmt: skip
+    with _open(dsn) as store:
+        compared = compare_benchmark(store, selection, now=datetime.now(UTC))
+    link = report_url or str(out)
+    write_file(out, report_page(compared, markdown_link=link))
+    if png:
+        screenshot(out, out.with_suffix(".png"), width=1210, height=report_height(compared))
+        click.echo(f"wrote {out.with_suffix('.png')}", err=True)
+    click.echo(f"wrote {out}", err=True)
+    click.echo(markdown_with_link(render(compared, "markdown"), link), nl=False)

@@ -10,6 +10,7 @@ import click
 from perfdash.build import OutputKind
 from perfdash.commands.options import (
     EXIT_CODES_HELP,
+    echo,
     echo_warnings,
     jobs_option,
     jsonnet_option,
@@ -124,19 +125,19 @@ def build(
     _notes(built, out_dir)
     if check:
         _check(plans)
-        click.echo(f"ok: {len(built.plan.unchanged)} generated files are up to date")
+        echo(f"ok: {len(built.plan.unchanged)} generated files are up to date")
         return
     _refuse_conflicts(plans)
     for label, plan in plans:
         report = write_plan(plan)
         total = len(report.written) + len(report.unchanged)
-        click.echo(
+        echo(
             f"{label}wrote {len(report.written)}, unchanged {len(report.unchanged)}, "
             f"removed {len(report.removed)} (of {total} generated files)"
         )
     if merged is not None:
         write_file(alertmanager_out, merged)
-        click.echo(f"wrote {alertmanager_out} (merged with {alertmanager_base})")
+        echo(f"wrote {alertmanager_out} (merged with {alertmanager_base})")
 
 
 FORMATS: dict[str, tuple[OutputKind, ...]] = {
@@ -148,23 +149,23 @@ Labelled = list[tuple[str, OutputPlan]]
 
 def _notes(built: BuildPlan, out_dir: Path) -> None:
     if built.recovered:
-        click.echo(f"completed the write of an interrupted build in {out_dir}", err=True)
+        echo(f"completed the write of an interrupted build in {out_dir}", err=True)
     if built.partial:
-        click.echo(
+        echo(
             "note: built the given declarations only; files made from the whole fleet "
             "(overview, Alertmanager routes, extra dashboards) were left as they are: "
             "`perfdash build` rebuilds everything",
             err=True,
         )
     for path in built.plan.foreign:
-        click.echo(f"note: {path} is not perfdash's: left alone", err=True)
+        echo(f"note: {path} is not perfdash's: left alone", err=True)
 
 
 def _conflicts(plans: Labelled) -> int:
     count = 0
     for label, plan in plans:
         for conflict in plan.conflicts:
-            click.echo(f"conflict: {label}{conflict.path}: {conflict.reason}", err=True)
+            echo(f"conflict: {label}{conflict.path}: {conflict.reason}", err=True)
             count += 1
     return count
 
@@ -188,9 +189,9 @@ def _check(plans: Labelled) -> None:
             ("extra", plan.deleted),
         ):
             for path in paths:
-                click.echo(f"{kind}: {label}{path}", err=True)
+                echo(f"{kind}: {label}{path}", err=True)
         if plan.manifest_changed and not (plan.created or plan.updated or plan.deleted):
-            click.echo(f"stale: {label}{MANIFEST_PATH}", err=True)
+            echo(f"stale: {label}{MANIFEST_PATH}", err=True)
     if not all(plan.clean for _, plan in plans):
         raise OutputError(
             "generated files are out of date: run `perfdash build` and commit the result"

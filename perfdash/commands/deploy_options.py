@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 import click
 
 from perfdash.deploy.settings import DeploySettings, load_settings
+from perfdash.errors import redact
+from perfdash.terminal import terminal_safe
 
 F = TypeVar("F", bound=Callable[..., Any])
 SETTING_OPTIONS = (
@@ -27,6 +29,8 @@ SETTING_OPTIONS = (
     "concurrency",
     "timeout",
     "retries",
+    "max_response_mb",
+    "max_pages",
     "rules_dir",
     "ruler_url",
     "ruler_namespace",
@@ -70,11 +74,25 @@ _OPTIONS = (
         type=click.IntRange(min=1),
         help="Requests to Grafana at once (default 8).",
     ),
-    click.option("--timeout", type=click.FloatRange(min=0.1), help="Seconds per request (30)."),
+    click.option(
+        "--timeout",
+        type=click.FloatRange(min=0.1),
+        help="Seconds for each request as a whole, first byte to last, to any server (30).",
+    ),
     click.option(
         "--retries",
         type=click.IntRange(min=1),
         help="Attempts per request on 429, 5xx, timeouts, dropped connections (5).",
+    ),
+    click.option(
+        "--max-response-mb",
+        type=click.FloatRange(min=0.001),
+        help="Largest answer accepted from any server, in MiB (32); larger ones are refused.",
+    ),
+    click.option(
+        "--max-pages",
+        type=click.IntRange(min=1),
+        help="Most pages read of one Grafana list (100 pages of folders or search hits).",
     ),
     click.option(
         "--rules-dir",
@@ -128,16 +146,21 @@ def deploy_settings(options: Mapping[str, Any]) -> DeploySettings:
     )
     if settings.grafana is not None and settings.grafana.insecure:
         click.echo(
-            f"warning: TLS verification is off for {settings.grafana.url} (--insecure): "
-            "anyone on the path can read the token; use --ca-cert instead",
+            terminal_safe(
+                f"warning: TLS verification is off for {settings.grafana.url} (--insecure): "
+                "anyone on the path can read the token; use --ca-cert instead"
+            ),
             err=True,
         )
     return settings
 
 
 class _EchoHandler(logging.Handler):
+    """Log records on stderr, redacted and with control characters escaped: they quote
+    servers (httpx's own records at -vv too)."""
+
     def emit(self, record: logging.LogRecord) -> None:
-        click.echo(self.format(record), err=True)
+        click.echo(terminal_safe(redact(self.format(record))), err=True)
 
 
 _HANDLER = _EchoHandler()

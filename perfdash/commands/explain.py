@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from perfdash.commands.options import EXIT_CODES_HELP, load_declarations
+from perfdash.commands.options import EXIT_CODES_HELP, echo, load_declarations
 
 
 @click.command(epilog=EXIT_CODES_HELP)
@@ -33,5 +33,5 @@ def explain(target: str, paths: tuple[Path, ...]) -> None:
 
     for index, explanation in enumerate(explain_slo(load_declarations(paths), target)):
         if index:
-            click.echo()
-        click.echo(explanation_text(explanation))
+            echo()
+        echo(explanation_text(explanation))

@@ -9,6 +9,7 @@ from typing import Any, TypeVar, cast
 import click
 
 from perfdash.model.fleet import Fleet
+from perfdash.terminal import terminal_safe
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -82,4 +83,10 @@ def load_declarations(paths: Sequence[Path], *, missing_runbook: str = "error") 
 
 def echo_warnings(fleet: Fleet) -> None:
     for warning in fleet.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        echo(f"warning: {warning}", err=True)
+
+
+def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """``click.echo`` of text that may carry outside text (file names, declarations,
+    promtool's output): control characters are shown, never acted on by the terminal."""
+    click.echo(terminal_safe(text), err=err, nl=nl)

@@ -69,18 +69,21 @@ def plan(
       perfdash plan --detailed-exitcode || [ $? -eq 2 ]
       perfdash plan --rules-dir /etc/prometheus/rules/perfdash
     """
-    from perfdash.build import build_artifacts
+    from perfdash.build import build_output
     from perfdash.deploy.render import plan_json, plan_markdown, plan_text
     from perfdash.deploy.run import Targets, plan_deploy
+    from perfdash.terminal import terminal_safe
 
     configure_logging(verbose)
     settings = deploy_settings(options)
-    artifacts = build_artifacts(
+    built = build_output(
         load_declarations(paths, missing_runbook=missing_runbook), jsonnet_dir=jsonnet_dir
     )
     with Targets(settings) as targets:
-        deploy = plan_deploy(artifacts, targets, prune=bool(options.get("prune")))
+        deploy = plan_deploy(
+            built.files, targets, prune=bool(options.get("prune")), groups=built.rule_groups
+        )
     render = {"text": plan_text, "markdown": plan_markdown, "json": plan_json}[output_format]
-    click.echo(render(deploy))
+    click.echo(terminal_safe(render(deploy)))
     if detailed_exitcode and deploy.has_changes:
         ctx.exit(2)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from perfdash.commands.options import EXIT_CODES_HELP, load_declarations, paths_argument
+from perfdash.commands.options import EXIT_CODES_HELP, echo, load_declarations, paths_argument
 
 
 @click.command(epilog=EXIT_CODES_HELP)
@@ -50,6 +50,6 @@ def runbooks(
     )
     for name, text in plan.written.items():
         write_file(out_dir / name, text)
-        click.echo(f"wrote {out_dir / name}")
+        echo(f"wrote {out_dir / name}")
     for name in plan.kept:
-        click.echo(f"kept {out_dir / name} (exists)")
+        echo(f"kept {out_dir / name} (exists)")

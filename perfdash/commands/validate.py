@@ -8,6 +8,7 @@ import click
 
 from perfdash.commands.options import (
     EXIT_CODES_HELP,
+    echo,
     load_declarations,
     paths_argument,
     runbook_option,
@@ -29,4 +30,4 @@ def validate(paths: tuple[Path, ...], missing_runbook: str) -> None:
     """
     fleet = load_declarations(paths, missing_runbook=missing_runbook)
     teams = f", {len(fleet.teams)} teams" if fleet.teams else ""
-    click.echo(f"ok: {len(fleet.services)} services, {fleet.slo_count} SLOs{teams}")
+    echo(f"ok: {len(fleet.services)} services, {fleet.slo_count} SLOs{teams}")

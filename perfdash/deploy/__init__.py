@@ -1,6 +1,6 @@
-"""Deploying generated output where it runs: rule files for Prometheus, a Mimir/Cortex
-ruler, the combined plan/apply of every target, its rendering and metrics.
+"""Deploying generated output where it runs: Grafana (client, live state, plan, apply),
+rule files for Prometheus, a Mimir/Cortex ruler, the combined plan/apply of every target,
+its rendering and metrics, over one HTTP layer bounded against any server.
 
-Grafana's own client, plan and apply live in ``perfdash.grafana``. Import submodules
-directly (``perfdash.deploy.run``).
+Import submodules directly (``perfdash.deploy.run``).
 """

@@ -7,9 +7,12 @@ content compares equal (``same_content``). ``content_hash`` is a short SHA-256 o
 content without those three keys.
 
 Every save perfdash makes carries a version message ending in ``sha256:<hash>`` of
-the content it sent (``change_message``). A dashboard whose live content hashes to
-the hash in the newest message perfdash wrote is as perfdash left it; any other
-content was edited in Grafana since: that is drift (see ``perfdash.deploy.grafana_plan``).
+the content it sent (``change_message``). That message is perfdash's mark of
+provenance: a dashboard with one in its history was written by perfdash (only a
+message of exactly that form counts, which no one types by accident). A dashboard
+whose live content hashes to the hash in the newest message perfdash wrote is as
+perfdash left it; any other content was edited in Grafana since: that is drift (see
+``perfdash.deploy.grafana_plan``).
 """
 
 from __future__ import annotations
@@ -28,7 +31,11 @@ IGNORED_KEYS = frozenset({"id", "version", "schemaVersion"})
 HASH_CHARS = 16
 MESSAGE_PREFIX = "perfdash "
 MESSAGE_MAX = 255  # Grafana stores version messages in a varchar(255)
-_HASH_IN_MESSAGE = re.compile(rf"\bsha256:(?P<hash>[0-9a-f]{{{HASH_CHARS}}})\b")
+# What change_message writes, and nothing else: version, commit and run, then the hash.
+_WRITTEN = re.compile(
+    rf"{MESSAGE_PREFIX}[0-9A-Za-z.+_-]+(?:, commit [0-9A-Za-z]+)?(?:, run \S+)?"
+    rf" sha256:(?P<hash>[0-9a-f]{{{HASH_CHARS}}})"
+)
 
 
 def normalize(dashboard: Mapping[str, Any]) -> dict[str, Any]:
@@ -101,11 +108,10 @@ def change_message(context: ChangeContext, digest: str) -> str:
 
 
 def written_hash(messages: Iterable[str]) -> str | None:
-    """The content hash of the newest message perfdash wrote (messages newest first)."""
+    """The content hash of the newest message perfdash wrote (messages newest first);
+    None when no message is one perfdash writes."""
     for message in messages:
-        if not message.startswith(MESSAGE_PREFIX):
-            continue
-        found = _HASH_IN_MESSAGE.search(message)
+        found = _WRITTEN.fullmatch(message)
         if found:
             return found.group("hash")
     return None

@@ -1,9 +1,11 @@
 """Execute a ``Plan`` against Grafana; nothing is decided here that plan did not show.
 
-Order: folders first (dashboards need them), then deletions (``--prune`` only), then
-creates, updates, moves and, with ``force``, drifted dashboards, concurrently within
-each step (bounded by the client). Every save sends ``folderUid`` (leaving it out
-would move the dashboard to the root folder), the live ``version`` with
+Order: folders first (dashboards need them), then deletions (``--prune`` only; a
+drifted one with ``force`` too), then creates, updates, moves and, with ``force``,
+drifted dashboards, concurrently within each step (bounded by the client). Conflicts
+(folders and dashboards perfdash did not create) are reported and never touched.
+Every save sends ``folderUid`` (leaving it out would move the dashboard to the root
+folder), the live ``version`` with
 ``overwrite: false`` (a 412 version-mismatch means it changed after the plan: a
 conflict, never clobbered), and a message naming perfdash's version, the commit and CI
 run, and the content hash that later runs use to detect drift.
@@ -18,7 +20,8 @@ from typing import Any
 
 from perfdash.deploy.fingerprint import ChangeContext, change_message, content_hash
 from perfdash.deploy.grafana_client import GrafanaClient
-from perfdash.deploy.grafana_plan import OWNER_TAG, Action, DashboardChange, FolderChange, Plan
+from perfdash.deploy.grafana_plan import Action, DashboardChange, FolderChange, Plan
+from perfdash.deploy.http import path_segment
 from perfdash.deploy.outcome import ApplyReport, Outcome
 from perfdash.errors import GrafanaConflict, GrafanaError, GrafanaFolderNotFound, PerfdashError
 
@@ -34,14 +37,24 @@ def apply_plan(
         if error:
             broken.add(folder.uid)
         outcomes.append(Outcome("folder", "create", folder.title, error=error))
+    for conflict in plan.folder_conflicts:
+        outcomes.append(
+            Outcome("folder", "conflict", conflict.title, error=conflict.reason, conflict=True)
+        )
 
     if plan.prune:
-        deletes = plan.of(Action.DELETE)
+        deletes = [
+            c
+            for c in plan.dashboards
+            if c.prune and (c.action is Action.DELETE or (force and c.action is Action.DRIFT))
+        ]
         results = client.map(lambda c: _delete(client, c), deletes)
         outcomes += [_outcome(c, r) for c, r in zip(deletes, results, strict=True)]
 
     writes: list[DashboardChange] = []
     for change in plan.dashboards:
+        if change.prune and (force or not plan.prune):
+            continue  # deleted above, or a prune candidate (no --prune)
         if change.action is Action.DELETE:
             continue
         if change.action is Action.CONFLICT:
@@ -60,8 +73,10 @@ def apply_plan(
 def _outcome(change: DashboardChange, result: object) -> Outcome:
     if isinstance(result, PerfdashError):
         return _refused(change, str(result), conflict=isinstance(result, GrafanaConflict))
-    # a drifted dashboard applied with --force was overwritten: an update
-    action = Action.UPDATE if change.action is Action.DRIFT else change.action
+    # a drifted dashboard applied with --force was overwritten (an update) or deleted
+    action = change.action
+    if action is Action.DRIFT:
+        action = Action.DELETE if change.prune else Action.UPDATE
     return Outcome("dashboard", action.value, change.uid, change.folder)
 
 
@@ -77,11 +92,7 @@ def _create_folder(client: GrafanaClient, folder: FolderChange) -> None:
     try:
         client.create_folder(folder.uid, folder.title)
     except GrafanaError as exc:
-        if (
-            exc.status == 409
-            and client.http.request("GET", f"/api/folders/{folder.uid}", ok=(404,)).status_code
-            == 200
-        ):
+        if exc.status == 409 and client.folder(folder.uid):
             return  # created meanwhile (another run, or a retried request that succeeded)
         raise
 
@@ -113,31 +124,25 @@ def _holds(client: GrafanaClient, change: DashboardChange) -> bool:
     document = client.dashboard(change.uid)
     if document is None:
         return False
-    meta = document.get("meta") or {}
     return (
-        content_hash(document.get("dashboard") or {}) == change.digest
-        and meta.get("folderUid") == change.folder_uid
+        content_hash(document.dashboard) == change.digest
+        and document.meta.folder_uid == change.folder_uid
     )
 
 
 def _delete(client: GrafanaClient, change: DashboardChange) -> None:
-    """Delete only if it is still what plan saw: same version, still perfdash's."""
+    """Delete only if it is still what plan saw: the same version, in the same folder
+    (plan found that version to be perfdash's)."""
     document = client.dashboard(change.uid)
     if document is None:
         return  # already gone
-    dashboard = document.get("dashboard") or {}
-    meta = document.get("meta") or {}
-    url = client.http.url(f"/api/dashboards/uid/{change.uid}")
-    if OWNER_TAG not in (dashboard.get("tags") or []) or meta.get("folderUid") != change.folder_uid:
+    url = client.http.url(f"/api/dashboards/uid/{path_segment(change.uid)}")
+    version = document.version
+    if document.meta.folder_uid != change.folder_uid:
         raise GrafanaConflict(
-            "DELETE",
-            url,
-            status=None,
-            detail="no longer a perfdash dashboard in a perfdash "
-            "folder since the plan: not deleted",
+            "DELETE", url, status=None, detail="moved to another folder since the plan: not deleted"
         )
-    version = dashboard.get("version")
-    if change.version is not None and version != change.version:
+    if change.version is None or version != change.version:
         raise GrafanaConflict(
             "DELETE",
             url,

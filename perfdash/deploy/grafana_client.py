@@ -7,6 +7,11 @@ request becomes a ``GrafanaError``: 401/403 give one message naming the URL and 
 missing permission, 412 a ``GrafanaConflict``, a missing folder (400 or 404,
 depending on Grafana's version) a ``GrafanaFolderNotFound``.
 
+Answers are decoded into the types below (msgspec), so an answer of the wrong shape
+is a ``GrafanaError`` naming what was expected; uids and other values from Grafana are
+quoted (``path_segment``) before they go into a URL; lists are read page by page up to
+``max_pages`` (a server that repeats a page, or never ends, is an error).
+
 Pass ``transport=`` to replace the network (``httpx.MockTransport`` in tests); the
 in-process Grafana double needs nothing but its URL.
 """
@@ -21,9 +26,10 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
+import msgspec
 
 from perfdash import __version__
-from perfdash.deploy.http import HttpClient, RetryPolicy, tls_verify
+from perfdash.deploy.http import Answer, HttpClient, Limits, RetryPolicy, path_segment, tls_verify
 from perfdash.deploy.settings import GrafanaSettings, Secret
 from perfdash.errors import (
     GrafanaAuthError,
@@ -39,6 +45,54 @@ SEARCH_LIMIT = 5000  # Grafana's maximum page size for /api/search
 FOLDERS_LIMIT = 1000  # /api/folders default and our page size
 UIDS_PER_SEARCH = 100  # dashboardUIDs per search request (keeps URLs short)
 VERSIONS_LIMIT = 50
+MESSAGE_CHARS = 300  # of a message Grafana sends back, in an error
+
+
+class Folder(msgspec.Struct, frozen=True):
+    """An entry of ``GET /api/folders``."""
+
+    uid: str
+    title: str
+
+
+class SearchHit(msgspec.Struct, frozen=True, rename="camel"):
+    """A hit of ``GET /api/search`` (Grafana leaves ``folderUid`` out at the root)."""
+
+    uid: str
+    title: str = ""
+    folder_uid: str = ""
+    tags: list[str] | None = None
+
+
+class Version(msgspec.Struct, frozen=True):
+    """An entry of ``GET /api/dashboards/uid/:uid/versions``."""
+
+    version: int
+    message: str | None = None
+
+
+class _VersionPage(msgspec.Struct):
+    versions: list[Version]  # Grafana 11 wraps the list
+
+
+class DashboardMeta(msgspec.Struct, frozen=True, rename="camel"):
+    folder_uid: str = ""
+    provisioned: bool = False
+    updated_by: str = ""
+    version: int | None = None
+
+
+class DashboardDocument(msgspec.Struct, frozen=True):
+    """``GET /api/dashboards/uid/:uid``: the dashboard's JSON and Grafana's meta."""
+
+    dashboard: dict[str, Any]
+    meta: DashboardMeta = DashboardMeta()
+
+    @property
+    def version(self) -> int | None:
+        version = self.dashboard.get("version", self.meta.version)
+        return version if isinstance(version, int) and not isinstance(version, bool) else None
+
 
 # What a 403 on each endpoint lacks, when Grafana's answer does not say (older versions).
 _PERMISSIONS = (
@@ -63,8 +117,10 @@ def grafana_error(method: str, url: str, status: int | None, body: str, cause: s
     """The error for a failed Grafana request (``status`` None: no response at all)."""
     if status is None:
         return GrafanaError(method, url, status=None, detail=f"cannot reach Grafana: {cause}")
+    if cause:
+        return GrafanaError(method, url, status=status, body=body, detail=cause)
     document = _json_object(body)
-    message = str(document.get("message") or "").strip()
+    message = _one_line(document.get("message"))
     if status == 401:
         return GrafanaAuthError(
             method,
@@ -88,7 +144,7 @@ def grafana_error(method: str, url: str, status: int | None, body: str, cause: s
             "a custom role with it on the perfdash folders)",
         )
     if status == 412:
-        reason = str(document.get("status") or "")
+        reason = _one_line(document.get("status"))
         return GrafanaConflict(
             method,
             url,
@@ -102,10 +158,16 @@ def grafana_error(method: str, url: str, status: int | None, body: str, cause: s
     return GrafanaError(method, url, status=status, body=body, detail=message)
 
 
+def _one_line(value: Any) -> str:
+    """A message from Grafana as one line of at most ``MESSAGE_CHARS``."""
+    text = " ".join(str(value or "").split())
+    return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 3] + "..."
+
+
 def _json_object(body: str) -> dict[str, Any]:
     try:
         value = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
     return value if isinstance(value, dict) else {}
 
@@ -141,11 +203,12 @@ class GrafanaClient:
         password: Secret | None = None,
         org_id: int | None = None,
         verify: Any = True,
-        timeout: float = 30.0,
+        limits: Limits | None = None,
         concurrency: int = 8,
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        self.limits = limits or Limits()
         headers = {"Accept": "application/json", "User-Agent": f"perfdash/{__version__}"}
         secrets: list[str] = []
         if token is not None:
@@ -162,7 +225,7 @@ class GrafanaClient:
             headers=headers,
             auth=auth,
             verify=verify,
-            timeout=timeout,
+            limits=self.limits,
             concurrency=concurrency,
             retry=retry,
             transport=transport,
@@ -184,7 +247,7 @@ class GrafanaClient:
             password=settings.password,
             org_id=settings.org_id,
             verify=tls_verify(ca_cert=settings.ca_cert, insecure=settings.insecure),
-            timeout=settings.timeout,
+            limits=settings.limits,
             concurrency=settings.concurrency,
             retry=retry or RetryPolicy(attempts=settings.retries),
             transport=transport,
@@ -206,28 +269,59 @@ class GrafanaClient:
     def map(self, function: Callable[[T], R], items: Iterable[T]) -> list[R | PerfdashError]:
         return self.http.map(function, items)
 
-    def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        return self.http.json(self.http.request("GET", path, params=params))
+    def _get(self, path: str, kind: Any, what: str, params: dict[str, Any] | None = None) -> Any:
+        return self.http.decode(self.http.request("GET", path, params=params), kind, what)
+
+    def _pages(
+        self, path: str, params: dict[str, Any], size: int, kind: Any, what: str
+    ) -> list[Any]:
+        """Every page of a list, ``size`` items a page, at most ``limits.max_pages``."""
+        found: list[Any] = []
+        previous: list[Any] | None = None
+        for page in range(1, self.limits.max_pages + 1):
+            answer = self.http.request("GET", path, params={**params, "limit": size, "page": page})
+            batch: list[Any] = self.http.decode(answer, list[kind], what)
+            if len(batch) > size:
+                raise self._odd(answer, f"{len(batch)} {what} on a page of at most {size}")
+            if batch and batch == previous:
+                raise self._odd(
+                    answer, f"page {page} repeats page {page - 1}: Grafana ignores 'page'"
+                )
+            found += batch
+            if len(batch) < size:
+                return found
+            previous = batch
+        raise GrafanaError(
+            "GET",
+            self.http.url(path, params),
+            status=None,
+            detail=f"more than {self.limits.max_pages} pages of {size} {what}: stopped "
+            "(raise --max-pages if this Grafana really holds that many)",
+        )
+
+    def _odd(self, answer: Answer, detail: str) -> GrafanaError:
+        return GrafanaError(
+            answer.method,
+            answer.url,
+            status=answer.status_code,
+            detail=f"unexpected answer: {detail}",
+        )
 
     def health(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._get("/api/health")
+        result: dict[str, Any] = self._get("/api/health", dict[str, Any], "a JSON object")
         return result
 
-    def folders(self) -> list[dict[str, Any]]:
+    def folders(self) -> list[Folder]:
         """Every folder this account can see (``GET /api/folders``, page by page)."""
-        found: list[dict[str, Any]] = []
-        page = 1
-        while True:
-            batch = self._get("/api/folders", {"limit": FOLDERS_LIMIT, "page": page})
-            found += batch
-            if len(batch) < FOLDERS_LIMIT:
-                return found
-            page += 1
+        return self._pages("/api/folders", {}, FOLDERS_LIMIT, Folder, "folders")
 
-    def create_folder(self, uid: str, title: str) -> dict[str, Any]:
-        response = self.http.request("POST", "/api/folders", json={"uid": uid, "title": title})
-        result: dict[str, Any] = self.http.json(response)
-        return result
+    def folder(self, uid: str) -> bool:
+        """Whether a folder with this uid exists."""
+        answer = self.http.request("GET", f"/api/folders/{path_segment(uid)}", ok=(404,))
+        return answer.status_code != 404
+
+    def create_folder(self, uid: str, title: str) -> None:
+        self.http.request("POST", "/api/folders", json={"uid": uid, "title": title})
 
     def search(
         self,
@@ -236,48 +330,61 @@ class GrafanaClient:
         folder_uids: Sequence[str] = (),
         dashboard_uids: Sequence[str] = (),
         kind: str = "dash-db",
-    ) -> list[dict[str, Any]]:
+    ) -> list[SearchHit]:
         """``GET /api/search`` hits, every page (limit 5000, Grafana's maximum)."""
-        params: dict[str, Any] = {"type": kind, "limit": SEARCH_LIMIT}
+        params: dict[str, Any] = {"type": kind}
         if tags:
             params["tag"] = list(tags)
         if folder_uids:
             params["folderUIDs"] = list(folder_uids)
         if dashboard_uids:
             params["dashboardUIDs"] = list(dashboard_uids)
-        hits: list[dict[str, Any]] = []
-        page = 1
-        while True:
-            batch = self._get("/api/search", {**params, "page": page})
-            hits += batch
-            if len(batch) < SEARCH_LIMIT:
-                return hits
-            page += 1
+        return self._pages("/api/search", params, SEARCH_LIMIT, SearchHit, "search hits")
 
-    def search_uids(self, uids: Sequence[str]) -> list[dict[str, Any]]:
+    def search_uids(self, uids: Sequence[str]) -> list[SearchHit]:
         """Search hits for these dashboard uids, whatever their tags or folder."""
-        chunks = [list(uids[i : i + UIDS_PER_SEARCH]) for i in range(0, len(uids), UIDS_PER_SEARCH)]
-        hits: list[dict[str, Any]] = []
-        for result in self.map(lambda chunk: self.search(dashboard_uids=chunk), chunks):
+        return self._search_chunks(uids, lambda chunk: self.search(dashboard_uids=chunk))
+
+    def search_folders(self, uids: Sequence[str]) -> list[SearchHit]:
+        """Search hits of every dashboard in these folders."""
+        return self._search_chunks(uids, lambda chunk: self.search(folder_uids=chunk))
+
+    def _search_chunks(
+        self, values: Sequence[str], search: Callable[[list[str]], list[SearchHit]]
+    ) -> list[SearchHit]:
+        chunks = [
+            list(values[i : i + UIDS_PER_SEARCH]) for i in range(0, len(values), UIDS_PER_SEARCH)
+        ]
+        hits: list[SearchHit] = []
+        for result in self.map(search, chunks):
             if isinstance(result, PerfdashError):
                 raise result
             hits += result
         return hits
 
-    def dashboard(self, uid: str) -> dict[str, Any] | None:
-        """``{"dashboard": ..., "meta": ...}``, or None when there is no such dashboard."""
-        response = self.http.request("GET", f"/api/dashboards/uid/{uid}", ok=(404,))
-        if response.status_code == 404:
+    def dashboard(self, uid: str) -> DashboardDocument | None:
+        """The dashboard and its meta, or None when there is no such dashboard."""
+        answer = self.http.request("GET", f"/api/dashboards/uid/{path_segment(uid)}", ok=(404,))
+        if answer.status_code == 404:
             return None
-        result: dict[str, Any] = self.http.json(response)
-        return result
+        document: DashboardDocument = self.http.decode(
+            answer, DashboardDocument, "a dashboard with its meta"
+        )
+        if document.dashboard.get("uid") != uid:
+            raise self._odd(answer, f"asked for dashboard {uid!r}, got another one")
+        return document
 
-    def versions(self, uid: str, *, limit: int = VERSIONS_LIMIT) -> list[dict[str, Any]]:
+    def versions(self, uid: str, *, limit: int = VERSIONS_LIMIT) -> list[Version]:
         """Newest first. Grafana 11 wraps the list as ``{"versions": [...]}``; older ones
         answer the bare list."""
-        answer = self._get(f"/api/dashboards/uid/{uid}/versions", {"limit": limit})
-        versions = answer.get("versions", []) if isinstance(answer, dict) else answer
-        return sorted(versions, key=lambda v: int(v.get("version", 0)), reverse=True)
+        answer: list[Version] | _VersionPage = self._get(
+            f"/api/dashboards/uid/{path_segment(uid)}/versions",
+            list[Version] | _VersionPage,
+            "a list of versions",
+            {"limit": limit},
+        )
+        versions = answer.versions if isinstance(answer, _VersionPage) else answer
+        return sorted(versions, key=lambda v: v.version, reverse=True)[:limit]
 
     def save_dashboard(
         self,
@@ -286,7 +393,7 @@ class GrafanaClient:
         folder_uid: str,
         message: str,
         overwrite: bool = False,
-    ) -> dict[str, Any]:
+    ) -> None:
         """``POST /api/dashboards/db``. ``folderUid`` is always sent: leaving it out moves
         an existing dashboard to the root folder."""
         body = {
@@ -295,10 +402,7 @@ class GrafanaClient:
             "message": message,
             "overwrite": overwrite,
         }
-        result: dict[str, Any] = self.http.json(
-            self.http.request("POST", "/api/dashboards/db", json=body)
-        )
-        return result
+        self.http.request("POST", "/api/dashboards/db", json=body)
 
     def delete_dashboard(self, uid: str) -> None:
-        self.http.request("DELETE", f"/api/dashboards/uid/{uid}")
+        self.http.request("DELETE", f"/api/dashboards/uid/{path_segment(uid)}")

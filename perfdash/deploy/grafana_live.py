@@ -1,16 +1,18 @@
 """Read what plan needs from Grafana, and no more.
 
 1. every folder (``GET /api/folders``, paged);
-2. every dashboard tagged ``perfdash`` (``/api/search?tag=perfdash``, paged at 5000)
-   and every dashboard holding a uid perfdash generates, whatever its tags;
+2. every dashboard holding a uid perfdash generates, wherever it is, and every
+   dashboard in perfdash's folders (``/api/search``, paged at 5000);
 3. for each generated dashboard found in its folder, its newest version
    (``/api/dashboards/uid/:uid/versions?limit=1``, a few hundred bytes): when that
    version is one perfdash wrote and its message carries the hash of exactly what
    perfdash would write now, the dashboard is unchanged and its JSON is not read;
-4. the full JSON of every other dashboard found;
-5. for a dashboard whose content differs from what perfdash would write, its version
-   history: the newest message perfdash wrote holds the hash of what it wrote, which
-   tells an update (Grafana still holds that) from drift (edited since).
+4. the full JSON of every other generated dashboard, and, where it differs from what
+   perfdash would write (or sits in another folder), its version history: the newest
+   message perfdash wrote says that perfdash wrote it and holds the hash of what it
+   wrote, which tells an update (Grafana still holds that) from drift (edited since);
+5. for every other dashboard in perfdash's folders (a prune candidate), its version
+   history first, and its JSON only when perfdash wrote it.
 
 Requests of a step run concurrently (bounded by the client). A no-op plan of N
 dashboards costs N small reads and a few searches; it never writes.
@@ -18,17 +20,18 @@ dashboards costs N small reads and a few searches; it never writes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import TypeVar
 
 from perfdash.deploy.fingerprint import same_content, written_hash
-from perfdash.deploy.grafana_client import GrafanaClient
+from perfdash.deploy.grafana_client import DashboardDocument, GrafanaClient, SearchHit
 from perfdash.deploy.grafana_plan import (
-    OWNER_TAG,
     DesiredDashboard,
     Live,
     LiveDashboard,
     LiveFolder,
+    is_perfdash_folder,
     resolve_folders,
 )
 from perfdash.errors import GrafanaError, PerfdashError
@@ -38,20 +41,20 @@ R = TypeVar("R")
 
 
 def read_live(client: GrafanaClient, desired: Sequence[DesiredDashboard]) -> Live:
-    folders = tuple(LiveFolder(str(f["uid"]), str(f.get("title", ""))) for f in client.folders())
-    targets, _ = resolve_folders(desired, folders)
+    folders = tuple(LiveFolder(f.uid, f.title) for f in client.folders())
+    targets, _, _ = resolve_folders(desired, folders)
     wanted = {d.uid: d for d in desired}
-    hits = {h["uid"]: h for h in client.search(tags=[OWNER_TAG])}
-    for hit in client.search_uids(sorted(wanted)):
-        hits.setdefault(hit["uid"], hit)
+    hits: dict[str, SearchHit] = {h.uid: h for h in client.search_uids(sorted(wanted))}
+    owned_folders = sorted(f.uid for f in folders if is_perfdash_folder(f.uid))
+    if owned_folders:
+        for hit in client.search_folders(owned_folders):
+            hits.setdefault(hit.uid, hit)
 
     live: dict[str, LiveDashboard] = {}
-    candidates = [
+    in_place = [
         uid
         for uid, hit in sorted(hits.items())
-        if uid in wanted
-        and OWNER_TAG in (hit.get("tags") or [])
-        and str(hit.get("folderUid") or "") == targets[wanted[uid].folder]
+        if uid in wanted and hit.folder_uid == targets[wanted[uid].folder]
     ]
 
     def as_written(uid: str) -> LiveDashboard | None:
@@ -61,49 +64,46 @@ def read_live(client: GrafanaClient, desired: Sequence[DesiredDashboard]) -> Liv
         versions = client.versions(uid, limit=1)
         if not versions:
             return None
-        digest = written_hash([str(versions[0].get("message") or "")])
+        digest = written_hash([versions[0].message or ""])
         if digest is None or digest != wanted[uid].digest:
             return None
         hit = hits[uid]
         return LiveDashboard(
             uid=uid,
-            title=str(hit.get("title", "")),
-            folder_uid=str(hit.get("folderUid") or ""),
-            tags=tuple(hit.get("tags") or ()),
-            version=int(versions[0]["version"]),
+            title=hit.title,
+            folder_uid=hit.folder_uid,
+            tags=tuple(hit.tags or ()),
+            version=versions[0].version,
+            written_hash=digest,
             content_digest=digest,
         )
 
-    for uid, known in zip(candidates, _map(client, as_written, candidates), strict=True):
+    for uid, known in zip(in_place, _map(client, as_written, in_place), strict=True):
         if known is not None:
             live[uid] = known
 
-    unread = [uid for uid in sorted(hits) if uid not in live]
-    for uid, document in zip(unread, _map(client, client.dashboard, unread), strict=True):
+    generated = [uid for uid in sorted(hits) if uid in wanted and uid not in live]
+    for uid, document in zip(generated, _map(client, client.dashboard, generated), strict=True):
         if document is not None:  # None: deleted between search and read
             live[uid] = _live_dashboard(document)
-
-    differing = [
+    acting = [
         uid
-        for uid in unread
+        for uid in generated
         if uid in live
-        and uid in wanted
-        and live[uid].owned
-        and not same_content(live[uid].content or {}, wanted[uid].dashboard)
-    ]
-    for uid, history in zip(differing, _map(client, _history(client), differing), strict=True):
-        current = live[uid]
-        live[uid] = LiveDashboard(
-            uid=current.uid,
-            title=current.title,
-            folder_uid=current.folder_uid,
-            tags=current.tags,
-            version=current.version,
-            provisioned=current.provisioned,
-            content=current.content,
-            written_hash=history,
-            updated_by=current.updated_by,
+        and (
+            live[uid].folder_uid != targets[wanted[uid].folder]
+            or not same_content(live[uid].content or {}, wanted[uid].dashboard)
         )
+    ]
+    for uid, history in zip(acting, _map(client, _history(client), acting), strict=True):
+        live[uid] = _with_history(live[uid], history)
+
+    others = [uid for uid in sorted(hits) if uid not in wanted]
+    written = dict(zip(others, _map(client, _history(client), others), strict=True))
+    mine = [uid for uid in others if written[uid] is not None]
+    for uid, document in zip(mine, _map(client, client.dashboard, mine), strict=True):
+        if document is not None:
+            live[uid] = _with_history(_live_dashboard(document), written[uid])
     return Live(folders, live)
 
 
@@ -123,25 +123,28 @@ def _history(client: GrafanaClient) -> Callable[[str], str | None]:
         try:
             versions = client.versions(uid)
         except GrafanaError as exc:
-            if exc.status == 404:  # no history to trust
+            if exc.status == 404:  # gone, or no history to trust
                 return None
             raise
-        return written_hash(str(v.get("message") or "") for v in versions)
+        return written_hash(v.message or "" for v in versions)
 
     return newest_written
 
 
-def _live_dashboard(document: Mapping[str, Any]) -> LiveDashboard:
-    dashboard = document.get("dashboard") or {}
-    meta = document.get("meta") or {}
-    version = dashboard.get("version", meta.get("version"))
+def _with_history(current: LiveDashboard, history: str | None) -> LiveDashboard:
+    return replace(current, written_hash=history)
+
+
+def _live_dashboard(document: DashboardDocument) -> LiveDashboard:
+    dashboard = document.dashboard
+    tags = dashboard.get("tags")
     return LiveDashboard(
-        uid=str(dashboard.get("uid", "")),
+        uid=str(dashboard["uid"]),
         title=str(dashboard.get("title", "")),
-        folder_uid=str(meta.get("folderUid") or ""),
-        tags=tuple(t for t in dashboard.get("tags") or [] if isinstance(t, str)),
-        version=int(version) if version is not None else None,
-        provisioned=bool(meta.get("provisioned")),
+        folder_uid=document.meta.folder_uid,
+        tags=tuple(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else (),
+        version=document.version,
+        provisioned=document.meta.provisioned,
         content=dashboard,
-        updated_by=str(meta.get("updatedBy") or ""),
+        updated_by=document.meta.updated_by,
     )

@@ -3,21 +3,32 @@
 Desired state comes from the generated artifacts (``desired_state``); live state is
 read by ``perfdash.deploy.grafana_live``. Comparison is on normalised JSON
 (``perfdash.deploy.fingerprint``), so Grafana's own bookkeeping never shows as a
-change. Per dashboard the plan says:
+change.
+
+Ownership. perfdash acts only on what it created, known by marks a person does not set
+by accident, never by a title or a tag:
+
+- a folder is perfdash's when its uid is perfdash's (``perfdash-<team>``, ``perfdash``),
+  which Grafana's UI never gives a folder. A folder of the team's title with another
+  uid is someone else's: a conflict, neither adopted nor duplicated;
+- a dashboard is perfdash's when its version history holds a version perfdash wrote
+  (a message in the exact form ``change_message`` writes, with the hash of the content
+  sent); only those are updated or moved, and only those *in perfdash's folders* are
+  ever deleted.
+
+Per dashboard the plan says:
 
 - create: no dashboard has its uid;
 - update: the content differs, and Grafana still holds what perfdash last wrote;
 - move: same content, another folder (an update may move too);
-- drift: the content differs and was edited in Grafana since perfdash last wrote it
-  (its hash is not the one perfdash recorded): apply refuses it unless ``--force``;
-- conflict: the uid is taken by a dashboard perfdash does not own (no ``perfdash``
-  tag) or one provisioned from files: never touched;
-- delete: a dashboard perfdash owns (tag ``perfdash``, in one of its folders) that is
-  no longer generated. Listed first; deleted only with ``--prune`` (otherwise it is a
+- drift: edited in Grafana since perfdash last wrote it (its content does not hash to
+  what perfdash recorded), whether it is to be updated or deleted: kept unless
+  ``--force``;
+- conflict: the uid is held by a dashboard perfdash did not write, or one provisioned
+  from files, or the team's folder is someone else's: never touched;
+- delete: a dashboard perfdash wrote, unedited since, in one of its folders, that is no
+  longer generated. Listed first; deleted only with ``--prune`` (otherwise it is a
   prune candidate and not a change).
-
-Folders are one per team (title = team name, uid ``perfdash-<team>``); an existing
-folder with the team's title is adopted rather than duplicated.
 """
 
 from __future__ import annotations
@@ -77,8 +88,10 @@ class LiveFolder:
 class LiveDashboard:
     """A dashboard as Grafana holds it. ``content`` is its JSON, or None when its
     newest version is one perfdash wrote (``content_digest`` is then the hash in that
-    version's message: the JSON was not read). ``written_hash`` (from the version
-    history) is read only when the content differs from what perfdash would write."""
+    version's message: the JSON was not read) or when it is not perfdash's and was not
+    read. ``written_hash``, from the version history, is the hash of what perfdash last
+    wrote (None: no version perfdash wrote); it is read only when perfdash may act on
+    the dashboard (its content or folder differs, or it is a prune candidate)."""
 
     uid: str
     title: str
@@ -93,7 +106,17 @@ class LiveDashboard:
 
     @property
     def owned(self) -> bool:
-        return OWNER_TAG in self.tags
+        """perfdash wrote it (its history says so)."""
+        return self.written_hash is not None
+
+    @property
+    def as_written(self) -> bool:
+        """perfdash wrote it and nobody changed its content since."""
+        if self.written_hash is None:
+            return False
+        if self.content is None:
+            return self.content_digest == self.written_hash
+        return content_hash(self.content) == self.written_hash
 
 
 @dataclass(frozen=True)
@@ -109,6 +132,15 @@ class FolderChange:
 
 
 @dataclass(frozen=True)
+class FolderConflict:
+    """The team's folder title is taken by a folder perfdash did not create."""
+
+    title: str
+    uid: str  # the other folder's
+    reason: str
+
+
+@dataclass(frozen=True)
 class DashboardChange:
     action: Action
     uid: str
@@ -121,6 +153,7 @@ class DashboardChange:
     diff: tuple[str, ...] = ()
     reason: str = ""
     digest: str = ""  # content hash of ``dashboard``
+    prune: bool = False  # no longer generated: the change deletes it (delete, or drift)
 
 
 @dataclass(frozen=True)
@@ -129,6 +162,7 @@ class Plan:
     dashboards: tuple[DashboardChange, ...] = ()
     unchanged: int = 0
     prune: bool = False
+    folder_conflicts: tuple[FolderConflict, ...] = ()
 
     def of(self, action: Action) -> tuple[DashboardChange, ...]:
         return tuple(c for c in self.dashboards if c.action is action)
@@ -136,8 +170,10 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         """Anything differs (prune candidates count only with ``--prune``)."""
-        return bool(self.folders) or any(
-            c.action is not Action.DELETE or self.prune for c in self.dashboards
+        return (
+            bool(self.folders)
+            or bool(self.folder_conflicts)
+            or any(not c.prune or self.prune for c in self.dashboards)
         )
 
 
@@ -179,14 +215,15 @@ def desired_state(artifacts: Mapping[str, str]) -> tuple[DesiredDashboard, ...]:
 
 def plan(desired: tuple[DesiredDashboard, ...], live: Live, *, prune: bool = False) -> Plan:
     """Compare; see the module docstring for what each action means."""
-    folders, new_folders = resolve_folders(desired, live.folders)
+    folders, new_folders, conflicts = resolve_folders(desired, live.folders)
     titles = {f.uid: f.title for f in live.folders} | {f.uid: f.title for f in new_folders}
-    owned_folders = set(folders.values()) | {
-        f.uid for f in live.folders if is_perfdash_folder(f.uid)
-    }
+    refused = {c.title for c in conflicts}
     changes: list[DashboardChange] = []
     unchanged = 0
     for wanted in desired:
+        if wanted.folder in refused:
+            changes.append(_refused_folder(wanted))
+            continue
         change = _dashboard_change(wanted, live.dashboards.get(wanted.uid), folders, titles)
         if change is None:
             unchanged += 1
@@ -194,45 +231,96 @@ def plan(desired: tuple[DesiredDashboard, ...], live: Live, *, prune: bool = Fal
             changes.append(change)
     generated = {d.uid for d in desired}
     for current in live.dashboards.values():
-        if (
-            current.uid not in generated
-            and current.owned
-            and current.folder_uid in owned_folders
-            and not current.provisioned
-        ):
-            changes.append(
-                DashboardChange(
-                    Action.DELETE,
-                    current.uid,
-                    current.title,
-                    current.folder_uid,
-                    titles.get(current.folder_uid, current.folder_uid),
-                    version=current.version,
-                    reason="no longer generated",
-                )
-            )
+        if current.uid not in generated and prunable(current):
+            changes.append(_prune_change(current, titles))
     changes.sort(key=lambda c: (ORDER.index(c.action), c.folder, c.title, c.uid))
-    return Plan(tuple(new_folders), tuple(changes), unchanged, prune)
+    return Plan(tuple(new_folders), tuple(changes), unchanged, prune, tuple(conflicts))
+
+
+def prunable(current: LiveDashboard) -> bool:
+    """A dashboard no longer generated that perfdash may delete: in one of its folders,
+    not provisioned, and written by perfdash."""
+    return is_perfdash_folder(current.folder_uid) and not current.provisioned and current.owned
+
+
+def _prune_change(current: LiveDashboard, titles: Mapping[str, str]) -> DashboardChange:
+    folder = titles.get(current.folder_uid, current.folder_uid)
+    if current.as_written:
+        return DashboardChange(
+            Action.DELETE,
+            current.uid,
+            current.title,
+            current.folder_uid,
+            folder,
+            version=current.version,
+            reason="no longer generated",
+            prune=True,
+        )
+    return DashboardChange(
+        Action.DRIFT,
+        current.uid,
+        current.title,
+        current.folder_uid,
+        folder,
+        version=current.version,
+        reason=f"no longer generated, but {_edited(current)}; apply --prune keeps it unless "
+        "--force: delete it in Grafana, or apply --prune --force",
+        prune=True,
+    )
+
+
+def _refused_folder(wanted: DesiredDashboard) -> DashboardChange:
+    return DashboardChange(
+        Action.CONFLICT,
+        wanted.uid,
+        wanted.title,
+        "",
+        wanted.folder,
+        reason=f"its folder {wanted.folder!r} is someone else's (see the folder conflict): "
+        "not created or changed",
+    )
+
+
+def _edited(current: LiveDashboard) -> str:
+    who = f" by {current.updated_by}" if current.updated_by else ""
+    return (
+        f"edited in Grafana since perfdash wrote it (version {current.version}{who}; "
+        f"perfdash last wrote sha256:{current.written_hash})"
+    )
 
 
 def resolve_folders(
     desired: Sequence[DesiredDashboard], folders: Sequence[LiveFolder]
-) -> tuple[dict[str, str], list[FolderChange]]:
-    """Folder title -> uid for every desired folder, and the folders to create."""
+) -> tuple[dict[str, str], list[FolderChange], list[FolderConflict]]:
+    """Folder title -> uid for every desired folder, the folders to create, and the
+    titles held by a folder perfdash did not create (Grafana compares titles without
+    case)."""
     by_uid = {f.uid: f for f in folders}
     by_title: dict[str, str] = {}
     for f in sorted(folders, key=lambda f: f.uid):
-        by_title.setdefault(f.title, f.uid)
+        by_title.setdefault(f.title.lower(), f.uid)
     resolved: dict[str, str] = {}
     created: list[FolderChange] = []
+    conflicts: list[FolderConflict] = []
     for title in sorted({d.folder for d in desired}):
         uid = folder_uid(title)
-        if uid not in by_uid and title in by_title:
-            uid = by_title[title]  # adopt the team's existing folder
-        elif uid not in by_uid:
-            created.append(FolderChange(uid, title))
         resolved[title] = uid
-    return resolved, created
+        if uid in by_uid:
+            continue
+        other = by_title.get(title.lower())
+        if other is None:
+            created.append(FolderChange(uid, title))
+            continue
+        conflicts.append(
+            FolderConflict(
+                title,
+                other,
+                reason=f"a folder titled {title!r} exists (uid {other}) that perfdash did not "
+                f"create (perfdash's has uid {uid}): it is neither adopted nor duplicated; "
+                "rename that folder in Grafana (or move its dashboards out and delete it)",
+            )
+        )
+    return resolved, created, conflicts
 
 
 def _dashboard_change(
@@ -259,13 +347,6 @@ def _dashboard_change(
     if current is None:
         return change(Action.CREATE)
     here = titles.get(current.folder_uid, current.folder_uid or "General")
-    if not current.owned:
-        return change(
-            Action.CONFLICT,
-            reason=f"uid {wanted.uid} is taken by a dashboard perfdash does not own (no "
-            f"{OWNER_TAG!r} tag, {current.title!r} in {here}): perfdash never touches it; "
-            "delete or re-uid it in Grafana",
-        )
     if current.content is None:  # read from the history alone: what perfdash wrote
         same = current.content_digest == wanted.digest
     else:
@@ -279,23 +360,24 @@ def _dashboard_change(
             reason="provisioned from files: Grafana refuses API changes to it; remove it "
             "from the file provisioning (or deploy with perfdash build --provisioning)",
         )
+    if not current.owned:
+        return change(
+            Action.CONFLICT,
+            reason=f"uid {wanted.uid} is held by a dashboard perfdash did not write "
+            f"({current.title!r} in {here}: no version in its history carries perfdash's "
+            "mark): perfdash never takes it over; delete or re-uid it in Grafana",
+        )
     from_folder = here if moved else None
     if same:
         return change(Action.MOVE, from_folder=from_folder)
     live = current.content or {}
     diff = structural_diff(normalize(live), normalize(wanted.dashboard))
-    if current.written_hash != content_hash(live):
-        who = f" by {current.updated_by}" if current.updated_by else ""
-        history = (
-            "no version in its history was written by perfdash"
-            if current.written_hash is None
-            else f"its content is not what perfdash last wrote (sha256:{current.written_hash})"
-        )
+    if not current.as_written:
         return change(
             Action.DRIFT,
             from_folder=from_folder,
             diff=diff,
-            reason=f"edited in Grafana (version {current.version}{who}): {history}; apply "
-            "keeps it unless --force: port the edit into the declaration, or overwrite it",
+            reason=f"{_edited(current)}; apply keeps it unless --force: port the edit into "
+            "the declaration, or overwrite it",
         )
     return change(Action.UPDATE, from_folder=from_folder, diff=diff)

@@ -18,12 +18,15 @@ A run that failed before applying anything (bad credentials, Grafana down) pushe
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.error import URLError
 
 from prometheus_client import CollectorRegistry, Gauge, push_to_gateway
+from prometheus_client.exposition import basic_auth_handler, default_handler
 
 from perfdash.deploy.outcome import ApplyReport
+from perfdash.deploy.settings import Endpoint
 from perfdash.errors import PushError, redact
 
 JOB = "perfdash_apply"
@@ -67,18 +70,41 @@ def apply_registry(
 
 
 def push_apply_metrics(
-    url: str,
+    pushgateway: Endpoint,
     report: ApplyReport | None,
     *,
     duration: float,
     grouping: Mapping[str, str] | None = None,
     timeout: float = 10.0,
 ) -> None:
-    """Push (replace) the ``perfdash_apply`` job's metrics; PushError when refused."""
+    """Push (replace) the ``perfdash_apply`` job's metrics; PushError when refused. The
+    credentials of the Pushgateway's URL, if any, go as basic auth."""
     registry = apply_registry(report, duration=duration)
     try:
         push_to_gateway(
-            url, job=JOB, registry=registry, grouping_key=dict(grouping or {}), timeout=timeout
+            pushgateway.url,
+            job=JOB,
+            registry=registry,
+            grouping_key=dict(grouping or {}),
+            timeout=timeout,
+            handler=pushgateway_handler(pushgateway),
         )
     except (URLError, OSError, ValueError) as exc:
-        raise PushError(redact(f"cannot push apply metrics to {url}: {exc}")) from exc
+        raise PushError(redact(f"cannot push apply metrics to {pushgateway.url}: {exc}")) from exc
+
+
+def pushgateway_handler(pushgateway: Endpoint) -> Callable[..., Any]:
+    """prometheus_client's push handler, with the URL's credentials as basic auth."""
+    if pushgateway.user is None or pushgateway.password is None:
+        return default_handler
+    user, password = pushgateway.user, pushgateway.password.reveal()
+
+    def with_credentials(
+        url: str, method: str, timeout: float | None, headers: Any, data: bytes
+    ) -> Callable[[], None]:
+        handle: Callable[[], None] = basic_auth_handler(
+            url, method, timeout, headers, data, username=user, password=password
+        )
+        return handle
+
+    return with_credentials

@@ -1,15 +1,24 @@
 """A deploy plan as text (terminals), Markdown (a PR comment) or JSON (machines), and
-an apply report as text. Pure: strings in, strings out."""
+an apply report as text. Pure: strings in, strings out.
+
+Names, titles, notes and diffs quote servers and declarations: every ``Row`` holds
+them as one line each (``perfdash.terminal.one_line``), so a title cannot add lines of
+its own to a plan, and Markdown escapes them so that they cannot add table cells,
+HTML, or end a code block. The CLI escapes control characters in all it prints.
+"""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from perfdash.deploy.grafana_plan import Action
 from perfdash.deploy.outcome import ApplyReport
 from perfdash.deploy.run import DeployPlan
+from perfdash.terminal import one_line
 
 SYMBOLS = {
     "delete": "-",
@@ -45,25 +54,56 @@ class Row:
 
 
 def plan_rows(deploy: DeployPlan) -> list[Row]:
+    return [
+        replace(
+            row,
+            name=one_line(row.name),
+            where=one_line(row.where),
+            note=one_line(row.note),
+            diff=tuple(one_line(line) for line in row.diff),
+        )
+        for row in _rows(deploy)
+    ]
+
+
+def _rows(deploy: DeployPlan) -> list[Row]:
     rows: list[Row] = []
     grafana = deploy.grafana
     if grafana is not None:
-        for change in grafana.of(Action.DELETE):
+        for change in grafana.dashboards:
+            if not change.prune:
+                continue
+            note = (
+                _prune_note(change.title, grafana.prune)
+                if change.action is Action.DELETE
+                else change.reason
+            )
             rows.append(
                 Row(
                     "grafana",
-                    "delete",
+                    change.action.value,
                     "dashboard",
                     change.uid,
                     change.folder,
-                    _prune_note(change.title, grafana.prune),
+                    note,
                     runs=grafana.prune,
                 )
             )
         for folder in grafana.folders:
             rows.append(Row("grafana", "create", "folder", folder.uid, folder.title))
+        for conflict in grafana.folder_conflicts:
+            rows.append(
+                Row(
+                    "grafana",
+                    "conflict",
+                    "folder",
+                    conflict.title,
+                    f"uid {conflict.uid}",
+                    conflict.reason,
+                )
+            )
         for change in grafana.dashboards:
-            if change.action is Action.DELETE:
+            if change.prune:
                 continue
             where = change.folder
             if change.from_folder is not None:
@@ -196,18 +236,19 @@ def plan_markdown(deploy: DeployPlan) -> str:
         for row in mine:
             lines.append(
                 f"| {SYMBOLS[row.action]} | {row.action} | {row.kind.replace('_', ' ')} | "
-                f"`{row.name}` | {_cell(row.where)} | {_cell(row.note)} |"
+                f"{_code(row.name)} | {_cell(row.where)} | {_cell(row.note)} |"
             )
         for row in mine:
             if row.diff:
+                fence = _fence(row.diff)
                 lines += [
                     "",
-                    f"<details><summary>{row.action} <code>{row.name}</code>: "
+                    f"<details><summary>{row.action} <code>{html.escape(row.name)}</code>: "
                     f"{len(row.diff)} line{'s' if len(row.diff) > 1 else ''} of diff</summary>",
                     "",
-                    "```diff",
+                    f"{fence}diff",
                     *row.diff,
-                    "```",
+                    fence,
                     "",
                     "</details>",
                 ]
@@ -215,7 +256,22 @@ def plan_markdown(deploy: DeployPlan) -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Text for a table cell: no cell breaks, no HTML, no line breaks."""
+    return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    """``text`` as inline code in a table cell, whatever backticks it holds."""
+    ticks = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    escaped = text.replace("|", "\\|")  # HTML is inert in code: only cell breaks
+    return f"{ticks}{pad}{escaped}{pad}{ticks}"
+
+
+def _fence(lines: Iterable[str]) -> str:
+    """A code fence longer than any run of backticks in ``lines``."""
+    longest = max((len(run) for line in lines for run in re.findall("`+", line)), default=0)
+    return "`" * max(3, longest + 1)
 
 
 def plan_json(deploy: DeployPlan) -> str:

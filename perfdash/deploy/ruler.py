@@ -8,7 +8,10 @@ it (202), ``DELETE .../{namespace}/{group}`` removes one (202). The tenant goes 
 ``.../config/v1/rules``.
 
 Groups perfdash generates are named ``perfdash-<service>-<slo>``; only those are
-ever deleted from the namespace, and only with ``--prune``.
+ever deleted from the namespace, and only with ``--prune``. Two generated groups of one
+name are refused (``desired_groups``): the namespace would keep only one of them. The
+ruler's answer is read as YAML without aliases and checked for shape; names from it are
+quoted (``path_segment``) before they go into a URL.
 """
 
 from __future__ import annotations
@@ -17,14 +20,14 @@ import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import yaml
 
-from perfdash.deploy.http import HttpClient, RetryPolicy
+from perfdash.deploy.http import Answer, HttpClient, Limits, RetryPolicy, path_segment
 from perfdash.deploy.outcome import Outcome
-from perfdash.deploy.rules_dir import desired_rule_files
+from perfdash.deploy.rules_dir import desired_groups as _generated_groups
+from perfdash.deploy.rules_dir import desired_rule_files, first_line
 from perfdash.deploy.settings import RulerSettings
 from perfdash.errors import PerfdashError, PrometheusError
 from perfdash.yamlout import dump
@@ -40,7 +43,9 @@ def ruler_error(
 ) -> PrometheusError:
     if status is None:
         return PrometheusError(method, url, status=None, detail=f"cannot reach the ruler: {cause}")
-    text = body.strip().splitlines()[0] if body.strip() else f"HTTP {status}"
+    if cause:
+        return PrometheusError(method, url, status=status, body=body, detail=cause)
+    text = first_line(body) or f"HTTP {status}"
     if status == 401:
         text = (
             f"the ruler refused the request ({text}): set --tenant (X-Scope-OrgID) or credentials"
@@ -57,7 +62,7 @@ class RulerClient:
         *,
         transport: httpx.BaseTransport | None = None,
         retry: RetryPolicy | None = None,
-        timeout: float = 30.0,
+        limits: Limits | None = None,
         concurrency: int = 8,
     ) -> None:
         base = settings.url.rstrip("/")
@@ -73,7 +78,7 @@ class RulerClient:
             error=ruler_error,
             headers=headers,
             auth=auth,
-            timeout=timeout,
+            limits=limits,
             concurrency=concurrency,
             retry=retry,
             transport=transport,
@@ -83,31 +88,71 @@ class RulerClient:
         self.http.close()
 
     def groups(self, namespace: str) -> list[dict[str, Any]]:
-        response = self.http.request("GET", f"/{quote(namespace, safe='')}", ok=(404,))
-        if response.status_code == 404:
+        """The namespace's groups (none when the ruler answers 404)."""
+        answer = self.http.request("GET", f"/{path_segment(namespace)}", ok=(404,))
+        if answer.status_code == 404:
             return []
-        try:
-            document = yaml.safe_load(response.text)
-        except yaml.YAMLError as exc:
-            raise ruler_error("GET", str(response.request.url), 200, response.text, "") from exc
+        document = _load_answer(answer)
         if isinstance(document, dict) and "name" in document and "rules" in document:
-            return [document]  # a single group
-        if isinstance(document, dict):
-            return list(document.get(namespace) or [])
-        return list(document or [])
+            document = [document]  # a single group
+        elif isinstance(document, dict):
+            document = document.get(namespace) or []
+        if document is None:
+            return []
+        if not isinstance(document, list) or not all(_is_group(g) for g in document):
+            raise ruler_error(
+                answer.method,
+                answer.url,
+                answer.status_code,
+                answer.text,
+                "unexpected answer: rule groups (each a mapping with a name and rules) expected",
+            )
+        return document
 
     def set_group(self, namespace: str, group: Mapping[str, Any]) -> None:
         self.http.request(
             "POST",
-            f"/{quote(namespace, safe='')}",
+            f"/{path_segment(namespace)}",
             content=dump(dict(group)),
             headers={"Content-Type": "application/yaml"},
         )
 
     def delete_group(self, namespace: str, name: str) -> None:
-        self.http.request(
-            "DELETE", f"/{quote(namespace, safe='')}/{quote(name, safe='')}", ok=(404,)
-        )
+        self.http.request("DELETE", f"/{path_segment(namespace)}/{path_segment(name)}", ok=(404,))
+
+
+class _NoAliases(yaml.SafeLoader):
+    """YAML from a server, without aliases (a few bytes of them expand without bound)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "aliases are not accepted from a server", mark
+            )
+        return super().compose_node(parent, index)
+
+
+def _load_answer(answer: Answer) -> Any:
+    try:
+        return yaml.load(answer.content, Loader=_NoAliases)
+    except (yaml.YAMLError, RecursionError) as exc:
+        detail = first_line(str(exc)) or type(exc).__name__
+        raise ruler_error(
+            answer.method,
+            answer.url,
+            answer.status_code,
+            answer.text,
+            f"unexpected answer: YAML rule groups expected ({detail})",
+        ) from None
+
+
+def _is_group(group: Any) -> bool:
+    return (
+        isinstance(group, dict)
+        and isinstance(group.get("name"), str)
+        and isinstance(group.get("rules"), list)
+    )
 
 
 @dataclass(frozen=True)
@@ -132,12 +177,10 @@ class RulerPlan:
 
 
 def desired_groups(artifacts: Mapping[str, str]) -> dict[str, dict[str, Any]]:
-    """Every generated rule group by name, from the build's rule files."""
-    groups: dict[str, dict[str, Any]] = {}
-    for text in desired_rule_files(artifacts).values():
-        for group in (yaml.safe_load(text) or {}).get("groups") or []:
-            groups[str(group["name"])] = group
-    return groups
+    """Every generated rule group by name, from the build's rule files; two groups of
+    one name are an ``OutputError`` (the namespace would keep one)."""
+    found = _generated_groups(desired_rule_files(artifacts))
+    return {name: group for name, (_, group) in found.items()}
 
 
 def plan_ruler(
@@ -148,7 +191,7 @@ def plan_ruler(
     namespace: str,
     prune: bool = False,
 ) -> RulerPlan:
-    current = {str(g.get("name")): g for g in live}
+    current = {str(g["name"]): g for g in live}
     changes: list[GroupChange] = []
     unchanged = 0
     for name, group in desired.items():

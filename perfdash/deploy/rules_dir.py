@@ -20,16 +20,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import yaml
 
 from perfdash import conventions
-from perfdash.deploy.http import HttpClient, RetryPolicy
+from perfdash.deploy.http import HttpClient, Limits, RetryPolicy
 from perfdash.deploy.outcome import Outcome
-from perfdash.errors import OutputError, PerfdashError, PrometheusError
+from perfdash.deploy.settings import Endpoint
+from perfdash.errors import BODY_EXCERPT_CHARS, OutputError, PerfdashError, PrometheusError
 from perfdash.output import MANIFEST_PATH, Entry, Manifest, read_manifest, write_file
 from perfdash.output.manifest import digest
 
 DIFF_LINES = 40
+
+
+class _LoadedGroup(msgspec.Struct):
+    name: str
+    file: str = ""
+
+
+class _LoadedGroups(msgspec.Struct):
+    groups: list[_LoadedGroup] = msgspec.field(default_factory=list)
+
+
+class _RulesAnswer(msgspec.Struct):
+    """What perfdash reads of ``GET /api/v1/rules``."""
+
+    data: _LoadedGroups
 
 
 @dataclass(frozen=True)
@@ -82,12 +99,13 @@ def read_rules_dir(directory: Path) -> dict[str, ExistingFile]:
     for path in sorted(directory.iterdir()):
         if path.is_file() and path.suffix in (".yaml", ".yml") and not path.name.startswith("."):
             try:
-                text = path.read_text(encoding="utf-8")
+                data = path.read_bytes()
             except OSError as exc:
                 raise OutputError(f"cannot read {path}: {exc.strerror}") from exc
             listed = manifest.files.get(path.name)
-            generated = listed is not None and listed.sha256 == digest(text.encode("utf-8"))
-            found[path.name] = ExistingFile(text, generated)
+            generated = listed is not None and listed.sha256 == digest(data)
+            # perfdash writes UTF-8: a file that is not is someone else's, shown as it is
+            found[path.name] = ExistingFile(data.decode("utf-8", errors="replace"), generated)
     return found
 
 
@@ -98,6 +116,7 @@ def plan_rules_dir(
     directory: Path,
     prune: bool = False,
 ) -> RulesDirPlan:
+    groups = _groups(desired)  # first: two groups of one name are refused before anything
     changes: list[FileChange] = []
     unchanged = 0
     adopted = {}
@@ -125,16 +144,32 @@ def plan_rules_dir(
             changes.append(FileChange("delete", name, reason="no longer generated"))
     order = ("delete", "create", "update", "conflict")
     changes.sort(key=lambda c: (order.index(c.action), c.name))
-    return RulesDirPlan(directory, tuple(changes), unchanged, prune, _groups(desired), adopted)
+    return RulesDirPlan(directory, tuple(changes), unchanged, prune, groups, adopted)
+
+
+def desired_groups(desired: Mapping[str, str]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Every generated rule group by name, with its file. Two groups of one name are
+    refused: a ruler namespace holds one group per name, Prometheus one per file, and
+    perfdash checks what loaded by name, so one of them would silently go missing."""
+    groups: dict[str, tuple[str, dict[str, Any]]] = {}
+    for file, text in desired.items():
+        document = yaml.safe_load(text)
+        for group in document.get("groups") or [] if isinstance(document, dict) else []:
+            name = str(group["name"])
+            if name in groups:
+                first = groups[name][0]
+                where = f"{first} and {file}" if first != file else f"{file}, twice"
+                raise OutputError(
+                    f"rule group {name!r} is generated twice ({where}): one would silently "
+                    "replace the other where the rules run; give the services or SLOs "
+                    "names that do not run together into the same group name"
+                )
+            groups[name] = (file, group)
+    return groups
 
 
 def _groups(desired: Mapping[str, str]) -> dict[str, str]:
-    groups = {}
-    for name, text in desired.items():
-        document = yaml.safe_load(text)
-        for group in document.get("groups") or [] if isinstance(document, dict) else []:
-            groups[str(group["name"])] = name
-    return groups
+    return {name: file for name, (file, _) in desired_groups(desired).items()}
 
 
 def _text_diff(old: str, new: str, name: str) -> tuple[str, ...]:
@@ -225,11 +260,10 @@ def _describe_missing(missing: list[str], plan: RulesDirPlan, shown: int = 5) ->
 
 def _missing(prometheus: HttpClient, plan: RulesDirPlan) -> list[str]:
     """Generated groups Prometheus has not loaded from the planned folder."""
-    answer = prometheus.json(prometheus.request("GET", "/api/v1/rules"))
-    loaded = {
-        (str(g.get("name")), Path(str(g.get("file", ""))).name)
-        for g in (answer.get("data") or {}).get("groups") or []
-    }
+    answer: _RulesAnswer = prometheus.decode(
+        prometheus.request("GET", "/api/v1/rules"), _RulesAnswer, "Prometheus' rules"
+    )
+    loaded = {(g.name, Path(g.file).name) for g in answer.data.groups}
     return sorted(group for group, file in plan.groups.items() if (group, file) not in loaded)
 
 
@@ -254,15 +288,35 @@ def prometheus_error(
     """The error of a failed request to Prometheus (reload, rules API)."""
     if status is None:
         return PrometheusError(method, url, status=None, detail=f"cannot reach Prometheus: {cause}")
-    detail = body.strip().splitlines()[0] if body.strip() else f"HTTP {status}"
+    if cause:
+        return PrometheusError(method, url, status=status, body=body, detail=cause)
+    detail = first_line(body) or f"HTTP {status}"
     if status == 403 and url.endswith("/-/reload"):
         detail = "reload is disabled: start Prometheus with --web.enable-lifecycle"
     return PrometheusError(method, url, status=status, body=body, detail=detail)
 
 
+def first_line(body: str) -> str:
+    """The first line of a server's answer, cut to ``BODY_EXCERPT_CHARS``."""
+    text = body.strip().splitlines()[0].strip() if body.strip() else ""
+    return text if len(text) <= BODY_EXCERPT_CHARS else text[: BODY_EXCERPT_CHARS - 3] + "..."
+
+
 def prometheus_client(
-    url: str, *, transport: Any = None, retry: RetryPolicy | None = None, timeout: float = 30.0
+    endpoint: Endpoint,
+    *,
+    transport: Any = None,
+    retry: RetryPolicy | None = None,
+    limits: Limits | None = None,
 ) -> HttpClient:
+    auth = None
+    if endpoint.user is not None and endpoint.password is not None:
+        auth = (endpoint.user, endpoint.password.reveal())
     return HttpClient(
-        url, error=prometheus_error, transport=transport, retry=retry, timeout=timeout
+        endpoint.url,
+        error=prometheus_error,
+        auth=auth,
+        transport=transport,
+        retry=retry,
+        limits=limits,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -62,7 +63,7 @@ class Targets:
                 "nothing to deploy to: set GRAFANA_URL (or --grafana-url, or grafana.url in "
                 "perfdash.yaml), --rules-dir or --ruler-url"
             )
-        if settings.prometheus_url and settings.rules_dir is None:
+        if settings.prometheus is not None and settings.rules_dir is None:
             raise ConfigError("--prometheus-url reloads the rules of --rules-dir: give both")
         routes = dict(transports or {})
         self.settings = settings
@@ -76,13 +77,21 @@ class Targets:
         self.rules_dir: Path | None = settings.rules_dir
         self.prometheus: HttpClient | None = (
             prometheus_client(
-                settings.prometheus_url, transport=routes.get("prometheus"), retry=retry
+                settings.prometheus,
+                transport=routes.get("prometheus"),
+                retry=retry or RetryPolicy(attempts=settings.retries),
+                limits=settings.limits,
             )
-            if settings.prometheus_url
+            if settings.prometheus is not None
             else None
         )
         self.ruler = (
-            RulerClient(settings.ruler, transport=routes.get("ruler"), retry=retry)
+            RulerClient(
+                settings.ruler,
+                transport=routes.get("ruler"),
+                retry=retry or RetryPolicy(attempts=settings.retries),
+                limits=settings.limits,
+            )
             if settings.ruler
             else None
         )
@@ -100,8 +109,14 @@ class Targets:
 
 
 def plan_deploy(
-    artifacts: Mapping[str, str], targets: Targets, *, prune: bool = False
+    artifacts: Mapping[str, str],
+    targets: Targets,
+    *,
+    prune: bool = False,
+    groups: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> DeployPlan:
+    """What apply would do. ``groups``: the build's rule groups by name, for the ruler
+    (without them they are read back from the rule files in ``artifacts``)."""
     grafana_plan = None
     if targets.grafana is not None:
         desired = desired_state(artifacts)
@@ -119,7 +134,7 @@ def plan_deploy(
         assert targets.settings.ruler is not None
         namespace = targets.settings.ruler.namespace
         ruler_plan = plan_ruler(
-            desired_groups(artifacts),
+            desired_groups(artifacts) if groups is None else groups,
             targets.ruler.groups(namespace),
             url=targets.settings.ruler.url,
             namespace=namespace,

@@ -20,10 +20,9 @@ from perfdash.conventions import OVERVIEW_UID, dashboard_uid
 from perfdash.grafana import panels as p
 from perfdash.grafana.baseline_panels import with_baseline_rows
 from perfdash.grafana.normalize import normalize_dashboard
-from perfdash.model.fleet import SLO, Matcher, Service
+from perfdash.model.fleet import SLO, Matcher, Service, series_selector
 from perfdash.model.windows import CURRENT_BURN_WINDOW, window_facts
 from perfdash.numbers import format_decimal, human_number
-from perfdash.prometheus import promql
 
 QUANTILES = ("0.5", "0.95", "0.99")
 
@@ -200,8 +199,8 @@ def _summary(layout: p.Layout, service: Service, slo: SLO) -> None:
 def _red(layout: p.Layout, service: Service) -> None:
     red = service.red
     assert red is not None
-    requests = promql.selector(red.requests, service.selector)
-    errors = promql.selector(red.requests, (*service.selector, *red.errors))
+    requests = series_selector(red.requests, service.selector)
+    errors = series_selector(red.requests, (*service.selector, *red.errors))
     rate = "[$__rate_interval]"
     layout.add(
         p.timeseries(
@@ -244,7 +243,7 @@ def _red(layout: p.Layout, service: Service) -> None:
         height=8,
     )
     if red.duration:
-        buckets = promql.selector(red.duration + "_bucket", service.selector)
+        buckets = series_selector(red.duration + "_bucket", service.selector)
         thresholds = _latency_thresholds(service, red.duration)
         layout.add(
             p.timeseries(

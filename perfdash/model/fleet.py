@@ -7,6 +7,7 @@ freely. Everything here is already checked: generators never re-validate.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -39,6 +40,11 @@ def _quote(value: str) -> str:
 def quote_label_value(value: str) -> str:
     """A PromQL/Prometheus double-quoted string literal."""
     return _quote(value)
+
+
+def series_selector(metric: str, matchers: Iterable[Matcher]) -> str:
+    """``metric{label="value", ...}``: a PromQL vector selector."""
+    return f"{metric}{{{', '.join(m.promql() for m in matchers)}}}"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@
 3. With SIGINT and SIGTERM held back, the staged files are renamed into place, old
    files deleted, the manifest replaced, emptied folders removed, the journal deleted.
    A signal arriving meanwhile takes effect right after, so an interrupted build never
-   leaves a mix of old and new files.
+   leaves a mix of old and new files. (Holding starts before the journal is written.)
 If the process dies during step 3 anyway (killed, a crash), the next build finds the
 journal and completes it first (``recover``).
 """
@@ -21,9 +21,10 @@ import os
 import secrets
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 
 from perfdash.errors import OutputError
 from perfdash.output.manifest import MANIFEST_PATH, STATE_DIR, digest
@@ -52,18 +53,20 @@ def write_plan(plan: OutputPlan) -> WriteReport:
     made_folders: list[Path] = []
     renames: list[tuple[str, str]] = []
     try:
-        made_folders += _make_folders(Path(root.anchor or "."), root)
+        _make_folders(Path(root.anchor or "."), root, made_folders)
+        # Each staged file and folder is listed before it is made, so that an interruption
+        # at any point finds it in the list to remove.
         for relative, data in sorted(plan.writes.items()):
             target = root / relative
-            made_folders += _make_folders(root, target.parent)
+            _make_folders(root, target.parent, made_folders)
             staged = target.with_name(f".{target.name}.{token}{STAGED_SUFFIX}")
-            _write_new(staged, data)
             renames.append((staged.relative_to(root).as_posix(), relative))
+            _write_new(staged, data)
         manifest_target = root / MANIFEST_PATH
-        made_folders += _make_folders(root, manifest_target.parent)
+        _make_folders(root, manifest_target.parent, made_folders)
         staged_manifest = manifest_target.with_name(f".manifest.{token}{STAGED_SUFFIX}")
-        _write_new(staged_manifest, plan.manifest.render().encode("utf-8"))
         renames.append((staged_manifest.relative_to(root).as_posix(), MANIFEST_PATH))
+        _write_new(staged_manifest, plan.manifest.render().encode("utf-8"))
         deletions = [(path, digest((root / path).read_bytes())) for path in plan.deleted]
         with _signals_held():
             _write_journal(root, renames, deletions)
@@ -72,7 +75,7 @@ def write_plan(plan: OutputPlan) -> WriteReport:
         if not (root / JOURNAL_PATH).exists():
             for staged_path, _ in renames:
                 (root / staged_path).unlink(missing_ok=True)
-            for folder in reversed(made_folders):
+            for folder in reversed(made_folders):  # innermost first
                 with contextlib.suppress(OSError):
                     folder.rmdir()
         raise
@@ -151,21 +154,22 @@ def _write_new(path: Path, data: bytes, *, sync: bool = False) -> None:
         raise
 
 
-def _make_folders(root: Path, folder: Path) -> list[Path]:
-    """Create ``folder`` and its missing parents; returns the ones created, outermost first."""
+def _make_folders(root: Path, folder: Path, made: list[Path]) -> None:
+    """Create ``folder`` and its missing parents below ``root``, each added to ``made``
+    (outermost first) before it is created."""
     missing = []
     current = folder
     while current != root and not current.exists():
         missing.append(current)
         current = current.parent
     for path in reversed(missing):
+        made.append(path)
         try:
             path.mkdir()
         except FileExistsError:
             pass
         except OSError as exc:
             raise OutputError(f"cannot create {path}: {exc.strerror}") from exc
-    return list(reversed(missing))
 
 
 def _remove_empty_folders(root: Path, folder: Path) -> None:
@@ -180,17 +184,31 @@ def _remove_empty_folders(root: Path, folder: Path) -> None:
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM back for the duration (main thread only, where Python
-    handles them); they are delivered when the block ends."""
+    """Hold SIGINT and SIGTERM back for the duration: their handlers run when it ends.
+
+    Python runs signal handlers in the main thread, between bytecodes, whichever thread
+    the signal reached: so the handlers themselves are swapped for ones that only note
+    the signal (blocking it in this thread alone would not do)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    arrived: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.signal(number, _noting(arrived)) for number in held}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        for signum in arrived:
+            signal.raise_signal(signum)  # now handled as it would have been
+
+
+def _noting(arrived: list[int]) -> Callable[[int, FrameType | None], None]:
+    def note(number: int, frame: FrameType | None) -> None:
+        arrived.append(number)
+
+    return note
 
 
 def write_file(target: Path, text: str) -> None:

@@ -8,7 +8,6 @@ shifted back by an offset, feed the tiles the long windows sum (see
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from decimal import Decimal
 
 import promql_parser
@@ -22,13 +21,9 @@ from perfdash.model.fleet import (
     Matcher,
     RawSLI,
     Service,
+    series_selector,
 )
 from perfdash.numbers import format_decimal
-
-
-def selector(metric: str, matchers: Iterable[Matcher]) -> str:
-    inner = ", ".join(m.promql() for m in matchers)
-    return f"{metric}{{{inner}}}"
 
 
 def by_clause(slo: SLO) -> str:
@@ -65,10 +60,10 @@ def total_rate(service: Service, slo: SLO, window: Duration) -> str:
     """Events per second over ``window``, from raw series."""
     sli = slo.sli
     if isinstance(sli, EventsSLI):
-        series = selector(sli.total, (*service.selector, *sli.matchers))
+        series = series_selector(sli.total, (*service.selector, *sli.matchers))
         return _sum(slo, f"rate({series}[{window}])")
     if isinstance(sli, LatencySLI):
-        series = selector(sli.histogram + "_count", (*service.selector, *sli.matchers))
+        series = series_selector(sli.histogram + "_count", (*service.selector, *sli.matchers))
         return _sum(slo, f"rate({series}[{window}])")
     return _sum(slo, render_raw(sli.total, window))
 
@@ -77,7 +72,7 @@ def bad_rate(service: Service, slo: SLO, window: Duration) -> str:
     """Bad events per second over ``window``, from raw series (may be empty: no errors yet)."""
     sli = slo.sli
     if isinstance(sli, EventsSLI):
-        series = selector(sli.total, (*service.selector, *sli.matchers, *sli.bad))
+        series = series_selector(sli.total, (*service.selector, *sli.matchers, *sli.bad))
         return _sum(slo, f"rate({series}[{window}])")
     if isinstance(sli, LatencySLI):
         return f"{total_rate(service, slo, window)} - {good_latency_rate(service, slo, window)}"
@@ -94,15 +89,15 @@ def _good_latency_series(service: Service, slo: SLO) -> str:
     sli = slo.sli
     assert isinstance(sli, LatencySLI)
     le = Matcher("le", "=~", le_regex(sli.threshold))
-    return selector(sli.histogram + "_bucket", (*service.selector, *sli.matchers, le))
+    return series_selector(sli.histogram + "_bucket", (*service.selector, *sli.matchers, le))
 
 
 def _total_series(service: Service, slo: SLO) -> str:
     sli = slo.sli
     if isinstance(sli, EventsSLI):
-        return selector(sli.total, (*service.selector, *sli.matchers))
+        return series_selector(sli.total, (*service.selector, *sli.matchers))
     assert isinstance(sli, LatencySLI)
-    return selector(sli.histogram + "_count", (*service.selector, *sli.matchers))
+    return series_selector(sli.histogram + "_count", (*service.selector, *sli.matchers))
 
 
 def _shifted(window: Duration, offset: Duration | None) -> str:
@@ -130,7 +125,7 @@ def bad_increase(
     if isinstance(sli, RawSLI):
         return _raw_increase(slo, sli.bad, window, offset)
     assert isinstance(sli, EventsSLI)
-    series = selector(sli.total, (*service.selector, *sli.matchers, *sli.bad))
+    series = series_selector(sli.total, (*service.selector, *sli.matchers, *sli.bad))
     return _sum(slo, f"increase({series}{_shifted(window, offset)})")
 
 

@@ -166,8 +166,8 @@ def _bad_tile(service: Service, slo: SLO, tiles: TileRanges) -> str:
     own = conventions.slo_selector(service.name, slo.name)
     no_errors_yet = f"0 * {conventions.TOTAL_TILE}{own}"
     if isinstance(slo.sli, LatencySLI):
-        # A missing threshold bucket must stay missing (and trip SLIDataMissing), so
-        # latency gets no zero fallback: bad = total - good, counted directly.
+        # bad = total - good, counted directly. A missing threshold bucket must leave
+        # the long windows without a value, not at 0 errors: no fallback for good.
         good = _difference(
             slo,
             promql.good_latency_increase(service, slo, tiles.current, tiles.delay),

@@ -10,7 +10,11 @@ from perfdash.verify.rules import RuleCheckReport
 
 def test_report_text(report: RuleCheckReport, routing: Sequence[RouteResult] | None) -> str:
     """``perfdash test``: a line per SLO and per route test, then the counts."""
-    lines = [f"promtool check rules: {len(report.rule_files)} files ok"]
+    recorded = len(report.rule_files) - report.checked
+    lines = [
+        f"promtool check rules: {len(report.rule_files)} files ok"
+        + (f" ({recorded} unchanged since they last passed)" if recorded else "")
+    ]
     for result in report.results:
         name = f"{result.service}/{result.slo}"
         if result.status == "passed":
@@ -35,6 +39,11 @@ def test_report_text(report: RuleCheckReport, routing: Sequence[RouteResult] | N
     if routing is not None:
         summary += f"; routes: {sum(r.ok for r in routing)} passed, {sum(not r.ok for r in routing)} failed"
     lines.append(summary)
+    hows = {how: sum(r.how == how for r in report.results) for how in ("shape", "recorded")}
+    lines.append(
+        f"promtool ran {report.runs} tests; {hows['shape']} SLOs passed as the same rules as "
+        f"one that ran (up to names), {hows['recorded']} were unchanged since they last passed"
+    )
     return "\n".join(lines)
 
 

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from testing.doubles.server import DoubleServer, Fault, Request, Response, ServedDouble
 
@@ -160,8 +161,8 @@ class GrafanaDouble(ServedDouble):
                 missing = set(permission.split()) - self.permissions
                 if missing:
                     return _denied(", ".join(sorted(missing)))
-                with self._lock:
-                    return handler(request, login, *found.groups())
+                with self._lock:  # path parameters arrive percent-encoded, as in Grafana
+                    return handler(request, login, *(unquote(g) for g in found.groups()))
         return Response.json(404, {"message": "Not found"})
 
     def _routes(self) -> list[tuple[str, str, str, Callable[..., Response]]]:

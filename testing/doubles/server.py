@@ -1,5 +1,11 @@
 """A threaded HTTP/1.1 server on 127.0.0.1 that hands each request to an app function,
-with per-request latency, injectable faults and a log of every request answered."""
+with per-request latency, injectable faults and a log of every request answered.
+
+An answer may also misbehave as a hostile server would: a body sent in pieces with a
+pause before each (``chunks``, ``pause``: a slow drip, or an endless stream, generated
+lazily), or raw bytes instead of a well-formed answer (``raw``: headers sent a byte at a
+time, a malformed status line).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
@@ -36,9 +42,16 @@ class Request:
 
 @dataclass
 class Response:
+    """``body`` with a Content-Length; or ``chunks`` (the body ends when the connection
+    closes, unless ``headers`` give a length), each after ``pause`` seconds; or ``raw``
+    bytes written as they are, each piece after ``pause`` seconds."""
+
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    chunks: Iterable[bytes] | None = None
+    raw: Iterable[bytes] | None = None
+    pause: float = 0.0
 
     @classmethod
     def json(cls, status: int, value: Any, headers: Mapping[str, str] | None = None) -> Response:
@@ -258,15 +271,34 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, request: Request, response: Response) -> None:
         self.double.record(request, response.status)
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
         try:
+            if response.raw is not None:
+                self.close_connection = True
+                self._drip(response.raw, response.pause)
+                return
+            self.send_response(response.status)
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            if response.chunks is None:
+                self.send_header("Content-Length", str(len(response.body)))
+                self.end_headers()
+                self.wfile.write(response.body)
+                return
+            self.close_connection = True
+            if "Content-Length" not in response.headers:
+                self.send_header("Connection", "close")
             self.end_headers()
-            self.wfile.write(response.body)
+            self._drip(response.chunks, response.pause)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
             self.close_connection = True
+
+    def _drip(self, pieces: Iterable[bytes], pause: float) -> None:
+        self.wfile.flush()
+        for piece in pieces:
+            if pause:
+                time.sleep(pause)
+            self.wfile.write(piece)
+            self.wfile.flush()
 
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

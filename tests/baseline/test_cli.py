@@ -35,19 +35,15 @@ def test_init_reports_the_schema_and_storage_mode(
     first = run_cli(["baseline", "init"])
     again = run_cli(["baseline", "init"])
     assert first.exit_code == 0, first.output
-    assert first.stdout.splitlines() == [
-        "schema version 1: applied 1",
+    lines = first.stdout.splitlines()
+    assert lines[0] == "schema version 1: applied 1"
+    assert lines[1].startswith(  # and why: see tests/baseline/test_timescale.py
         "storage: PostgreSQL (no TimescaleDB): plain tables, BRIN on time, b-tree on (benchmark, "
-        "run) (the timescaledb extension is not installed on the server)",
-    ]
+        "run); raw samples are kept until deleted ("
+    )
+    assert len(lines) == 2
     assert again.stdout.splitlines()[0] == "schema version 1: up to date"
     no_secret(first.output, again.output)
-
-
-def test_without_a_dsn_the_error_says_how_to_give_one() -> None:
-    result = run_cli(["baseline", "init"])
-    assert result.exit_code == 1
-    assert result.stderr.startswith("Error: no database: set PERFDASH_DSN")
 
 
 def test_a_wrong_password_on_the_command_line_is_never_echoed(pg_dsn: str) -> None:
@@ -167,8 +163,11 @@ def test_declared_thresholds_and_command_line_overrides(dsn_env: str, tmp_path: 
     )
     declared = run_cli(["baseline", "compare", "--benchmark", "checkout-api", "--branch", "feature",
                         "--slos", str(slos), "--format", "json"])  # fmt: skip
-    metrics = {m["metric"]: m for m in json.loads(declared.stdout)["metrics"]}
-    assert sorted(metrics) == ["p95", "rps"]
+    report = json.loads(declared.stdout)
+    metrics = {m["metric"]: m for m in report["metrics"]}
+    assert report["gates"] == ["p95", "rps"]
+    assert [name for name, m in metrics.items() if m["gate"]] == ["p95", "rps"]
+    assert metrics["p50"]["gate"] is False  # measured, so reported, but informative
     assert metrics["p95"]["threshold_pct"] == 50
     assert metrics["p95"]["verdict"] != "regression"
     override = run_cli(["baseline", "compare", "--benchmark", "checkout-api", "--branch", "feature",

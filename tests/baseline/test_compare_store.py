@@ -1,15 +1,25 @@
-"""Compare verdicts end to end: k6 files -> store -> compare, for A/A, slowed and erroring runs."""
+"""Compare verdicts end to end: k6 files -> store -> compare, for A/A, slowed and erroring
+runs: real k6 outputs (tests/baseline/fixtures/k6-verdict, recorded by
+scripts/record_k6_verdict_fixtures.py) and synthetic ones."""
 
 from __future__ import annotations
 
+import gzip
+import json
+import shutil
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 
+from perfdash.baseline.report import render
 from perfdash.baseline.store import Store
 from perfdash.baseline.workflow import Selection, compare_benchmark, ingest_files, record_report
 from perfdash.errors import NoBaselineError
+from testing.postgres import Server
+from tests.baseline.conftest import FIXTURES, dsn_for
 from tests.baseline.synthetic import k6_runs
 
 pytestmark = pytest.mark.integration
@@ -127,3 +137,96 @@ def test_pinned_baseline_runs_and_recorded_verdicts(
 def test_unknown_candidate_runs_are_an_error(store_dsn: str, baseline_runs: list[int]) -> None:
     with Store.open(store_dsn) as store, pytest.raises(NoBaselineError, match="no run 999"):
         compare_benchmark(store, Selection("checkout-api", run_ids=(999,)), now=datetime.now(UTC))
+
+
+# -- real k6 runs ---------------------------------------------------------------------------
+
+REAL = FIXTURES / "k6-verdict"
+
+
+@pytest.fixture(scope="module")
+def real_runs(pg_server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
+    tuple[str, dict[str, int]]
+]:  # fmt: skip
+    """Every recorded real k6 run ingested once: (DSN, run id by name)."""
+    name = "perfdash_test_real_k6"
+    with psycopg.connect(dsn_for(pg_server, "postgres"), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}".encode())
+        conn.execute(f"CREATE DATABASE {name}".encode())
+    dsn = dsn_for(pg_server, name)
+    folder = tmp_path_factory.mktemp("k6-verdict")
+    manifest = json.loads((REAL / "manifest.json").read_text())
+    ids = {}
+    with Store.open(dsn) as store:
+        store.init()
+        for run in manifest["runs"]:
+            plain = folder / run["file"].removesuffix(".gz")
+            with gzip.open(REAL / run["file"], "rb") as src, plain.open("wb") as dst:
+                shutil.copyfileobj(src, dst)
+            ids[run["name"]] = ingest_files(
+                store, benchmark="k6-service", paths=[plain], branch=run["condition"]
+            ).run_id
+    yield dsn, ids
+
+
+def judge(
+    real: tuple[str, dict[str, int]], candidate: list[str], baseline: list[str]
+) -> dict[str, object]:
+    dsn, ids = real
+    selection = Selection(
+        "k6-service",
+        run_ids=tuple(ids[n] for n in candidate),
+        baseline_run_ids=tuple(ids[n] for n in baseline),
+    )
+    with Store.open(dsn) as store:
+        report = compare_benchmark(store, selection, now=datetime.now(UTC))
+    shape = report.to_dict()
+    shape["text"] = render(report, "table")
+    return shape
+
+
+MAIN_5 = [f"main-{i:02d}" for i in range(1, 6)]
+MAIN_10 = [f"main-{i:02d}" for i in range(1, 11)]
+
+
+def verdicts(shape: dict[str, object]) -> dict[str, str]:
+    metrics = shape["metrics"]
+    assert isinstance(metrics, list)
+    return {m["metric"]: m["verdict"] for m in metrics if m["gate"]}
+
+
+def test_the_recorded_runs_are_real_k6_output() -> None:
+    manifest = json.loads((REAL / "manifest.json").read_text())
+    assert manifest["k6"].startswith("k6 v1.1.0")
+    assert len(manifest["runs"]) == 19
+    with gzip.open(REAL / manifest["runs"][0]["file"], "rt") as handle:
+        assert json.loads(handle.readline())["type"] == "Metric"
+
+
+@pytest.mark.parametrize("baseline", [MAIN_5, MAIN_10], ids=["5 vs 3", "10 vs 3"])
+def test_real_k6_runs_thirty_percent_slower_are_a_regression(
+    real_runs: tuple[str, dict[str, int]], baseline: list[str]
+) -> None:
+    shape = judge(real_runs, ["slow-01", "slow-02", "slow-03"], baseline)
+    assert shape["regression"] is True, shape["text"]
+    gates = verdicts(shape)
+    assert gates["p50"] == "regression", shape["text"]
+    assert gates["error_rate"] != "regression", shape["text"]
+
+
+@pytest.mark.parametrize("baseline", [MAIN_5, MAIN_10], ids=["5 vs 3", "10 vs 3"])
+def test_real_k6_runs_with_three_points_more_errors_are_a_regression(
+    real_runs: tuple[str, dict[str, int]], baseline: list[str]
+) -> None:
+    shape = judge(real_runs, ["errors-01", "errors-02", "errors-03"], baseline)
+    assert shape["regression"] is True, shape["text"]
+    assert verdicts(shape)["error_rate"] == "regression", shape["text"]
+    assert [name for name, v in verdicts(shape).items() if v == "regression"] == ["error_rate"]
+
+
+@pytest.mark.parametrize("baseline", [MAIN_5, MAIN_10], ids=["5 vs 3", "10 vs 3"])
+def test_real_k6_runs_of_the_same_service_are_no_regression(
+    real_runs: tuple[str, dict[str, int]], baseline: list[str]
+) -> None:
+    shape = judge(real_runs, ["main-11", "main-12", "main-13"], baseline)
+    assert shape["regression"] is False, shape["text"]

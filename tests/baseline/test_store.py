@@ -38,23 +38,46 @@ def summary(dsn: str, run_id: int) -> dict[str, float]:
     return dict(rows)
 
 
-def test_init_creates_the_schema_once_and_reports_plain_postgresql(pg_dsn: str) -> None:
-    with Store.open(pg_dsn) as store:
+def test_init_creates_the_schema_once_and_reports_the_storage_mode(
+    edition: str, edition_dsn: str
+) -> None:
+    with Store.open(edition_dsn) as store:
         first = store.init()
         again = store.init()
     assert first.applied == (1,) and first.version == 1
     assert again.applied == ()
-    assert first.mode == again.mode == "postgresql"
-    assert "not installed on the server" in first.mode_note
-    with psycopg.connect(pg_dsn) as conn:
+    assert first.mode == again.mode == edition
+    assert first.mode_note == again.mode_note
+    with psycopg.connect(edition_dsn) as conn:
         indexes = {
             row[0]: row[1]
             for row in conn.execute(
                 "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'perfdash'"
             )
         }
+        mode = conn.execute("SELECT value FROM perfdash.settings").fetchall()
     assert "USING brin (ts)" in indexes["samples_ts_brin"]
     assert "(benchmark, id)" in indexes["runs_benchmark_run"]
+    assert mode == [(edition,)]
+
+
+def test_plain_postgresql_says_why_it_has_no_timescaledb(pg_dsn: str) -> None:
+    with Store.open(pg_dsn) as store:
+        report = store.init()
+        available = store.execute(
+            "SELECT count(*) FROM pg_available_extensions WHERE name = 'timescaledb'"
+        )
+    assert report.mode == "postgresql"
+    assert report.mode_note.startswith(
+        "PostgreSQL (no TimescaleDB): plain tables, BRIN on time, b-tree on (benchmark, run); "
+        "raw samples are kept until deleted ("
+    )
+    if available == [(0,)]:
+        assert report.mode_note.endswith(
+            "(the timescaledb extension is not installed on the server)"
+        )
+    else:  # this server has TimescaleDB installed but does not preload it
+        assert "installed on the server but not preloaded" in report.mode_note
 
 
 def test_a_store_without_schema_says_to_run_init(pg_dsn: str) -> None:
@@ -65,8 +88,8 @@ def test_a_store_without_schema_says_to_run_init(pg_dsn: str) -> None:
         ingest_files(store, benchmark="api", paths=[K6_RUN])
 
 
-def test_k6_run_summary_is_exact_over_the_run_s_requests(store_dsn: str) -> None:
-    with Store.open(store_dsn) as store:
+def test_k6_run_summary_is_exact_over_the_run_s_requests(edition_store_dsn: str) -> None:
+    with Store.open(edition_store_dsn) as store:
         result = ingest_files(store, benchmark="api", paths=[K6_RUN], branch="main",
                               git_sha="abc123", env={"region": "eu"})  # fmt: skip
     samples = [r for r in parse_file(K6_RUN, "k6") if isinstance(r, Sample)]
@@ -74,7 +97,7 @@ def test_k6_run_summary_is_exact_over_the_run_s_requests(store_dsn: str) -> None
     failed = [s.value for s in samples if s.series == FAILED]
     times = [s.ts for s in samples if s.ts is not None]
     assert not result.duplicate and result.samples == len(samples) == 240
-    got = summary(store_dsn, result.run_id)
+    got = summary(edition_store_dsn, result.run_id)
     quantiles = statistics.quantiles(latencies, n=100, method="inclusive")
     assert got["p50"] == pytest.approx(statistics.median(latencies))
     assert got["p90"] == pytest.approx(quantiles[89])
@@ -84,7 +107,7 @@ def test_k6_run_summary_is_exact_over_the_run_s_requests(store_dsn: str) -> None
     assert got["requests"] == 120
     assert got["error_rate"] == pytest.approx(sum(failed) / 120)
     assert got["rps"] == pytest.approx(120 / (max(times) - min(times)))
-    with psycopg.connect(store_dsn) as conn:
+    with psycopg.connect(edition_store_dsn) as conn:
         row = conn.execute(
             "SELECT branch, git_sha, env, tool, format, files, "
             "extract(epoch FROM started_at) FROM perfdash.runs"
@@ -116,16 +139,16 @@ def test_ingesting_the_same_file_again_is_a_no_op(store_dsn: str, tmp_path: Path
     assert before == (1, 240, counts(store_dsn)[2] // 2)
 
 
-def test_a_malformed_file_stores_nothing(store_dsn: str, tmp_path: Path) -> None:
+def test_a_malformed_file_stores_nothing(edition_store_dsn: str, tmp_path: Path) -> None:
     lines = K6_RUN.read_text().splitlines(keepends=True)
     bad = max(i for i, line in enumerate(lines) if '"metric":"http_req_duration"' in line)
     lines[bad] = lines[bad].replace('"value":', '"value":"oops",', 1)
     broken = tmp_path / "broken.json"
     broken.write_text("".join(lines))
-    with Store.open(store_dsn) as store, pytest.raises(ResultFileError) as caught:
+    with Store.open(edition_store_dsn) as store, pytest.raises(ResultFileError) as caught:
         ingest_files(store, benchmark="api", paths=[broken], format_name="k6")
     assert caught.value.line == bad + 1
-    assert counts(store_dsn) == (0, 0, 0)
+    assert counts(edition_store_dsn) == (0, 0, 0)
 
 
 def test_the_password_never_appears_in_connection_errors(pg_server: Server) -> None:

@@ -91,8 +91,13 @@ def test_an_interrupted_build_leaves_all_old_or_all_new_and_nothing_running(
     process.send_signal(signal_number)
     _, err = process.communicate(timeout=120)
     expected_status = {signal.SIGINT: 130, signal.SIGTERM: 143}[signal_number]
-    assert process.returncode in (0, expected_status), err.decode()
     after = tree(project)
+    if process.returncode == -signal_number:
+        # Interrupted while Python was still importing perfdash, before it could handle
+        # signals: the interpreter's own way out; nothing was written yet.
+        assert after == old
+    else:
+        assert process.returncode in (0, expected_status), err.decode()
     assert after in (old, new), sorted(p for p in after if after[p] != old.get(p))[:5]
     assert not [p for p in after if p.endswith(".perfdash-new")]
     time.sleep(0.2)

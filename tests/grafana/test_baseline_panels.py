@@ -23,7 +23,14 @@ from perfdash.grafana.baseline_panels import (
 )
 from perfdash.grafana.service import service_dashboard
 from perfdash.model.fleet import Baseline, Fleet, Service
-from tests.baseline.conftest import pg_dsn, pg_server, store_dsn  # noqa: F401 (fixtures)
+from tests.baseline.conftest import (  # noqa: F401 (fixtures)
+    edition,
+    edition_dsn,
+    edition_store_dsn,
+    pg_server,
+    timescale_apache_server,
+    timescale_server,
+)
 from tests.baseline.synthetic import k6_runs
 from tests.grafana.conftest import SchemaChecker
 
@@ -128,13 +135,13 @@ def test_a_service_without_baselines_is_unchanged(example_fleet: Fleet) -> None:
 
 @pytest.mark.integration
 def test_every_baseline_query_returns_rows_from_the_store(
-    store_dsn: str,  # noqa: F811
+    edition_store_dsn: str,  # noqa: F811 (plain PostgreSQL, TimescaleDB, its Apache edition)
     example_fleet: Fleet,
     tmp_path: Path,
 ) -> None:
     checkout = example_fleet.service("checkout")
     service = with_baselines(checkout, *checkout.baselines, Baseline(HOSTILE, ("p95",), ()))
-    with Store.open(store_dsn) as store:
+    with Store.open(edition_store_dsn) as store:
         for benchmark in ("checkout-api", HOSTILE):
             for branch, seed, slowdown, ago in (("main", 1, 1.0, 30), ("feature", 2, 1.3, 6)):
                 runs = k6_runs(tmp_path / branch, benchmark[:5], count=10 if branch == "main" else 3,

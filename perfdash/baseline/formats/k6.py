@@ -230,4 +230,4 @@ class _Times:
             return None
 
 
-_SCALE = [10**n for n in range(21)]
+_SCALE: list[int] = [10**n for n in range(21)]

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from perfdash.deploy.grafana_client import GrafanaClient
-from perfdash.deploy.http import RetryPolicy, tls_verify
+from perfdash.deploy.http import Limits, RetryPolicy, tls_verify
 from perfdash.deploy.ruler import RulerClient
 from perfdash.deploy.settings import RulerSettings, Secret
 from perfdash.errors import (
@@ -113,7 +113,7 @@ def test_versions_are_read_from_the_list_or_grafana_11s_object(wrapped: bool) ->
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"versions": entries} if wrapped else entries)
 
-    assert [v["version"] for v in mock(handler).versions("x")] == [2, 1]
+    assert [v.version for v in mock(handler).versions("x")] == [2, 1]
 
 
 def test_a_missing_dashboard_is_none(grafana_double: GrafanaDouble) -> None:
@@ -187,7 +187,7 @@ def test_client_errors_are_not_retried(grafana_double: GrafanaDouble) -> None:
 def test_timeouts_and_dropped_connections_are_retried(grafana_double: GrafanaDouble) -> None:
     slow = grafana_double.inject(Fault(path="/api/folders", delay=0.5))
     dropped = grafana_double.inject(Fault(path="/api/folders", drop=True))
-    assert client_for(grafana_double, timeout=0.2).folders() == []
+    assert client_for(grafana_double, limits=Limits(timeout=0.2)).folders() == []
     assert (slow.hits, dropped.hits) == (1, 1)
 
 

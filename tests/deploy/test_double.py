@@ -248,3 +248,9 @@ def test_slow_answers_and_latency(grafana_double: GrafanaDouble) -> None:
     started = time.monotonic()
     httpx.get(f"{grafana_double.url}/api/search", headers=headers)
     assert time.monotonic() - started >= 0.05
+
+
+def test_uids_in_paths_are_percent_decoded(api: httpx.Client) -> None:
+    assert save(api, board("a b")).status_code == 200
+    assert api.get("/api/dashboards/uid/a%20b").json()["dashboard"]["uid"] == "a b"
+    assert api.get("/api/dashboards/uid/a%20b/versions").status_code == 200

@@ -1,5 +1,6 @@
 """Planning is pure: (desired, live) -> Plan. Normalised comparison, drift from the
-hash perfdash records, ownership and prune scope, folders, diffs and renderings."""
+hash perfdash records, ownership (perfdash's folder uids, its version messages) and
+prune scope, folder conflicts, diffs and renderings."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from perfdash.deploy.fingerprint import (
 from perfdash.deploy.grafana_plan import (
     Action,
     DesiredDashboard,
+    FolderChange,
     Live,
     LiveDashboard,
     LiveFolder,
@@ -29,7 +31,7 @@ from perfdash.deploy.grafana_plan import (
     plan,
 )
 from perfdash.deploy.render import plan_json, plan_markdown, plan_text
-from perfdash.deploy.rules_dir import ExistingFile, plan_rules_dir
+from perfdash.deploy.rules_dir import ExistingFile, plan_rules_dir, read_rules_dir
 from perfdash.deploy.run import DeployPlan
 
 PAYMENTS = LiveFolder("perfdash-payments", "payments")
@@ -143,14 +145,32 @@ def test_content_edited_in_grafana_since_perfdash_wrote_it_is_drift() -> None:
     [change] = result.dashboards
     assert change.action is Action.DRIFT
     assert change.diff == ('~ title: "mine now" -> "pd-checkout SLOs"',)
-    assert change.reason.startswith("edited in Grafana (version 4 by alice): its content is not")
-    assert "--force" in change.reason
+    assert change.reason == (
+        "edited in Grafana since perfdash wrote it (version 4 by alice; perfdash last wrote "
+        "sha256:0123456789abcdef); apply keeps it unless --force: port the edit into the "
+        "declaration, or overwrite it"
+    )
 
 
-def test_a_dashboard_never_written_by_perfdash_apply_counts_as_drift() -> None:
-    result = plan((wanted(),), state(live(dashboard(title="x"), written=None)))
-    assert result.dashboards[0].action is Action.DRIFT
-    assert "no version in its history was written by perfdash" in result.dashboards[0].reason
+@pytest.mark.parametrize("tags", [["perfdash"], ["team"]], ids=["tagged", "untagged"])
+def test_a_dashboard_perfdash_never_wrote_is_a_conflict_whatever_its_tags(
+    tags: list[str],
+) -> None:
+    """A tag (or the uid) alone is not ownership: the history must hold perfdash's mark."""
+    result = plan((wanted(),), state(live(dashboard(title="x", tags=tags), written=None)))
+    [change] = result.dashboards
+    assert change.action is Action.CONFLICT
+    assert change.reason == (
+        "uid pd-checkout is held by a dashboard perfdash did not write ('x' in payments: no "
+        "version in its history carries perfdash's mark): perfdash never takes it over; "
+        "delete or re-uid it in Grafana"
+    )
+
+
+def test_a_dashboard_perfdash_never_wrote_is_not_moved_either() -> None:
+    other = LiveFolder("f-other", "Favourites")
+    world = state(live(dashboard(), folder="f-other", written=None), folders=(PAYMENTS, other))
+    assert plan((wanted(),), world).dashboards[0].action is Action.CONFLICT
 
 
 def test_same_content_in_another_folder_is_a_move() -> None:
@@ -180,10 +200,10 @@ def test_known_from_its_history_alone_is_unchanged() -> None:
 
 def test_a_uid_held_by_a_dashboard_perfdash_does_not_own_is_a_conflict() -> None:
     theirs = dashboard(tags=["team"])
-    result = plan((wanted(),), state(live(theirs, folder="")))
+    result = plan((wanted(),), state(live(theirs, folder="", written=None)))
     [change] = result.dashboards
     assert change.action is Action.CONFLICT
-    assert "perfdash does not own" in change.reason
+    assert "perfdash did not write" in change.reason
     assert "in General" in change.reason
 
 
@@ -193,25 +213,41 @@ def test_a_provisioned_dashboard_that_differs_is_a_conflict() -> None:
     assert "provisioned from files" in result.dashboards[0].reason
 
 
-def test_only_perfdash_dashboards_in_perfdash_folders_are_prune_candidates() -> None:
+def test_only_dashboards_perfdash_wrote_in_its_folders_are_prune_candidates() -> None:
     theirs = LiveFolder("team-folder", "Their folder")
     old = live(dashboard("pd-old"))
     elsewhere = live(dashboard("pd-elsewhere"), folder="team-folder")
-    untagged = live(dashboard("manual", tags=["manual"]))
+    tagged_by_a_person = live(dashboard("pd-copy"), written=None)
     root = live(dashboard("pd-root"), folder="")
     orphan_folder = LiveFolder("perfdash-gone-team", "gone-team")
     orphan = live(dashboard("pd-orphan"), folder="perfdash-gone-team")
+    provisioned = live(dashboard("pd-files"), provisioned=True)
     world = state(
-        live(dashboard()), old, elsewhere, untagged, root, orphan,
+        live(dashboard()), old, elsewhere, tagged_by_a_person, root, orphan, provisioned,
         folders=(PAYMENTS, theirs, orphan_folder),
     )  # fmt: skip
     kept = plan((wanted(),), world)
-    assert [(c.action, c.uid) for c in kept.dashboards] == [
-        (Action.DELETE, "pd-orphan"),
-        (Action.DELETE, "pd-old"),
+    assert [(c.action, c.uid, c.prune) for c in kept.dashboards] == [
+        (Action.DELETE, "pd-orphan", True),
+        (Action.DELETE, "pd-old", True),
     ]
     assert not kept.has_changes  # prune candidates only
     assert plan((wanted(),), world, prune=True).has_changes
+
+
+def test_a_dashboard_edited_since_perfdash_wrote_it_is_drift_not_a_deletion() -> None:
+    """pd-ledger, edited in Grafana's UI, then dropped from the declarations: kept
+    unless --force (the issue's case)."""
+    edited = live(dashboard("pd-ledger", description="on-call notes"), written="0123456789abcdef")
+    result = plan((wanted(),), state(live(dashboard()), edited), prune=True)
+    [change] = result.dashboards
+    assert (change.action, change.uid, change.prune) == (Action.DRIFT, "pd-ledger", True)
+    assert change.reason.startswith(
+        "no longer generated, but edited in Grafana since perfdash wrote it (version 3; "
+        "perfdash last wrote sha256:0123456789abcdef); apply --prune keeps it unless --force"
+    )
+    assert result.has_changes
+    assert not plan((wanted(),), state(live(dashboard()), edited)).has_changes
 
 
 def test_deletions_are_listed_first() -> None:
@@ -219,11 +255,32 @@ def test_deletions_are_listed_first() -> None:
     assert [c.action for c in result.dashboards] == [Action.DELETE, Action.CREATE, Action.CREATE]
 
 
-def test_an_existing_folder_with_the_teams_title_is_adopted() -> None:
-    mine = LiveFolder("abc123", "payments")
-    result = plan((wanted(),), state(folders=(mine,)))
-    assert result.folders == ()
-    assert result.dashboards[0].folder_uid == "abc123"
+@pytest.mark.parametrize("title", ["payments", "Payments"])
+def test_a_folder_of_the_teams_title_made_by_someone_else_is_a_conflict(title: str) -> None:
+    """Not adopted (its title is no mark) nor duplicated (Grafana refuses two folders of
+    one title): reported, and the team's dashboards are not created."""
+    theirs = LiveFolder("abc123", title)
+    result = plan((wanted(), wanted("pd-overview", "perfdash")), state(folders=(theirs,)))
+    assert result.folders == (FolderChange("perfdash", "perfdash"),)
+    [conflict] = result.folder_conflicts
+    assert (conflict.title, conflict.uid) == ("payments", "abc123")
+    assert conflict.reason == (
+        "a folder titled 'payments' exists (uid abc123) that perfdash did not create "
+        "(perfdash's has uid perfdash-payments): it is neither adopted nor duplicated; "
+        "rename that folder in Grafana (or move its dashboards out and delete it)"
+    )
+    assert [(c.action, c.uid) for c in result.dashboards] == [
+        (Action.CREATE, "pd-overview"),
+        (Action.CONFLICT, "pd-checkout"),
+    ]
+    assert result.has_changes
+
+
+def test_perfdashs_folder_is_known_by_its_uid_whatever_its_title() -> None:
+    renamed = LiveFolder("perfdash-payments", "Payments (SLOs)")
+    result = plan((wanted(),), state(folders=(renamed,)))
+    assert (result.folders, result.folder_conflicts) == ((), ())
+    assert result.dashboards[0].folder_uid == "perfdash-payments"
 
 
 def test_structural_diff_matches_panels_by_id_and_reports_order_and_limits() -> None:
@@ -339,4 +396,33 @@ def test_rule_files_perfdash_did_not_write_are_conflicts(prune: bool) -> None:
         directory=Path("/rules"),
         prune=prune,
     )
+    assert [(c.action, c.name) for c in files.changes] == [("conflict", "checkout.yaml")]
+
+
+def test_values_from_grafana_cannot_add_lines_cells_html_or_end_a_code_block() -> None:
+    """A folder title, a person's name and dashboard content quote a server: one line
+    each in the text plan, inert in the Markdown of a PR comment."""
+    hostile = LiveFolder("f-x", "Team | <img src=x onerror=alert(1)>\n  + create   folder evil")
+    content = dashboard(title="```\n</details><script>x</script>")
+    current = live(content, folder="f-x", written="0123456789abcdef", updated_by="eve\r\x1b[2K")
+    edited = plan((wanted(),), state(current, folders=(PAYMENTS, hostile)))
+    deploy = DeployPlan(edited, "https://grafana.example.com")
+
+    text = plan_text(deploy)
+    assert "\n  + create   folder evil" not in text
+    assert "Team | <img src=x onerror=alert(1)>\\n  + create   folder evil -> payments" in text
+    assert "(version 3 by eve\\r\\x1b[2K;" in text
+    markdown = plan_markdown(deploy)
+    [row] = [line for line in markdown.splitlines() if line.startswith("| ! | drift |")]
+    assert "<" not in row and row.count(" | ") == 5
+    assert "Team \\| &lt;img src=x onerror=alert(1)&gt;\\n  + create   folder evil" in row
+    assert "\n````diff\n" in markdown  # a fence longer than the content's backticks
+
+
+def test_a_rule_file_that_is_not_utf8_is_someone_elses(tmp_path: Path) -> None:
+    (tmp_path / "checkout.yaml").write_bytes(b"groups: []\n# \xff\xfe\n")
+    (tmp_path / "other.yaml").write_bytes(b"\x00\x9b\xff")
+    existing = read_rules_dir(tmp_path)
+    assert not existing["checkout.yaml"].generated
+    files = plan_rules_dir({"checkout.yaml": "new\n"}, existing, directory=tmp_path, prune=True)
     assert [(c.action, c.name) for c in files.changes] == [("conflict", "checkout.yaml")]

@@ -171,15 +171,17 @@ def test_drift_is_shown_refused_and_overwritten_only_with_force(
     edit(project, "search.yaml", "objective: 99.5", "objective: 99.7")
     shown = run_cli(["plan"], cwd=project).stdout
     assert (
-        "  ! drift    dashboard pd-checkout (payments)  edited in Grafana (version 2 by " in shown
-    )
+        "  ! drift    dashboard pd-checkout (payments)  edited in Grafana since perfdash wrote "
+        "it (version 2 by alice; perfdash last wrote sha256:"
+    ) in shown
     assert '      ~ title: "edited by hand" -> "checkout SLOs"' in shown
 
     result = run_cli(["apply"], cwd=project)
     assert result.exit_code == 1
     assert result.stderr.startswith(
         "Error: 1 change(s) failed (1 applied); a re-run retries only what is still different:\n"
-        "  dashboard pd-checkout (payments): drift: edited in Grafana (version 2 by alice)"
+        "  dashboard pd-checkout (payments): drift: edited in Grafana since perfdash wrote it "
+        "(version 2 by alice;"
     )
     assert grafana_double.dashboard("pd-checkout")["title"] == "edited by hand"
     assert "99.7" in str(grafana_double.dashboard("pd-search"))  # the rest applied
@@ -215,6 +217,80 @@ def test_prune_deletes_only_perfdash_dashboards_in_its_folders(
     assert result.exit_code == 0, result.stderr
     assert set(grafana_double.dashboards) == {"pd-checkout", "pd-overview", "theirs", "manual"}
     assert run_cli(["plan", "--prune", "--detailed-exitcode"], cwd=project).exit_code == 0
+
+
+def test_a_team_folder_of_the_same_title_is_a_conflict_and_nothing_in_it_is_touched(
+    project: Path, grafana_double: GrafanaDouble
+) -> None:
+    """The issue's case: a team folder adopted because its title matched, and a person's
+    dashboard in it carrying the perfdash tag deleted by apply --prune."""
+    grafana_double.add_folder("team-payments", "payments")
+    own = {"uid": "pd-team-board", "title": "Team board", "tags": ["perfdash"]}
+    grafana_double.put(own, folder_uid="team-payments", user="carol")
+    shown = run_cli(["plan", "--prune"], cwd=project)
+    assert shown.exit_code == 0
+    assert (
+        "  x conflict folder    payments (uid team-payments)  a folder titled 'payments' "
+        "exists (uid team-payments) that perfdash did not create (perfdash's has uid "
+        "perfdash-payments): it is neither adopted nor duplicated; rename that folder in "
+        "Grafana (or move its dashboards out and delete it)"
+    ) in shown.stdout
+    assert (
+        "  x conflict dashboard pd-checkout (payments)  its folder 'payments' is someone "
+        "else's (see the folder conflict): not created or changed"
+    ) in shown.stdout
+
+    result = run_cli(["apply", "--prune", "--force"], cwd=project)
+    assert result.exit_code == 1
+    assert "folder payments: a folder titled 'payments' exists" in result.stderr
+    assert "pd-team-board" not in result.stdout + result.stderr
+    assert grafana_double.dashboard("pd-team-board")["title"] == "Team board"
+    assert "pd-checkout" not in grafana_double.dashboards
+    assert set(grafana_double.folders) == {"team-payments", "perfdash", "perfdash-discovery"}
+    assert not grafana_double.requests("DELETE")
+
+
+def test_a_dashboard_edited_in_grafana_then_dropped_is_kept_unless_force(
+    project: Path, grafana_double: GrafanaDouble
+) -> None:
+    """The issue's pd-ledger: edited in the UI, then dropped from the declarations."""
+    applied(project, grafana_double)
+    grafana_double.ui_edit("pd-search", lambda d: d.update(description="runbook: #search"))
+    (project / "slos" / "search.yaml").unlink()
+
+    shown = run_cli(["plan", "--prune"], cwd=project).stdout
+    assert (
+        "  ! drift    dashboard pd-search (discovery)  no longer generated, but edited in "
+        "Grafana since perfdash wrote it (version 2 by alice; perfdash last wrote sha256:"
+    ) in shown
+    result = run_cli(["apply", "--prune"], cwd=project)
+    assert result.exit_code == 1
+    assert "dashboard pd-search (discovery): drift: no longer generated, but edited" in (
+        result.stderr
+    )
+    assert "pd-search" in grafana_double.dashboards
+    assert not grafana_double.requests("DELETE")
+
+    forced = run_cli(["apply", "--prune", "--force"], cwd=project)
+    assert forced.exit_code == 0, forced.stderr
+    assert "  delete   dashboard pd-search (discovery)" in forced.stdout
+    assert "pd-search" not in grafana_double.dashboards
+
+
+def test_a_tagged_dashboard_perfdash_never_wrote_is_never_pruned(
+    project: Path, grafana_double: GrafanaDouble
+) -> None:
+    """In perfdash's folder, with perfdash's tag and uid scheme (a copy imported by a
+    person): no version of it is perfdash's, so not even --prune --force deletes it."""
+    applied(project, grafana_double)
+    copy = {**grafana_double.dashboard("pd-checkout"), "uid": "pd-checkout-copy"}
+    copy["title"] = "checkout SLOs (my copy)"
+    grafana_double.put(copy, folder_uid="perfdash-payments", user="dave", message="Imported")
+    result = run_cli(["apply", "--prune", "--force"], cwd=project)
+    assert result.exit_code == 0, result.stderr
+    assert "pd-checkout-copy" not in result.stdout
+    assert "pd-checkout-copy" in grafana_double.dashboards
+    assert grafana_double.writes() == []
 
 
 def test_a_partial_failure_reports_each_failure_applies_the_rest_and_a_rerun_converges(
@@ -344,8 +420,9 @@ def test_a_uid_held_by_a_dashboard_perfdash_does_not_own_is_never_touched(
     result = run_cli(["apply"], cwd=project)
     assert result.exit_code == 1
     assert (
-        "dashboard pd-checkout (payments): uid pd-checkout is taken by a dashboard perfdash "
-        "does not own"
+        "dashboard pd-checkout (payments): uid pd-checkout is held by a dashboard perfdash "
+        "did not write ('Hand made' in General: no version in its history carries perfdash's "
+        "mark): perfdash never takes it over; delete or re-uid it in Grafana"
     ) in result.stderr
     assert grafana_double.dashboard("pd-checkout")["title"] == "Hand made"
     assert grafana_double.dashboard("pd-checkout")["version"] == 1
@@ -475,7 +552,7 @@ def test_dry_run_shows_the_plan_and_writes_nothing(
 
 
 def test_the_perfdash_yaml_of_the_guide_loads(tmp_path: Path) -> None:
-    from perfdash.deploy.settings import load_settings
+    from perfdash.deploy.settings import Endpoint, load_settings
     from tests.conftest import REPO
 
     guide = (REPO / "docs" / "grafana.md").read_text(encoding="utf-8")
@@ -485,7 +562,7 @@ def test_the_perfdash_yaml_of_the_guide_loads(tmp_path: Path) -> None:
     assert settings.grafana is not None
     assert (settings.grafana.url, settings.grafana.org_id) == ("https://grafana.example.com", 1)
     assert settings.rules_dir == Path("/etc/prometheus/rules/perfdash")
-    assert settings.pushgateway == "http://pushgateway:9091"
+    assert settings.pushgateway == Endpoint("http://pushgateway:9091")
 
 
 def test_the_workflows_plan_on_pull_requests_and_apply_on_main() -> None:

@@ -1,0 +1,82 @@
+"""``perfdash test`` on a large fleet: from cold, after one service changed, unchanged.
+
+For N services x 4 SLOs (``testing.fleet``), as a user or CI would, with the real CLI
+and the real promtool:
+
+1. ``perfdash build``, then ``perfdash test`` with an empty record (cold: every shape's
+   promtool test runs once, every rule file is checked);
+2. one service's objective changed, ``perfdash build`` + ``perfdash test`` (timed: test);
+3. ``perfdash test`` again, nothing changed.
+
+Each step prints its wall time and how many promtool tests ran.
+
+    python -m benchmarks.test_scale 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from testing.fleet import write_fleet
+
+RAN = re.compile(r"promtool ran (\d+) tests")
+REPO = Path(__file__).resolve().parent.parent
+
+
+def perfdash(args: list[str], cwd: Path, record: Path) -> tuple[float, str]:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "perfdash", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "XDG_CACHE_HOME": str(record)},
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(
+            f"perfdash {' '.join(args)} exited {done.returncode}:\n{done.stderr[-3000:]}"
+        )
+    return seconds, done.stdout
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("services", nargs="?", type=int, default=1000)
+    args = parser.parse_args(argv)
+    commit = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    print(
+        f"{args.services} services x 4 SLOs; perfdash {commit}; {os.cpu_count()} CPUs; "
+        f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())} at start\n"
+    )
+    print("| step | wall s | promtool test runs |\n| --- | --- | --- |")
+    with tempfile.TemporaryDirectory(prefix="perfdash-test-scale-") as tmp:
+        root = Path(tmp)
+        write_fleet(args.services, root / "slos")
+        perfdash(["build"], root, root / "cache")
+        for step in ("cold: empty record", "one service changed", "nothing changed"):
+            if step == "one service changed":
+                files = sorted((root / "slos").glob("*.yaml"))
+                declaration = files[len(files) // 2]
+                text = declaration.read_text()
+                declaration.write_text(text.replace("objective: 99.9\n", "objective: 99.8\n", 1))
+                perfdash(["build"], root, root / "cache")
+            seconds, out = perfdash(["test"], root, root / "cache")
+            runs = RAN.search(out)
+            print(f"| {step} | {seconds:.1f} | {runs.group(1) if runs else '?'} |", flush=True)
+    print(f"\nload average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
