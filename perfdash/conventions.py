@@ -98,12 +98,17 @@ def _quote(value: str) -> str:
 
 
 def group_name(service_name: str, slo_name: str) -> str:
-    """The SLO's rule group at Prometheus' interval (its long-window group adds ``-long``)."""
+    """The SLO's rule group at Prometheus' interval (its long-window group adds ``-long``,
+    its budget group ``-budget``)."""
     return f"perfdash-{service_name}-{slo_name}"
 
 
 def long_group_name(service_name: str, slo_name: str) -> str:
     return f"{group_name(service_name, slo_name)}-long"
+
+
+def budget_group_name(service_name: str, slo_name: str) -> str:
+    return f"{group_name(service_name, slo_name)}-budget"
 
 
 # -- Grafana --------------------------------------------------------------------------

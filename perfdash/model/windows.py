@@ -43,6 +43,20 @@ GAP_LOOKBACK = Duration.parse("1d")
 INGESTION_DELAY = Duration.parse("15s")
 
 
+# The SLO window moves slowly (4 minutes of a 30-day window is 0.01% of it) and summing it
+# is the dearest rule of an SLO (43,200 tiles a side for 30 days): it is recorded, with
+# the SLI and the budget left, every this many long-window intervals, and at most every
+# 4 minutes, inside Prometheus' 5m lookback.
+BUDGET_INTERVALS = 4
+BUDGET_INTERVAL_MAX = Duration.parse("4m")
+
+
+def budget_interval(long_window_interval: Duration) -> Duration:
+    """Interval of an SLO's budget group (SLO-window ratio, SLI, budget remaining)."""
+    seconds = long_window_interval.seconds
+    return Duration(min(BUDGET_INTERVALS * seconds, max(seconds, BUDGET_INTERVAL_MAX.seconds)))
+
+
 @dataclass(frozen=True)
 class TileRanges:
     """The two ranges whose difference is one tile: events whose sample was scraped in

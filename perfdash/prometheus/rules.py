@@ -1,6 +1,6 @@
 """Prometheus recording and alerting rules for every SLO of the fleet.
 
-Two rule groups per SLO; within a group rules run in order, so each reads the series
+Three rule groups per SLO; within a group rules run in order, so each reads the series
 recorded just before it in the same evaluation:
 
 ``perfdash-<service>-<slo>``, at Prometheus' evaluation interval:
@@ -12,11 +12,14 @@ recorded just before it in the same evaluation:
   the events of the last interval, total and bad (``slo:total_events:increase_tile``,
   ``slo:bad_events:increase_tile``): tiles that partition time, each counter increase
   in exactly one of them, including a jump across a scrape gap or a Prometheus outage
-  of up to a day (``perfdash.model.windows.tile_ranges``); the ratio over longer windows
-  (1d, 3d, the SLO window) as ``sum_over_time`` of the tiles, traffic-weighted and one
-  series per SLO instead of raw series over days; the SLI, error budget remaining and
-  metadata series (objective, budget, window, info) so dashboards need no constants; the
-  alerts that need a long window (the tickets) and ``SLIDataMissing``.
+  of up to a day (``perfdash.model.windows.tile_ranges``); the ratio over the long alert
+  windows (1d, 3d) as ``sum_over_time`` of the tiles, traffic-weighted and one series
+  per SLO instead of raw series over days; metadata series (objective, budget, window,
+  info) so dashboards need no constants; the alerts that need a long window (the
+  tickets) and ``SLIDataMissing``.
+
+``perfdash-<service>-<slo>-budget``, every 4 long-window intervals (4m): the ratio over
+  the SLO window, summed from the same tiles, the SLI and the error budget remaining.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 
 from perfdash import conventions
 from perfdash.conventions import dashboard_uid
+from perfdash.durations import Duration
 from perfdash.model import templates as alert_text
 from perfdash.model.fleet import SLO, Fleet, LatencySLI, Service
 from perfdash.model.windows import (
@@ -32,6 +36,7 @@ from perfdash.model.windows import (
     CURRENT_BURN_WINDOW,
     TileRanges,
     WindowFacts,
+    budget_interval,
     is_derived,
     recorded_windows,
     tile_ranges,
@@ -67,15 +72,17 @@ def rule_file(service: Service, groups: list[dict[str, Any]]) -> str:
 
 
 def build_groups(service: Service, slo: SLO) -> list[dict[str, Any]]:
-    """Two groups per SLO.
+    """Three groups per SLO.
 
     The first runs at Prometheus' evaluation interval: ratios over windows up to 6h from
     raw counters, and the alerts that only need those (the pages). The second runs every
     minute (``spec.rules.long_window_interval``): the tiles (events of the interval), the
-    long windows summed from them, SLI, budget and metadata, and the alerts that need a
-    long window (the tickets). A tile per minute keeps ``sum_over_time`` over 30 days at
-    43,200 samples a series whatever Prometheus' own interval, and tiles must follow
-    each other exactly one interval apart, which only a group of their own guarantees.
+    1d and 3d windows summed from them, metadata, and the alerts that need a long window
+    (the tickets). A tile per minute keeps ``sum_over_time`` over 30 days at 43,200
+    samples a series whatever Prometheus' own interval, and tiles must follow each other
+    exactly one interval apart, which only a group of their own guarantees. The third,
+    every 4 minutes (``budget_interval``), sums the SLO window and records the SLI and
+    the budget left: no alert reads them.
     """
     short, long = _split_alerts(service, slo)
     return [
@@ -87,6 +94,11 @@ def build_groups(service: Service, slo: SLO) -> list[dict[str, Any]]:
             "name": conventions.long_group_name(service.name, slo.name),
             "interval": str(service.long_window_interval),
             "rules": [*long_window_rules(service, slo), *long],
+        },
+        {
+            "name": conventions.budget_group_name(service.name, slo.name),
+            "interval": str(budget_interval(service.long_window_interval)),
+            "rules": budget_rules(service, slo),
         },
     ]
 
@@ -186,30 +198,35 @@ def _bad_tile(service: Service, slo: SLO, tiles: TileRanges) -> str:
     return f"(\n  {indented}\n)\nor {_zero_when_no_errors(service, slo)}"
 
 
-def long_window_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
-    """Tiles, ratios over long windows summed from them, SLI, budget, metadata."""
-    record = _recorder(service, slo)
+def _tiled_ratio(service: Service, slo: SLO, window: Duration) -> str:
     own = conventions.slo_selector(service.name, slo.name)
+    tiles_in = promql.tiles_range(window)
+    return (
+        f"sum_over_time({conventions.BAD_TILE}{own}[{tiles_in}])\n/\n"
+        f"sum_over_time({conventions.TOTAL_TILE}{own}[{tiles_in}])"
+    )
+
+
+def _alert_windows(slo: SLO) -> set[Duration]:
+    return {w for pair in slo.alerting.enabled_windows() for w in (pair.long, pair.short)}
+
+
+def long_window_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
+    """Tiles, the long alert windows summed from them, metadata."""
+    record = _recorder(service, slo)
     tiles = tile_ranges(service.long_window_interval)
     rules = [
         record(conventions.TOTAL_TILE, _total_tile(service, slo, tiles)),
         record(conventions.BAD_TILE, _bad_tile(service, slo, tiles)),
     ]
+    alerting = _alert_windows(slo)
     for window in recorded_windows(slo):
-        if is_derived(window):
-            tiles_in = promql.tiles_range(window)
+        if is_derived(window) and window in alerting:
             rules.append(
-                record(
-                    conventions.error_ratio_name(window),
-                    f"sum_over_time({conventions.BAD_TILE}{own}[{tiles_in}])\n/\n"
-                    f"sum_over_time({conventions.TOTAL_TILE}{own}[{tiles_in}])",
-                )
+                record(conventions.error_ratio_name(window), _tiled_ratio(service, slo, window))
             )
     budget = format_decimal(slo.error_budget)
-    window_ratio = f"{conventions.error_ratio_name(slo.window)}{own}"
     rules += [
-        record(conventions.SLI_RATIO, f"1 - {window_ratio}"),
-        record(conventions.BUDGET_REMAINING, f"1 - ({window_ratio} / {budget})"),
         record(conventions.OBJECTIVE, f"vector({format_decimal(slo.objective_ratio)})"),
         record(conventions.ERROR_BUDGET, f"vector({budget})"),
         record(conventions.WINDOW_SECONDS, f"vector({slo.window.seconds})"),
@@ -230,9 +247,31 @@ def long_window_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
     return rules
 
 
+def budget_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
+    """The SLO-window ratio (unless an alert window already records it), SLI, budget."""
+    record = _recorder(service, slo)
+    own = conventions.slo_selector(service.name, slo.name)
+    rules = []
+    if is_derived(slo.window) and slo.window not in _alert_windows(slo):
+        rules.append(
+            record(conventions.error_ratio_name(slo.window), _tiled_ratio(service, slo, slo.window))
+        )
+    budget = format_decimal(slo.error_budget)
+    window_ratio = f"{conventions.error_ratio_name(slo.window)}{own}"
+    rules += [
+        record(conventions.SLI_RATIO, f"1 - {window_ratio}"),
+        record(conventions.BUDGET_REMAINING, f"1 - ({window_ratio} / {budget})"),
+    ]
+    return rules
+
+
 def recording_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
-    """Every recording rule of the SLO, in both groups."""
-    return [*short_window_rules(service, slo), *long_window_rules(service, slo)]
+    """Every recording rule of the SLO, in its three groups."""
+    return [
+        *short_window_rules(service, slo),
+        *long_window_rules(service, slo),
+        *budget_rules(service, slo),
+    ]
 
 
 def _split_alerts(service: Service, slo: SLO) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
