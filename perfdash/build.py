@@ -9,11 +9,11 @@ here; ``perfdash.output`` writes or checks the result.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from perfdash import conventions
 from perfdash.alertmanager.routing import build_alertmanager_files
@@ -22,12 +22,12 @@ from perfdash.grafana.dashboards import build_overview, dashboard_json, has_dash
 from perfdash.grafana.jsonnet import apply_override, build_extra_dashboards, find_overrides
 from perfdash.grafana.service import service_dashboard
 from perfdash.model.fleet import Fleet, Service
-from perfdash.output.manifest import digest
 from perfdash.parallel import imap_chunks
 from perfdash.prometheus.operator import prometheus_rule_manifest
 from perfdash.prometheus.rule_tests import build_slo_tests
 from perfdash.prometheus.rules import rule_file, service_groups
 
+R = TypeVar("R")
 OutputKind = Literal["files", "prometheus-rule"]
 OUTPUT_KINDS: tuple[OutputKind, ...] = ("files", "prometheus-rule")
 DEFAULT_KINDS: tuple[OutputKind, ...] = ("files",)
@@ -35,7 +35,7 @@ DEFAULT_KINDS: tuple[OutputKind, ...] = ("files",)
 
 @dataclass(frozen=True)
 class Output:
-    """What a build generates.
+    """What a build generates (or one part of it).
 
     ``files`` maps each relative path to its text. ``sources`` names, for each file made
     from one service, the declaration file that service comes from; files absent from
@@ -45,17 +45,37 @@ class Output:
 
     files: dict[str, str]
     sources: dict[str, str]
-    digests: dict[str, str] = field(default_factory=dict)  # SHA-256 of each file's UTF-8
     rule_groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     complete: bool = True  # the fleet-wide files are included
 
 
-@dataclass(frozen=True)
-class _ServiceOutput:
-    source: str
-    files: dict[str, str]
-    digests: dict[str, str]
-    groups: list[dict[str, Any]]
+def build_parts(
+    fleet: Fleet,
+    then: Callable[[Output], R],
+    *,
+    jobs: int | None = None,
+    jsonnet_dir: Path | None = None,
+    kinds: Collection[OutputKind] = DEFAULT_KINDS,
+    services: Collection[str] | None = None,
+) -> Iterator[R]:
+    """``then`` of each part of the generated files, applied where the part is made: the
+    files of a chunk of services in a worker process, then (unless ``services`` picks
+    some) the files that need the whole fleet. A caller that writes a large output
+    passes a ``then`` that stages the part's files, so only small records come back.
+
+    With ``jsonnet_dir``, dashboard overrides found there (or declared) are applied and
+    extra Jsonnet dashboards built; without, nothing is read. ``kinds``: ``files``
+    (rules, tests, dashboards, routes) and/or ``prometheus-rule`` (manifests)."""
+    chosen = [s for s in fleet.services if services is None or s.name in services]
+    overrides = find_overrides(tuple(chosen), jsonnet_dir) if jsonnet_dir else {}
+    extra = build_extra_dashboards(jsonnet_dir) if jsonnet_dir and services is None else {}
+    _check_unique_uids(fleet, extra)
+    generate = partial(
+        _service_outputs, overrides=overrides, jsonnet_dir=jsonnet_dir, kinds=frozenset(kinds)
+    )
+    yield from imap_chunks(partial(_then, generate, then), chosen, jobs=jobs)
+    if services is None and "files" in kinds:
+        yield then(Output(fleet_files(fleet, extra), {}))
 
 
 def build_output(
@@ -66,34 +86,20 @@ def build_output(
     kinds: Collection[OutputKind] = DEFAULT_KINDS,
     services: Collection[str] | None = None,
 ) -> Output:
-    """Every generated file of ``fleet`` (or, with ``services``, only the files of those
-    services: no fleet-wide file). With ``jsonnet_dir``, dashboard overrides found there
-    (or declared) are applied and extra Jsonnet dashboards built; without, nothing is
-    read. ``kinds``: ``files`` (rules, tests, dashboards, routes) and/or
-    ``prometheus-rule`` (a PrometheusRule manifest per service)."""
-    chosen = [s for s in fleet.services if services is None or s.name in services]
-    overrides = find_overrides(tuple(chosen), jsonnet_dir) if jsonnet_dir else {}
-    extra = build_extra_dashboards(jsonnet_dir) if jsonnet_dir and services is None else {}
-    _check_unique_uids(fleet, extra)
-    generate = partial(
-        _service_outputs, overrides=overrides, jsonnet_dir=jsonnet_dir, kinds=frozenset(kinds)
-    )
+    """Every generated file of ``fleet`` at once (see ``build_parts``)."""
     files: dict[str, str] = {}
     sources: dict[str, str] = {}
-    digests: dict[str, str] = {}
     groups: dict[str, dict[str, Any]] = {}
-    for part in imap_chunks(generate, chosen, jobs=jobs):
-        for made in part:
-            files.update(made.files)
-            digests.update(made.digests)
-            sources.update(dict.fromkeys(made.files, made.source))
-            for group in made.groups:
-                if group["name"] in groups:  # a Prometheus namespace would keep one
-                    raise OutputError(f"two rule groups are named {group['name']!r}")
-                groups[group["name"]] = group
-    if services is None and "files" in kinds:
-        files.update(fleet_files(fleet, extra))
-    return Output(dict(sorted(files.items())), sources, digests, groups, complete=services is None)
+    for part in build_parts(
+        fleet, _same, jobs=jobs, jsonnet_dir=jsonnet_dir, kinds=kinds, services=services
+    ):
+        files.update(part.files)
+        sources.update(part.sources)
+        for name, group in part.rule_groups.items():
+            if name in groups:  # a Prometheus namespace would keep one
+                raise OutputError(f"two rule groups are named {name!r}")
+            groups[name] = group
+    return Output(dict(sorted(files.items())), sources, groups, complete=services is None)
 
 
 def build_artifacts(
@@ -101,6 +107,18 @@ def build_artifacts(
 ) -> dict[str, str]:
     """``build_output(...).files``: every file a plain ``perfdash build`` writes."""
     return build_output(fleet, jobs=jobs, jsonnet_dir=jsonnet_dir).files
+
+
+def _same(part: Output) -> Output:
+    return part
+
+
+def _then(
+    generate: Callable[[Sequence[Service]], Output],
+    then: Callable[[Output], R],
+    services: Sequence[Service],
+) -> R:
+    return then(generate(services))
 
 
 def fleet_files(fleet: Fleet, extra: Mapping[str, dict[str, Any]]) -> dict[str, str]:
@@ -116,33 +134,40 @@ def _service_outputs(
     overrides: Mapping[str, str],
     jsonnet_dir: Path | None,
     kinds: frozenset[OutputKind],
-) -> list[_ServiceOutput]:
-    """The files of each service alone: rules, their tests, its dashboard, its manifest."""
-    made = []
+) -> Output:
+    """The files of these services alone: rules, their tests, dashboards, manifests."""
+    files: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    groups: dict[str, dict[str, Any]] = {}
     for service in services:
-        files: dict[str, str] = {}
-        groups = service_groups(service)
+        made: dict[str, str] = {}
+        service_rule_groups = service_groups(service)
         if "files" in kinds:
-            if groups:
-                files[conventions.rule_file_path(service.name)] = rule_file(service, groups)
+            if service_rule_groups:
+                path = conventions.rule_file_path(service.name)
+                made[path] = rule_file(service, service_rule_groups)
             for slo in service.slos:
-                files.update(build_slo_tests(service, slo))
+                made.update(build_slo_tests(service, slo))
             if has_dashboard(service):
                 dashboard = service_dashboard(service)
                 if service.name in overrides and jsonnet_dir is not None:
                     dashboard = apply_override(
                         dashboard, overrides[service.name], jsonnet_dir=jsonnet_dir
                     )
-                path = conventions.dashboard_path(service.team, service.name)
-                files[path] = dashboard_json(dashboard)
-        if "prometheus-rule" in kinds and groups:
-            files[conventions.kubernetes_path(service.name)] = prometheus_rule_manifest(
-                service, groups
+                made[conventions.dashboard_path(service.team, service.name)] = dashboard_json(
+                    dashboard
+                )
+        if "prometheus-rule" in kinds and service_rule_groups:
+            made[conventions.kubernetes_path(service.name)] = prometheus_rule_manifest(
+                service, service_rule_groups
             )
-        # Hashed here, in the worker: the output manifest needs every file's SHA-256.
-        digests = {path: digest(text.encode("utf-8")) for path, text in files.items()}
-        made.append(_ServiceOutput(service.source, files, digests, groups))
-    return made
+        files.update(made)
+        sources.update(dict.fromkeys(made, service.source))
+        for group in service_rule_groups:
+            if group["name"] in groups:  # a Prometheus namespace would keep one
+                raise OutputError(f"two rule groups are named {group['name']!r}")
+            groups[group["name"]] = group
+    return Output(files, sources, groups, complete=False)
 
 
 def _check_unique_uids(fleet: Fleet, extra: Mapping[str, dict[str, Any]]) -> None:

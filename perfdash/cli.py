@@ -26,6 +26,7 @@ from typing import Any
 import click
 
 from perfdash import __version__
+from perfdash.commands.logs import configure_logging
 from perfdash.commands.options import EXIT_CODES_HELP
 from perfdash.errors import PerfdashError, redact, register_environment_secrets
 from perfdash.terminal import terminal_safe
@@ -36,7 +37,10 @@ COMMANDS = {
     "apply": "perfdash.commands.apply:apply",
     "baseline": "perfdash.commands.baseline:baseline",
     "build": "perfdash.commands.build:build",
+    "check": "perfdash.commands.check:check",
     "explain": "perfdash.commands.explain:explain",
+    "import": "perfdash.commands.import_:import_command",
+    "init": "perfdash.commands.init:init",
     "plan": "perfdash.commands.plan:plan",
     "preview": "perfdash.commands.preview:preview",
     "runbooks": "perfdash.commands.runbooks:runbooks",
@@ -82,6 +86,7 @@ def cli() -> None:
     Declarations live in slos/*.yaml; `perfdash build` compiles them into
     alerts/ (Prometheus rules and their promtool tests) and dashboards/.
     """
+    configure_logging(0)  # commands with -v raise it
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:

@@ -21,6 +21,9 @@ TESTS_DIR = "alerts/tests"
 ALERTMANAGER_DIR = "alerts/alertmanager"
 KUBERNETES_DIR = "alerts/kubernetes"
 DASHBOARDS_DIR = "dashboards"
+# Whole dashboards written in Jsonnet (<jsonnet dir>/src/*.jsonnet) are built here, so no
+# team may be called "extra": its dashboards would share the folder.
+EXTRA_DASHBOARDS_DIR = f"{DASHBOARDS_DIR}/extra"
 OVERVIEW_PATH = f"{DASHBOARDS_DIR}/overview.json"
 ROUTES_PATH = f"{ALERTMANAGER_DIR}/routes.yaml"
 ROUTE_TESTS_PATH = f"{ALERTMANAGER_DIR}/route-tests.yaml"
@@ -97,18 +100,30 @@ def _quote(value: str) -> str:
     return f'"{escaped}"'
 
 
+# Rule groups are ``perfdash-<service>:<slo>``, ``perfdash-<service>:<slo>:long`` and
+# ``perfdash-<service>:<slo>:budget``. Names are [a-z0-9-], so the colon cannot occur in
+# them: two SLOs never share a group name (``a-b``/``c`` and ``a``/``b-c`` did with a
+# dash; so did ``b:long`` and ``b-long``), and the suffixes, after a second colon, cannot
+# be mistaken for part of a name.
+# The ``perfdash-`` prefix is what a ruler namespace's pruning recognises as perfdash's.
+GROUP_PREFIX = "perfdash-"
+GROUP_SEPARATOR = ":"
+LONG_GROUP_SUFFIX = f"{GROUP_SEPARATOR}long"
+BUDGET_GROUP_SUFFIX = f"{GROUP_SEPARATOR}budget"
+
+
 def group_name(service_name: str, slo_name: str) -> str:
-    """The SLO's rule group at Prometheus' interval (its long-window group adds ``-long``,
-    its budget group ``-budget``)."""
-    return f"perfdash-{service_name}-{slo_name}"
+    """The SLO's rule group at Prometheus' interval (its long-window group adds ``:long``,
+    its budget group ``:budget``)."""
+    return f"{GROUP_PREFIX}{service_name}{GROUP_SEPARATOR}{slo_name}"
 
 
 def long_group_name(service_name: str, slo_name: str) -> str:
-    return f"{group_name(service_name, slo_name)}-long"
+    return f"{group_name(service_name, slo_name)}{LONG_GROUP_SUFFIX}"
 
 
 def budget_group_name(service_name: str, slo_name: str) -> str:
-    return f"{group_name(service_name, slo_name)}-budget"
+    return f"{group_name(service_name, slo_name)}{BUDGET_GROUP_SUFFIX}"
 
 
 # -- Grafana --------------------------------------------------------------------------
@@ -119,7 +134,11 @@ OVERVIEW_FOLDER = "perfdash"
 
 
 def dashboard_uid(service_name: str) -> str:
-    """``pd-<service>``; names too long for Grafana's 40 characters get a hashed suffix."""
+    """``pd-<service>``; names too long for Grafana's 40 characters get a hashed suffix.
+
+    Not injective on every name (``overview`` takes the overview's uid; a 37-character
+    name can spell another's hashed one): validation refuses a fleet where two meet.
+    Changing the scheme would change every dashboard's URL, which people bookmark."""
     uid = f"pd-{service_name}"
     if len(uid) <= UID_MAX:
         return uid

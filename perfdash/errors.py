@@ -145,7 +145,9 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}"
+        # Line 0: the problem is the whole file (missing, too large, a link leaving the
+        # folder): no position to give, and none made up.
+        where = f"{self.file}:{self.line}:{self.column}" if self.line > 0 else self.file
         return (
             f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
         )

@@ -102,8 +102,8 @@ def _slo_context(service: Service, slo: SLO) -> dict[str, Any]:
             }
             for f in facts
         ],
-        "queries": [f"{conventions.error_ratio_name(w)}{own}" for w in windows]
-        or [f"{conventions.error_ratio_name(slo.window)}{own}"],
+        "queries": [f"{service.series(conventions.error_ratio_name(w))}{own}" for w in windows]
+        or [f"{service.series(conventions.error_ratio_name(slo.window))}{own}"],
     }
 
 

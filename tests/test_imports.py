@@ -19,7 +19,7 @@ PACKAGE = REPO / "perfdash"
 # Small modules every layer may use: values, names, errors, text, processes.
 BASE = {"errors", "durations", "numbers", "conventions", "yamlout", "parallel", "process"}
 BASE |= {"text", "terminal"}
-GENERATORS = {"prometheus", "grafana", "alertmanager", "runbooks", "explain"}
+GENERATORS = {"prometheus", "grafana", "alertmanager", "runbooks", "explain", "alert_changes"}
 # layer -> the layers it may import (besides itself and base)
 ALLOWED: dict[str, set[str]] = {
     "base": set(),
@@ -32,6 +32,9 @@ ALLOWED: dict[str, set[str]] = {
     "verify": {"model", "generator", "output"},
     "deploy": {"model", "generator", "output"},
     "baseline": {"model", "deploy"},  # a verdict is pushed as deploy pushes apply metrics
+    "git_revision": set(),  # declarations at a git revision (plan --since)
+    "live": {"model", "spec", "deploy"},  # what a live Prometheus has (check, init)
+    "scaffold": {"model", "spec", "live"},  # the files of `perfdash init`
     "preview": {"model", "spec", "generator", "build", "output", "baseline", "pipeline"},
     "commands": {
         "model",
@@ -44,6 +47,9 @@ ALLOWED: dict[str, set[str]] = {
         "deploy",
         "baseline",
         "preview",
+        "git_revision",
+        "live",
+        "scaffold",
     },
     "cli": {"commands"},
     "main": {"cli"},

@@ -43,4 +43,4 @@ def test_runbooks_takes_a_users_template_and_reports_its_errors(tmp_path: Path) 
     (tmp_path / "docs/runbooks/checkout.md").unlink()
     result = run_cli(["runbooks", "--template", "bad.md.j2"], cwd=tmp_path)
     assert result.exit_code == 1
-    assert result.stderr == "Error: bad.md.j2:0:0: template: 'nope' is undefined\n"
+    assert result.stderr == "Error: bad.md.j2: template: 'nope' is undefined\n"

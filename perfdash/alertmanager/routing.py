@@ -13,6 +13,7 @@ the labels of an alert and the receiver it must reach (``perfdash test`` checks 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from perfdash import conventions
@@ -58,6 +59,20 @@ def grouping_labels(fleet: Fleet) -> list[str]:
     return sorted({label for s in fleet.services for slo in s.slos for label in slo.grouping})
 
 
+def severity_values(services: Iterable[Service], tier: str) -> list[str]:
+    """The ``severity`` label values the ``tier`` alerts of ``services`` carry (defaults:
+    page, ticket; ``alerting.severity`` sets others)."""
+    found = {slo.alerting.severity_label(tier) for s in services for slo in s.slos}
+    return sorted(found) or [tier]
+
+
+def severity_matcher(services: Iterable[Service], tier: str) -> str:
+    values = severity_values(services, tier)
+    if len(values) == 1:
+        return f'severity="{values[0]}"'
+    return f'severity=~"{"|".join(values)}"'
+
+
 def perfdash_route(fleet: Fleet) -> dict[str, Any]:
     """The subtree for perfdash's alerts: what gets spliced into a user's route tree."""
     routes: list[dict[str, Any]] = []
@@ -70,14 +85,15 @@ def perfdash_route(fleet: Fleet) -> dict[str, Any]:
             timing = _timing(team, severity)
             routes.append(
                 _route(
-                    [f'service="{service.name}"', f'severity="{severity}"'],
+                    [f'service="{service.name}"', severity_matcher([service], severity)],
                     getattr(service.routing, severity),
                     timing,
                 )
             )
     for team in fleet.teams:
         receivers = team.receivers
-        page = [f'team="{team.name}"', 'severity="page"']
+        members = [s for s in fleet.services if s.team == team.name]
+        page = [f'team="{team.name}"', severity_matcher(members, "page")]
         routes.append(
             _route(
                 [*page, 'priority="P1"'],
@@ -92,7 +108,9 @@ def perfdash_route(fleet: Fleet) -> dict[str, Any]:
         routes.append(_route(page, receivers.page, team.page_timing))
         routes.append(
             _route(
-                [f'team="{team.name}"', 'severity="ticket"'], receivers.ticket, team.ticket_timing
+                [f'team="{team.name}"', severity_matcher(members, "ticket")],
+                receivers.ticket,
+                team.ticket_timing,
             )
         )
     return {
@@ -124,12 +142,13 @@ def inhibit_rules(fleet: Fleet) -> list[dict[str, Any]]:
     same_slo = ["service", "slo", *grouping_labels(fleet)]
     rules: list[dict[str, Any]] = [
         {
-            "source_matchers": [names, 'severity="page"'],
-            "target_matchers": [names, 'severity="ticket"'],
+            "source_matchers": [names, severity_matcher(fleet.services, "page")],
+            "target_matchers": [names, severity_matcher(fleet.services, "ticket")],
             "equal": same_slo,
         }
     ]
     for severity in SEVERITIES:
+        tier = severity_matcher(fleet.services, severity)
         longs = sorted(
             {
                 window.long
@@ -143,8 +162,8 @@ def inhibit_rules(fleet: Fleet) -> list[dict[str, Any]]:
             for slower in longs[index + 1 :]:
                 rules.append(
                     {
-                        "source_matchers": [names, f'severity="{severity}"', f'long="{faster}"'],
-                        "target_matchers": [names, f'severity="{severity}"', f'long="{slower}"'],
+                        "source_matchers": [names, tier, f'long="{faster}"'],
+                        "target_matchers": [names, tier, f'long="{slower}"'],
                         "equal": [*same_slo, "severity"],
                     }
                 )
@@ -199,7 +218,7 @@ def route_test_cases(fleet: Fleet) -> list[dict[str, Any]]:
                 "service": service.name,
                 "slo": slo.name,
                 "team": service.team,
-                "severity": severity,
+                "severity": slo.alerting.severity_label(severity),
                 "priority": service.priority,
             }
             cases.append(

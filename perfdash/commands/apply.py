@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from perfdash.commands.deploy_options import (
-    configure_logging,
     deploy_options,
     deploy_settings,
     verbose_option,
 )
+from perfdash.commands.logs import configure_logging
 from perfdash.commands.options import (
     EXIT_CODES_HELP,
     jsonnet_option,
@@ -45,6 +45,13 @@ if TYPE_CHECKING:
     "--web.enable-lifecycle) and check that every group loaded.",
 )
 @click.option(
+    "--vmalert-url",
+    metavar="URL",
+    envvar="PERFDASH_VMALERT_URL",
+    help="With --rules-dir: reload this vmalert (started with -rule=DIR/*.yaml, evaluating "
+    "on VictoriaMetrics) and check that every group loaded [env PERFDASH_VMALERT_URL].",
+)
+@click.option(
     "--pushgateway",
     metavar="URL",
     help="Push metrics of this run (duration, changes, failures, conflicts) to a Pushgateway.",
@@ -56,6 +63,7 @@ def apply(
     missing_runbook: str,
     force: bool,
     dry_run: bool,
+    vmalert_url: str | None,
     verbose: int,
     **options: Any,
 ) -> None:
@@ -72,6 +80,7 @@ def apply(
       perfdash apply --rules-dir /etc/prometheus/rules/perfdash \\
                      --prometheus-url http://localhost:9090
       perfdash apply --ruler-url http://mimir:8080 --tenant team-a
+      perfdash apply --rules-dir /etc/vmalert/rules --vmalert-url http://localhost:8880
     """
     from perfdash.build import build_output
     from perfdash.deploy.fingerprint import ChangeContext
@@ -86,7 +95,7 @@ def apply(
     )
     started, report = time.monotonic(), None
     try:
-        with Targets(settings) as targets:
+        with Targets(settings, vmalert_url=vmalert_url) as targets:
             deploy = plan_deploy(
                 built.files, targets, prune=bool(options.get("prune")), groups=built.rule_groups
             )

@@ -300,8 +300,8 @@ def report(dsn: str | None, benchmark: str, branch: str | None, run_ids: tuple[i
     declared_metrics, declared_thresholds = _declared(slos, benchmark)
     selection = Selection(benchmark, branch, run_ids, baseline_branch, (), _window(window), last,
                           metrics=metrics or declared_metrics, thresholds=declared_thresholds)  # fmt: skip
-    with _open(dsn) as store:
-        compared = compare_benchmark(store, selection, now=datetime.now(UTC))
+    with _open(dsn) as opened:
+        compared = compare_benchmark(opened.store, selection, now=datetime.now(UTC))
     link = report_url or str(out)
     write_file(out, report_page(compared, markdown_link=link))
     if png:

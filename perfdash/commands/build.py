@@ -20,6 +20,7 @@ from perfdash.commands.options import (
 )
 from perfdash.errors import OutputError
 from perfdash.output import MANIFEST_PATH, OutputPlan
+from perfdash.output.commit import Staging
 from perfdash.pipeline import BuildPlan
 from perfdash.spec import MissingRunbook
 
@@ -112,29 +113,38 @@ def build(
         force=force,
         missing_runbook=cast(MissingRunbook, missing_runbook),
         jobs=jobs,
+        stage=not check,  # the workers stage the new files where they make them
+        keep_files=provisioning is not None,
     )
-    echo_warnings(built.fleet)
-    plans = [("", built.plan)]
-    if provisioning is not None:
-        where = plan_provisioning(built, provisioning, grafana_path=provisioning_path, force=force)
-        plans.append(("provisioning: ", where))
-    merged = None
-    if alertmanager_base is not None:  # merged before any write: a bad base writes nothing
-        base = alertmanager_base.read_text(encoding="utf-8")
-        merged = merge_into_base(built.fleet, base, base_name=str(alertmanager_base))
-    _notes(built, out_dir)
-    if check:
-        _check(plans)
-        echo(f"ok: {len(built.plan.unchanged)} generated files are up to date")
-        return
-    _refuse_conflicts(plans)
-    for label, plan in plans:
-        report = write_plan(plan)
-        total = len(report.written) + len(report.unchanged)
-        echo(
-            f"{label}wrote {len(report.written)}, unchanged {len(report.unchanged)}, "
-            f"removed {len(report.removed)} (of {total} generated files)"
-        )
+    try:
+        echo_warnings(built.fleet)
+        plans = [("", built.plan, built.staging)]
+        if provisioning is not None:
+            where = plan_provisioning(
+                built, provisioning, grafana_path=provisioning_path, force=force
+            )
+            plans.append(("provisioning: ", where, None))
+        merged = None
+        if alertmanager_base is not None:  # merged before any write: a bad base writes nothing
+            base = alertmanager_base.read_text(encoding="utf-8")
+            merged = merge_into_base(built.fleet, base, base_name=str(alertmanager_base))
+        _notes(built, out_dir)
+        _conflicts(plans)
+        if check:
+            _check(plans)
+            echo(f"ok: {len(built.plan.unchanged)} generated files are up to date")
+            return
+        for label, plan, staging in plans:
+            report = write_plan(plan, staging)
+            total = len(report.written) + len(report.unchanged)
+            echo(
+                f"{label}wrote {len(report.written)}, unchanged {len(report.unchanged)}, "
+                f"removed {len(report.removed)} (of {total} generated files)"
+            )
+    except BaseException:
+        if built.staging is not None:
+            built.staging.discard()  # nothing staged may stay behind; committed files stay
+        raise
     if merged is not None:
         write_file(alertmanager_out, merged)
         echo(f"wrote {alertmanager_out} (merged with {alertmanager_base})")
@@ -144,7 +154,7 @@ FORMATS: dict[str, tuple[OutputKind, ...]] = {
     "files": ("files",),
     "prometheus-rule": ("files", "prometheus-rule"),
 }
-Labelled = list[tuple[str, OutputPlan]]
+Labelled = list[tuple[str, OutputPlan, Staging | None]]
 
 
 def _notes(built: BuildPlan, out_dir: Path) -> None:
@@ -161,28 +171,15 @@ def _notes(built: BuildPlan, out_dir: Path) -> None:
         echo(f"note: {path} is not perfdash's: left alone", err=True)
 
 
-def _conflicts(plans: Labelled) -> int:
-    count = 0
-    for label, plan in plans:
+def _conflicts(plans: Labelled) -> None:
+    for label, plan, _ in plans:
         for conflict in plan.conflicts:
             echo(f"conflict: {label}{conflict.path}: {conflict.reason}", err=True)
-            count += 1
-    return count
-
-
-def _refuse_conflicts(plans: Labelled) -> None:
-    count = _conflicts(plans)
-    if count:
-        raise OutputError(
-            f"{count} files are in the way (see above): nothing written. Move them away, "
-            "restore what perfdash wrote, or run with --force to replace them"
-        )
 
 
 def _check(plans: Labelled) -> None:
     """``--check``: list every file that is not what the declarations generate."""
-    _conflicts(plans)
-    for label, plan in plans:
+    for label, plan, _ in plans:
         for kind, paths in (
             ("missing", plan.created),
             ("stale", plan.updated),
@@ -192,7 +189,7 @@ def _check(plans: Labelled) -> None:
                 echo(f"{kind}: {label}{path}", err=True)
         if plan.manifest_changed and not (plan.created or plan.updated or plan.deleted):
             echo(f"stale: {label}{MANIFEST_PATH}", err=True)
-    if not all(plan.clean for _, plan in plans):
+    if not all(plan.clean for _, plan, _ in plans):
         raise OutputError(
             "generated files are out of date: run `perfdash build` and commit the result"
         )

@@ -8,11 +8,11 @@ from typing import Any
 import click
 
 from perfdash.commands.deploy_options import (
-    configure_logging,
     deploy_options,
     deploy_settings,
     verbose_option,
 )
+from perfdash.commands.logs import configure_logging
 from perfdash.commands.options import (
     EXIT_CODES_HELP,
     jsonnet_option,
@@ -39,6 +39,13 @@ from perfdash.commands.options import (
     help="markdown is for a pull-request comment; json for scripts.",
 )
 @click.option(
+    "--since",
+    metavar="REF",
+    help="Also list the alerts that behave differently than with the declarations at this "
+    "git revision (thresholds, factors, windows, for, severity, receivers), per SLO. "
+    "Without a deploy target, only that.",
+)
+@click.option(
     "--detailed-exitcode",
     is_flag=True,
     help="Exit 0 when nothing would change, 2 when something would, 1 on errors.",
@@ -52,6 +59,7 @@ def plan(
     jsonnet_dir: Path,
     missing_runbook: str,
     output_format: str,
+    since: str | None,
     detailed_exitcode: bool,
     verbose: int,
     **options: Any,
@@ -68,6 +76,7 @@ def plan(
       perfdash plan --format markdown > plan.md     # a PR comment
       perfdash plan --detailed-exitcode || [ $? -eq 2 ]
       perfdash plan --rules-dir /etc/prometheus/rules/perfdash
+      perfdash plan --since origin/main --format markdown   # what alerts will do differently
     """
     from perfdash.build import build_output
     from perfdash.deploy.render import plan_json, plan_markdown, plan_text
@@ -76,14 +85,41 @@ def plan(
 
     configure_logging(verbose)
     settings = deploy_settings(options)
-    built = build_output(
-        load_declarations(paths, missing_runbook=missing_runbook), jsonnet_dir=jsonnet_dir
-    )
-    with Targets(settings) as targets:
-        deploy = plan_deploy(
-            built.files, targets, prune=bool(options.get("prune")), groups=built.rule_groups
-        )
+    fleet = load_declarations(paths, missing_runbook=missing_runbook)
     render = {"text": plan_text, "markdown": plan_markdown, "json": plan_json}[output_format]
-    click.echo(terminal_safe(render(deploy)))
-    if detailed_exitcode and deploy.has_changes:
+    rendered, changed = "", False
+    if not (since and settings.empty):
+        built = build_output(fleet, jsonnet_dir=jsonnet_dir)
+        with Targets(settings) as targets:
+            deploy = plan_deploy(
+                built.files, targets, prune=bool(options.get("prune")), groups=built.rule_groups
+            )
+        rendered, changed = render(deploy), deploy.has_changes
+    if since:
+        rendered, moved = _with_alert_changes(fleet, since, paths, output_format, rendered)
+        changed = changed or moved
+    click.echo(terminal_safe(rendered))
+    if detailed_exitcode and changed:
         ctx.exit(2)
+
+
+def _with_alert_changes(
+    fleet: Any, since: str, paths: tuple[Path, ...], output_format: str, rendered: str
+) -> tuple[str, bool]:
+    from perfdash.alert_changes import alert_changes, with_plan
+    from perfdash.git_revision import declarations_at
+    from perfdash.model.fleet import Fleet
+    from perfdash.pipeline import DEFAULT_DECLARATIONS
+    from perfdash.spec import load_fleet
+
+    with declarations_at(since, paths or DEFAULT_DECLARATIONS, cwd=Path.cwd()) as (
+        old_project,
+        old_paths,
+    ):
+        before = (
+            load_fleet(old_paths, root=old_project, missing_runbook="warn")
+            if old_paths
+            else Fleet()
+        )
+    changes = alert_changes(before, fleet)
+    return with_plan(output_format, changes, since, rendered), bool(changes)

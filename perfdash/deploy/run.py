@@ -1,5 +1,5 @@
 """One plan, one apply, over every configured target: Grafana, a rules folder (with
-its Prometheus), a Mimir/Cortex ruler.
+its Prometheus or vmalert), a Mimir/Cortex ruler.
 
 ``plan_deploy`` reads live state and compares; ``apply_deploy`` executes exactly that
 plan. The CLI opens the targets once (``open_targets``) and runs both in turn.
@@ -31,6 +31,7 @@ from perfdash.deploy.rules_dir import (
     read_rules_dir,
 )
 from perfdash.deploy.settings import DeploySettings
+from perfdash.deploy.vmalert import reload_vmalert, vmalert_client
 from perfdash.errors import ConfigError
 
 
@@ -57,6 +58,7 @@ class Targets:
         *,
         transports: Mapping[str, httpx.BaseTransport] | None = None,
         retry: RetryPolicy | None = None,
+        vmalert_url: str | None = None,
     ) -> None:
         if settings.empty:
             raise ConfigError(
@@ -65,6 +67,8 @@ class Targets:
             )
         if settings.prometheus is not None and settings.rules_dir is None:
             raise ConfigError("--prometheus-url reloads the rules of --rules-dir: give both")
+        if vmalert_url and settings.rules_dir is None:
+            raise ConfigError("--vmalert-url reloads the rules of --rules-dir: give both")
         routes = dict(transports or {})
         self.settings = settings
         self.grafana = (
@@ -95,9 +99,14 @@ class Targets:
             if settings.ruler
             else None
         )
+        self.vmalert = (
+            vmalert_client(vmalert_url, transport=routes.get("vmalert"), retry=retry)
+            if vmalert_url
+            else None
+        )
 
     def close(self) -> None:
-        for client in (self.grafana, self.prometheus, self.ruler):
+        for client in (self.grafana, self.prometheus, self.ruler, self.vmalert):
             if client is not None:
                 client.close()
 
@@ -157,7 +166,10 @@ def apply_deploy(
             apply_plan(targets.grafana, deploy.grafana, force=force, context=context).outcomes
         )
     if deploy.rules_dir is not None:
-        parts.append(tuple(apply_rules_dir(deploy.rules_dir, prometheus=targets.prometheus)))
+        written = tuple(apply_rules_dir(deploy.rules_dir, prometheus=targets.prometheus))
+        parts.append(written)
+        if targets.vmalert is not None:
+            parts.append(tuple(reload_vmalert(targets.vmalert, deploy.rules_dir, written)))
     if deploy.ruler is not None and targets.ruler is not None:
         parts.append(tuple(apply_ruler(deploy.ruler, targets.ruler)))
     return ApplyReport.of(*parts)

@@ -13,6 +13,11 @@ It is found at ``<jsonnet dir>/overrides/<service>.libsonnet`` or declared in
 evaluating to a dashboard; they are written to ``dashboards/extra/<name>.json``. Both
 can import from ``<jsonnet dir>`` and ``<jsonnet dir>/vendor`` (e.g. grafonnet). Errors
 name the Jsonnet file, line and column.
+
+Imports (``import``, ``importstr``, ``importbin``) are confined to the project (the
+working directory) and the Jsonnet folder: a path that leaves them, directly or through
+a symbolic link, is refused without being read, so an override cannot copy
+``/etc/passwd`` or a key file into a dashboard.
 """
 
 from __future__ import annotations
@@ -27,11 +32,12 @@ from typing import Any
 import _jsonnet
 import orjson
 
+from perfdash import conventions
 from perfdash.errors import Problem, SpecError
 from perfdash.model.fleet import Service
 
 DEFAULT_JSONNET_DIR = Path("dashboards")
-EXTRA_DIR = "dashboards/extra"
+EXTRA_DIR = conventions.EXTRA_DASHBOARDS_DIR
 _LOCATION = re.compile(r"(?P<file>[^\s:()]+\.(?:lib|j)sonnet):\(?(?P<line>\d+):(?P<column>\d+)")
 
 
@@ -109,17 +115,53 @@ def _evaluate(
     snippet: str | None = None,
     ext: Mapping[str, str] | None = None,
 ) -> Any:
-    search = [str(jsonnet_dir.resolve()), str((jsonnet_dir / "vendor").resolve())]
+    search = [jsonnet_dir.resolve(), (jsonnet_dir / "vendor").resolve()]
+    importer = _ConfinedImports(
+        roots=(Path.cwd().resolve(), jsonnet_dir.resolve()),
+        search=search,
+        trusted=Path(path).resolve() if snippet is not None else None,
+    )
     try:
         if snippet is None:
-            text = _jsonnet.evaluate_file(path, jpathdir=search)
+            if not importer.allowed(Path(path).resolve()):
+                raise _problem(path, "is outside the project and the Jsonnet folder; not read")
+            text = _jsonnet.evaluate_file(path, import_callback=importer)
         else:
             text = _jsonnet.evaluate_snippet(
-                os.path.abspath("<perfdash>"), snippet, jpathdir=search, ext_codes=dict(ext or {})
+                os.path.abspath("<perfdash>"),
+                snippet,
+                import_callback=importer,
+                ext_codes=dict(ext or {}),
             )
     except RuntimeError as exc:
         raise _located(path, str(exc)) from exc
     return orjson.loads(text)
+
+
+class _ConfinedImports:
+    """Jsonnet's import callback: relative to the importing file, then the search path;
+    only files inside ``roots`` (or the one ``trusted`` file, a declared override)."""
+
+    def __init__(
+        self, *, roots: tuple[Path, ...], search: list[Path], trusted: Path | None
+    ) -> None:
+        self.roots = roots
+        self.search = search
+        self.trusted = trusted
+
+    def allowed(self, path: Path) -> bool:
+        return path == self.trusted or any(path.is_relative_to(root) for root in self.roots)
+
+    def __call__(self, directory: str, name: str) -> tuple[str, bytes]:
+        candidates = [Path(directory) / name, *(folder / name for folder in self.search)]
+        for candidate in candidates:
+            resolved = candidate.resolve()
+            if not resolved.is_file():
+                continue
+            if not self.allowed(resolved):
+                raise RuntimeError("outside the project and the Jsonnet folder; not read")
+            return str(candidate), resolved.read_bytes()
+        raise RuntimeError("no such file next to the importing file or in the Jsonnet folder")
 
 
 def _located(path: str, message: str) -> SpecError:

@@ -17,28 +17,64 @@ from perfdash.grafana import panels as p
 from perfdash.grafana.normalize import normalize_dashboard
 from perfdash.model.fleet import Fleet
 
-TEAM_FILTER = '{team=~"$team"}'
-_IN_TEAMS = f"and on (service, slo) {conventions.INFO}{TEAM_FILTER}"
-_WITH_UID = f"* on (service, slo) group_left (dashboard_uid) {conventions.INFO}{TEAM_FILTER}"
-# Grafana's published schema types override matchers and values as objects, so a table
-# cannot carry per-column units: columns are scaled in PromQL and named with their unit.
-COLUMNS = {  # refId -> (column title, query)
-    "A": (
-        "info",
-        f"max by (service, slo, team, objective, window, dashboard_uid) ({conventions.INFO}{TEAM_FILTER})",
-    ),
-    "B": ("SLI %", f"100 * min by (service, slo) ({conventions.SLI_RATIO} {_IN_TEAMS})"),
-    "C": (
-        "Budget left %",
-        f"100 * min by (service, slo) ({conventions.BUDGET_REMAINING} {_IN_TEAMS})",
-    ),
-    "D": ("Burn (1h) x", f"max by (service, slo) ({conventions.CURRENT_BURN} {_IN_TEAMS})"),
-    "E": (
-        "Firing alerts",
-        f'count by (service, slo) (ALERTS{{alertstate="firing"}} {_IN_TEAMS})\n'
-        f"or (0 * max by (service, slo) ({conventions.INFO}{TEAM_FILTER}))",
-    ),
-}
+TEAM_MATCHER = 'team=~"$team"'
+
+
+class _Queries:
+    """The overview's PromQL over the series names the fleet records: perfdash's own, or
+    behind each ``spec.rules.series_prefix`` its services declare."""
+
+    def __init__(self, fleet: Fleet) -> None:
+        self.prefixes = sorted({s.series_prefix for s in fleet.services}) or [""]
+        pages = sorted({slo.alerting.severity_page for s in fleet.services for slo in s.slos})
+        self.page_severity = (
+            (f'severity="{pages[0]}"' if len(pages) <= 1 else f'severity=~"{"|".join(pages)}"')
+            if pages
+            else 'severity="page"'
+        )
+
+    def name(self, metric: str, matchers: str = "") -> str:
+        """``metric{matchers}`` under the fleet's one prefix, or a ``__name__`` regex over
+        every prefix in use (prefixes are letters, digits, ``_`` and ``:``)."""
+        if len(self.prefixes) == 1:
+            return f"{self.prefixes[0]}{metric}" + (f"{{{matchers}}}" if matchers else "")
+        inner = f'__name__=~"(?:{"|".join(self.prefixes)}){metric}"'
+        return "{" + inner + (f", {matchers}" if matchers else "") + "}"
+
+    @property
+    def info(self) -> str:
+        return self.name(conventions.INFO, TEAM_MATCHER)
+
+    @property
+    def in_teams(self) -> str:
+        return f"and on (service, slo) {self.info}"
+
+    @property
+    def with_uid(self) -> str:
+        return f"* on (service, slo) group_left (dashboard_uid) {self.info}"
+
+    def columns(self) -> dict[str, tuple[str, str]]:
+        """refId -> (column title, query). Grafana's published schema types override
+        matchers and values as objects, so a table cannot carry per-column units: columns
+        are scaled in PromQL and named with their unit."""
+        sli, budget = self.name(conventions.SLI_RATIO), self.name(conventions.BUDGET_REMAINING)
+        burn = self.name(conventions.CURRENT_BURN)
+        return {
+            "A": (
+                "info",
+                f"max by (service, slo, team, objective, window, dashboard_uid) ({self.info})",
+            ),
+            "B": ("SLI %", f"100 * min by (service, slo) ({sli} {self.in_teams})"),
+            "C": ("Budget left %", f"100 * min by (service, slo) ({budget} {self.in_teams})"),
+            "D": ("Burn (1h) x", f"max by (service, slo) ({burn} {self.in_teams})"),
+            "E": (
+                "Firing alerts",
+                f'count by (service, slo) (ALERTS{{alertstate="firing"}} {self.in_teams})\n'
+                f"or (0 * max by (service, slo) ({self.info}))",
+            ),
+        }
+
+
 DASHBOARD_LINK = {
     "title": "Open the ${__data.fields.service} dashboard",
     "url": "/d/${__data.fields.dashboard_uid}",
@@ -47,12 +83,13 @@ DASHBOARD_LINK = {
 
 
 def overview_dashboard(fleet: Fleet) -> dict[str, Any]:
+    queries = _Queries(fleet)
     layout = p.Layout()
     layout.row("Fleet")
-    _headline_stats(layout)
+    _headline_stats(layout, queries)
     height = max(8, min(30, 3 + fleet.slo_count))
-    layout.add(_budget_bars(), width=10, height=height)
-    layout.add(_slo_table(), width=14, height=height)
+    layout.add(_budget_bars(queries), width=10, height=height)
+    layout.add(_slo_table(queries), width=14, height=height)
     teams = sorted({s.team for s in fleet.services})
     dashboard = g.Dashboard(
         title="SLO overview",
@@ -69,7 +106,7 @@ def overview_dashboard(fleet: Fleet) -> dict[str, Any]:
         templating=g.Templating(
             list=[
                 p.datasource_variable(),
-                p.label_variable("team", f"label_values({conventions.INFO}, team)"),
+                p.label_variable("team", f"label_values({queries.name(conventions.INFO)}, team)"),
             ]
         ),
         links=[
@@ -86,8 +123,11 @@ def overview_dashboard(fleet: Fleet) -> dict[str, Any]:
     return normalize_dashboard(dashboard)
 
 
-def _headline_stats(layout: p.Layout) -> None:
-    pages = f'count(ALERTS{{alertstate="firing", severity="page"}} {_IN_TEAMS}) or vector(0)'
+def _headline_stats(layout: p.Layout, queries: _Queries) -> None:
+    pages = (
+        f'count(ALERTS{{alertstate="firing", {queries.page_severity}}} {queries.in_teams}) '
+        "or vector(0)"
+    )
     layout.add(
         p.stat(
             "Pages firing",
@@ -106,7 +146,8 @@ def _headline_stats(layout: p.Layout) -> None:
             "SLOs whose error budget burned faster than sustainable over the last hour (burn rate "
             "above 1x). Not an emergency by itself: pages and tickets fire from the multiwindow "
             "alerts; use it to spot trends before they page.",
-            f"count(count by (service, slo) ({conventions.CURRENT_BURN} > 1 {_IN_TEAMS})) or vector(0)",
+            f"count(count by (service, slo) ({queries.name(conventions.CURRENT_BURN)} > 1 "
+            f"{queries.in_teams})) or vector(0)",
             unit="none",
             thresholds=p.steps((p.OK, None), (p.WARN, 1.0)),
         ),
@@ -118,7 +159,8 @@ def _headline_stats(layout: p.Layout) -> None:
             "SLOs out of budget",
             "SLOs whose error budget over their window is spent (budget below 0): their objective "
             "is broken. Their teams should prioritise reliability work over features.",
-            f"count(count by (service, slo) ({conventions.BUDGET_REMAINING} < 0 {_IN_TEAMS})) or vector(0)",
+            f"count(count by (service, slo) ({queries.name(conventions.BUDGET_REMAINING)} < 0 "
+            f"{queries.in_teams})) or vector(0)",
             unit="none",
             thresholds=p.steps((p.OK, None), (p.BAD, 1.0)),
         ),
@@ -127,7 +169,7 @@ def _headline_stats(layout: p.Layout) -> None:
     )
 
 
-def _budget_bars() -> g.BarGauge:
+def _budget_bars(queries: _Queries) -> g.BarGauge:
     return g.BarGauge(
         title="Error budget left, worst first",
         description=(
@@ -138,7 +180,8 @@ def _budget_bars() -> g.BarGauge:
         dataSource=p.DATASOURCE,
         targets=[
             p.target(
-                f"sort(min by (service, slo, dashboard_uid) ({conventions.BUDGET_REMAINING} {_WITH_UID}))",
+                f"sort(min by (service, slo, dashboard_uid) "
+                f"({queries.name(conventions.BUDGET_REMAINING)} {queries.with_uid}))",
                 legend="{{service}} / {{slo}}",
                 instant=True,
             )
@@ -160,7 +203,8 @@ def _budget_bars() -> g.BarGauge:
     )
 
 
-def _slo_table() -> g.Table:
+def _slo_table(queries: _Queries) -> g.Table:
+    columns = queries.columns()
     return g.Table(
         title="Every SLO, worst error budget first",
         description=(
@@ -172,7 +216,7 @@ def _slo_table() -> g.Table:
         dataSource=p.DATASOURCE,
         # Table-format frames: Grafana's merge joins them on their common label columns.
         targets=[
-            p.target(expr, ref=ref, instant=True, table=True) for ref, (_, expr) in COLUMNS.items()
+            p.target(expr, ref=ref, instant=True, table=True) for ref, (_, expr) in columns.items()
         ],
         transformations=[
             {"id": "merge", "options": {}},
@@ -197,7 +241,7 @@ def _slo_table() -> g.Table:
                         "dashboard_uid": "Dashboard uid",
                         **{
                             f"Value #{ref}": title
-                            for ref, (title, _) in COLUMNS.items()
+                            for ref, (title, _) in columns.items()
                             if ref != "A"
                         },
                     },

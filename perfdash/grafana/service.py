@@ -98,7 +98,8 @@ def _variables(service: Service) -> list[g.Template]:
             variables.append(
                 p.label_variable(
                     label,
-                    f'label_values({conventions.SLI_RATIO}{{service="{service.name}"}}, {label})',
+                    f"label_values({service.series(conventions.SLI_RATIO)}"
+                    f'{{service="{service.name}"}}, {label})',
                 )
             )
     return variables
@@ -135,7 +136,7 @@ def _summary(layout: p.Layout, service: Service, slo: SLO) -> None:
             f"objective {objective}%. Blue: the objective is met. Vermillion: below it, the error "
             f"budget is overspent; look at the burn-rate panel of this SLO to see whether it is still "
             f"burning, and follow the runbook.",
-            _worst(slo, f"{conventions.SLI_RATIO}{own}"),
+            _worst(slo, f"{service.series(conventions.SLI_RATIO)}{own}"),
             unit="percentunit",
             decimals=_decimals(slo),
             thresholds=p.steps((p.BAD, None), (p.OK, float(slo.objective_ratio))),
@@ -151,7 +152,7 @@ def _summary(layout: p.Layout, service: Service, slo: SLO) -> None:
             f"Error budget left over the {slo.window} window{worst}: 100% means no bad events, 0% "
             f"means exactly at the objective, below 0 the SLO is broken. Orange (under 25%): slow "
             f"down risky changes. Vermillion (spent): reliability work comes first; see the runbook.",
-            _worst(slo, f"{conventions.BUDGET_REMAINING}{own}"),
+            _worst(slo, f"{service.series(conventions.BUDGET_REMAINING)}{own}"),
             unit="percentunit",
             decimals=1,
             thresholds=p.steps((p.BAD, None), (p.WARN, 0.0), (p.OK, 0.25)),
@@ -163,9 +164,9 @@ def _summary(layout: p.Layout, service: Service, slo: SLO) -> None:
     )
     window = slo.window.seconds
     left = (
-        f"{conventions.BUDGET_REMAINING}{own}"
-        f" * on (service, slo) group_left () {conventions.WINDOW_SECONDS}{meta}"
-        f"\n/ {conventions.CURRENT_BURN}{own}"
+        f"{service.series(conventions.BUDGET_REMAINING)}{own}"
+        f" * on (service, slo) group_left () {service.series(conventions.WINDOW_SECONDS)}{meta}"
+        f"\n/ {service.series(conventions.CURRENT_BURN)}{own}"
     )
     layout.add(
         p.stat(
@@ -296,12 +297,12 @@ def _slo_row(layout: p.Layout, service: Service, slo: SLO) -> None:
             f"{_sli_words(slo)}.",
             [
                 p.target(
-                    f"{conventions.SLI_RATIO}{own}",
+                    f"{service.series(conventions.SLI_RATIO)}{own}",
                     legend=f"over {slo.window}{group_legend}",
                     ref="A",
                 ),
                 p.target(
-                    f"1 - {conventions.error_ratio_name(CURRENT_BURN_WINDOW)}{own}",
+                    f"1 - {service.series(conventions.error_ratio_name(CURRENT_BURN_WINDOW))}{own}",
                     legend=f"over {CURRENT_BURN_WINDOW}{group_legend}",
                     ref="B",
                 ),
@@ -320,7 +321,12 @@ def _slo_row(layout: p.Layout, service: Service, slo: SLO) -> None:
             f"Error budget left over the rolling {slo.window} window. It falls while bad events "
             f"outpace the objective and recovers as old bad events leave the window. Below 0 "
             f"(vermillion) the SLO is broken: reliability work comes first.",
-            [p.target(f"{conventions.BUDGET_REMAINING}{own}", legend=f"budget left{group_legend}")],
+            [
+                p.target(
+                    f"{service.series(conventions.BUDGET_REMAINING)}{own}",
+                    legend=f"budget left{group_legend}",
+                )
+            ],
             unit="percentunit",
             thresholds=p.steps((p.BAD, None), (p.WARN, 0.0), (p.OK, 0.25)),
             threshold_style="line+area",
@@ -337,8 +343,8 @@ def _slo_row(layout: p.Layout, service: Service, slo: SLO) -> None:
         )
     burn_targets = [
         p.target(
-            f"{conventions.error_ratio_name(w)}{own}"
-            f"\n/ on (service, slo) group_left () {conventions.ERROR_BUDGET}{meta}",
+            f"{service.series(conventions.error_ratio_name(w))}{own}"
+            f"\n/ on (service, slo) group_left () {service.series(conventions.ERROR_BUDGET)}{meta}",
             legend=f"over {w} ({', '.join(longs[w])}){group_legend}",
             ref=chr(ord("A") + i),
         )
@@ -364,7 +370,7 @@ def _slo_row(layout: p.Layout, service: Service, slo: SLO) -> None:
             burn_targets
             or [
                 p.target(
-                    f"{conventions.CURRENT_BURN}{own}",
+                    f"{service.series(conventions.CURRENT_BURN)}{own}",
                     legend=f"over {CURRENT_BURN_WINDOW}{group_legend}",
                 )
             ],

@@ -72,6 +72,7 @@ def _burn_factor(share: Decimal, slo_seconds: int, long_seconds: int) -> Fractio
 class Annotations:
     summary: str
     description: str
+    extra: tuple[tuple[str, str], ...] = ()  # any other annotation: name, template
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,13 @@ class Alerting:
     windows: tuple[AlertWindow, ...]
     missing_data: bool
     missing_data_for: Duration
+    # Values of the ``severity`` label per tier (``alerting.severity``).
+    severity_page: str = "page"
+    severity_ticket: str = "ticket"
+
+    def severity_label(self, tier: str) -> str:
+        """The ``severity`` label of the ``tier`` (page or ticket) alerts."""
+        return self.severity_page if tier == "page" else self.severity_ticket
 
     def enabled_windows(self) -> tuple[AlertWindow, ...]:
         return tuple(
@@ -131,6 +139,7 @@ class SLO:
     grouping: tuple[str, ...]
     alerting: Alerting
     description: str = ""
+    runbook: str | None = None  # this SLO's own runbook URL (else <service runbook>#<slo>)
 
     @cached_property
     def error_budget(self) -> Decimal:
@@ -206,6 +215,13 @@ class Service:
     routing: Receivers | None = None  # overrides the team's receivers
     # Evaluation interval of the long-window rule groups (see prometheus.rules).
     long_window_interval: Duration = field(default_factory=lambda: Duration(60))
+    # Put in front of every series this service's rules record (spec.rules.series_prefix):
+    # names that cannot collide with another tool's while both run (docs/import.md).
+    series_prefix: str = ""
+
+    def series(self, name: str) -> str:
+        """The name this service records ``name`` (a ``perfdash.conventions`` series) under."""
+        return self.series_prefix + name
 
     @property
     def has_alerts(self) -> bool:

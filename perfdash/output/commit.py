@@ -21,7 +21,7 @@ import os
 import secrets
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -40,46 +40,86 @@ class WriteReport:
     removed: tuple[str, ...]
 
 
-def write_plan(plan: OutputPlan) -> WriteReport:
-    """Apply ``plan`` atomically (see the module docstring). Refuses a plan with conflicts."""
-    if plan.conflicts:
-        raise OutputError(f"{len(plan.conflicts)} conflicts in {plan.root}: nothing written")
+class Staging:
+    """One build's staged files. ``stage`` writes one (in a worker process, too: this
+    object travels to them); ``discard`` removes every file staged under this build's
+    token, wherever it was made, and the folders made for them."""
+
+    def __init__(self, root: Path, folders: Iterable[str]) -> None:
+        self.root = root
+        self.token = secrets.token_hex(4)
+        self.folders = tuple(folders)
+        self.existing = _existing_folders(root, self.folders)
+
+    def __call__(self, relative: str, data: bytes) -> str:
+        target = self.root / relative
+        if str(target.parent) not in self.existing:
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise OutputError(f"cannot create {target.parent}: {exc.strerror}") from exc
+        staged = target.with_name(f".{target.name}.{self.token}{STAGED_SUFFIX}")
+        _write_new(staged, data)
+        return staged.relative_to(self.root).as_posix()
+
+    def discard(self) -> None:
+        suffix = f".{self.token}{STAGED_SUFFIX}"
+        for top in (*self.folders, STATE_DIR):
+            for directory, _, names in os.walk(self.root / top, topdown=False):
+                for name in names:
+                    if name.endswith(suffix):
+                        (Path(directory) / name).unlink(missing_ok=True)
+                if directory not in self.existing:
+                    with contextlib.suppress(OSError):
+                        os.rmdir(directory)  # only when empty
+            for made in (self.root / top).parents:  # alerts/ of alerts/rules, the root
+                if made != self.root and self.root not in made.parents:
+                    break
+                if str(made) not in self.existing:
+                    with contextlib.suppress(OSError):
+                        made.rmdir()
+
+
+def _existing_folders(root: Path, folders: Iterable[str]) -> set[str]:
+    """The folders there are now, in and above the output folders (up to ``root``)."""
+    found = {str(root)} if root.is_dir() else set()
+    for folder in (*folders, STATE_DIR):
+        found.update(directory for directory, _, _ in os.walk(root / folder))
+        found.update(str(p) for p in (root / folder).parents if p.is_dir())
+    return found
+
+
+def write_plan(plan: OutputPlan, staging: Staging | None = None) -> WriteReport:
+    """Apply ``plan`` atomically (see the module docstring), with the files already
+    staged by ``staging``. A plan with conflicts is refused: nothing is written."""
     root = plan.root
+    if staging is None:
+        staging = Staging(root, sorted({path.split("/", 1)[0] for path in plan.writes}))
+    if plan.conflicts:
+        staging.discard()
+        raise OutputError(
+            f"{len(plan.conflicts)} files are in the way (see above): nothing written. Move them "
+            "away, restore what perfdash wrote, or run with --force to replace them"
+        )
     for leftover in plan.leftovers:
         (root / leftover).unlink(missing_ok=True)
-    if not (plan.writes or plan.deleted or plan.manifest_changed):
+    if not (plan.writes or plan.staged or plan.deleted or plan.manifest_changed):
         return WriteReport((), plan.unchanged, ())
-    token = secrets.token_hex(4)
-    made_folders: list[Path] = []
-    renames: list[tuple[str, str]] = []
     try:
-        _make_folders(Path(root.anchor or "."), root, made_folders)
-        # Each staged file and folder is listed before it is made, so that an interruption
-        # at any point finds it in the list to remove.
-        for relative, data in sorted(plan.writes.items()):
-            target = root / relative
-            _make_folders(root, target.parent, made_folders)
-            staged = target.with_name(f".{target.name}.{token}{STAGED_SUFFIX}")
-            renames.append((staged.relative_to(root).as_posix(), relative))
-            _write_new(staged, data)
-        manifest_target = root / MANIFEST_PATH
-        _make_folders(root, manifest_target.parent, made_folders)
-        staged_manifest = manifest_target.with_name(f".manifest.{token}{STAGED_SUFFIX}")
-        renames.append((staged_manifest.relative_to(root).as_posix(), MANIFEST_PATH))
-        _write_new(staged_manifest, plan.manifest.render().encode("utf-8"))
+        renames = [(staged, path) for path, staged in plan.staged.items()]
+        renames += [(staging(path, data), path) for path, data in sorted(plan.writes.items())]
+        renames.append(
+            (staging(MANIFEST_PATH, plan.manifest.render().encode("utf-8")), MANIFEST_PATH)
+        )
         deletions = [(path, digest((root / path).read_bytes())) for path in plan.deleted]
         with _signals_held():
             _write_journal(root, renames, deletions)
             _finish(root, renames, deletions)
     except BaseException:
         if not (root / JOURNAL_PATH).exists():
-            for staged_path, _ in renames:
-                (root / staged_path).unlink(missing_ok=True)
-            for folder in reversed(made_folders):  # innermost first
-                with contextlib.suppress(OSError):
-                    folder.rmdir()
+            staging.discard()
         raise
-    return WriteReport(tuple(sorted(plan.writes)), plan.unchanged, plan.deleted)
+    return WriteReport(tuple(sorted([*plan.writes, *plan.staged])), plan.unchanged, plan.deleted)
 
 
 def recover(root: Path) -> bool:
@@ -152,24 +192,6 @@ def _write_new(path: Path, data: bytes, *, sync: bool = False) -> None:
         if isinstance(exc, OSError):
             raise OutputError(f"cannot write {exc.filename or path}: {exc.strerror}") from exc
         raise
-
-
-def _make_folders(root: Path, folder: Path, made: list[Path]) -> None:
-    """Create ``folder`` and its missing parents below ``root``, each added to ``made``
-    (outermost first) before it is created."""
-    missing = []
-    current = folder
-    while current != root and not current.exists():
-        missing.append(current)
-        current = current.parent
-    for path in reversed(missing):
-        made.append(path)
-        try:
-            path.mkdir()
-        except FileExistsError:
-            pass
-        except OSError as exc:
-            raise OutputError(f"cannot create {path}: {exc.strerror}") from exc
 
 
 def _remove_empty_folders(root: Path, folder: Path) -> None:

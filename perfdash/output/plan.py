@@ -11,7 +11,11 @@ Rules (the manifest is the record, see ``perfdash.output.manifest``):
   unless ``force`` (then generated paths are overwritten and edited files deleted);
 - no path is ever followed through a symbolic link: a link among the folders of a
   generated path is an error.
-Pure apart from reading the folder: nothing is written here.
+
+A large output is planned in parts (``plan_part``), each where it was generated, and
+may be staged there at once (``stage``): only small records travel back, which
+``finish_plan`` puts together with what is to be deleted. Only reading the folder and
+staging new files happen here; ``perfdash.output.commit`` changes what is in place.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from perfdash.output.manifest import STATE_DIR, Entry, Manifest, digest, read_ma
 STAGED_SUFFIX = ".perfdash-new"
 # Files of these types in the output folders are reported when perfdash did not write them.
 _OUTPUT_SUFFIXES = (".yaml", ".yml", ".json")
+Stage = Callable[[str, bytes], str]  # (relative path, bytes) -> the staged file, relative
 
 
 @dataclass(frozen=True)
@@ -37,9 +42,35 @@ class Conflict:
 
 
 @dataclass(frozen=True)
+class Scope:
+    """Which files the manifest lists a build answers for: all (a complete build), or
+    only those generated from the declarations it read (a build of some of them)."""
+
+    complete: bool = True
+    declarations: frozenset[str] = frozenset()
+
+    def covers(self, entry: Entry) -> bool:
+        return self.complete or entry.source in self.declarations
+
+
+@dataclass(frozen=True)
+class PartPlan:
+    """One part of the output, decided (and perhaps staged) where it was generated."""
+
+    paths: tuple[str, ...]
+    created: tuple[str, ...]
+    updated: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    conflicts: tuple[Conflict, ...]
+    entries: dict[str, Entry]  # the manifest's entries for these paths from now on
+    writes: dict[str, bytes] = field(repr=False)  # files to write, when not staged
+    staged: dict[str, str] = field(default_factory=dict)  # path -> its staged file
+
+
+@dataclass(frozen=True)
 class OutputPlan:
     root: Path
-    writes: Mapping[str, bytes] = field(repr=False)  # created and updated files
+    writes: Mapping[str, bytes] = field(repr=False)  # created and updated files, not staged
     created: tuple[str, ...]
     updated: tuple[str, ...]
     unchanged: tuple[str, ...]
@@ -48,7 +79,8 @@ class OutputPlan:
     foreign: tuple[str, ...]  # files in the output folders that perfdash did not write
     manifest: Manifest
     manifest_changed: bool
-    leftovers: tuple[str, ...] = ()  # staged files of an interrupted build, to remove
+    leftovers: tuple[str, ...] = ()  # staged files of a build killed before it committed
+    staged: Mapping[str, str] = field(default_factory=dict)  # path -> staged file, relative
 
     @property
     def clean(self) -> bool:
@@ -64,69 +96,118 @@ def plan_output(
     *,
     sources: Mapping[str, str],
     kinds: Iterable[str],
-    digests: Mapping[str, str] | None = None,
-    in_scope: Callable[[str, Entry], bool] | None = None,
+    scope: Scope = Scope(),
     force: bool = False,
     folders: Iterable[str] = (),
 ) -> OutputPlan:
-    """What writing ``files`` (relative path -> text) into ``root`` takes.
-
-    ``in_scope(path, entry)`` tells which files already listed in the manifest this build
-    answers for (default: all): a build of some declarations never deletes what others
-    generated. ``folders`` are searched for files perfdash did not write (reported only).
-    """
+    """What writing ``files`` (relative path -> text) into ``root`` takes, in one part.
+    ``folders`` are searched for files perfdash did not write (reported only)."""
     manifest = read_manifest(root) or Manifest()
-    digests = digests or {}
-    writes: dict[str, bytes] = {}
+    part = plan_part(root, files, sources=sources, manifest=manifest, scope=scope, force=force)
+    return finish_plan(
+        root, [part], manifest=manifest, kinds=kinds, scope=scope, force=force, folders=folders
+    )
+
+
+def plan_part(
+    root: Path,
+    files: Mapping[str, str],
+    *,
+    sources: Mapping[str, str],
+    manifest: Manifest,
+    scope: Scope,
+    force: bool = False,
+    stage: Stage | None = None,
+) -> PartPlan:
+    """Decide each of ``files``; with ``stage``, write the ones to write as staged files
+    (``perfdash.output.commit`` renames them into place, or removes them)."""
     created: list[str] = []
     updated: list[str] = []
     unchanged: list[str] = []
-    deleted: list[str] = []
     conflicts: list[Conflict] = []
     entries: dict[str, Entry] = {}
+    writes: dict[str, bytes] = {}
     checked: set[str] = set()  # folders found to be real folders (10,000 files share ~300)
     for path, text in files.items():
         _check_folders(root, path, checked)
         data = text.encode("utf-8")
-        sha = digests.get(path) or digest(data)
-        entries[path] = Entry(sha, sources.get(path))
-        state, current = _read(os.path.join(root, path))
         listed = manifest.files.get(path)
-        owner = listed.source if listed is not None else None
-        if (
-            owner is not None
-            and owner != sources.get(path)
-            and in_scope is not None
-            and not in_scope(path, listed)  # type: ignore[arg-type]  # listed is set
-        ):
+        source = sources.get(path)
+        if listed is not None and listed.source not in (None, source) and not scope.covers(listed):
             conflicts.append(
-                Conflict(path, f"generated from {owner}, which this build did not read")
+                Conflict(path, f"generated from {listed.source}, which this build did not read")
             )
-            entries[path] = listed  # type: ignore[assignment]
+            entries[path] = listed
             continue
-        if state == "missing":
-            created.append(path)
-            writes[path] = data
-        elif state == "file" and current == data:
-            unchanged.append(path)
-        elif state == "file" and listed is not None and digest(current) == listed.sha256:
-            updated.append(path)
-            writes[path] = data
-        else:
-            reason = _why_not_ours(state, listed)
-            if force and state == "file":
-                updated.append(path)
+        state, current = _read(os.path.join(root, path))
+        if state == "missing" or (state == "file" and current != data):
+            if state == "missing" or (listed and digest(current) == listed.sha256) or force:
+                (created if state == "missing" else updated).append(path)
                 writes[path] = data
             else:
-                conflicts.append(Conflict(path, reason))
+                conflicts.append(Conflict(path, _why_not_ours(state, listed)))
                 if listed is not None:
                     entries[path] = listed
-                else:
-                    del entries[path]
-    for path, entry in manifest.files.items():
-        if path in files:
+                continue
+        elif state != "file":
+            conflicts.append(Conflict(path, _why_not_ours(state, listed)))
+            if listed is not None:
+                entries[path] = listed
             continue
-        if in_scope is not None and not in_scope(path, entry):
+        else:
+            unchanged.append(path)
+        entries[path] = Entry(digest(data), source)
+    staged = {}
+    if stage is not None:
+        staged = {path: stage(path, data) for path, data in writes.items()}
+        writes = {}
+    return PartPlan(
+        tuple(files),
+        tuple(created),
+        tuple(updated),
+        tuple(unchanged),
+        tuple(conflicts),
+        entries,
+        writes,
+        staged,
+    )
+
+
+def finish_plan(
+    root: Path,
+    parts: Iterable[PartPlan],
+    *,
+    manifest: Manifest,
+    kinds: Iterable[str],
+    scope: Scope,
+    force: bool = False,
+    folders: Iterable[str] = (),
+) -> OutputPlan:
+    """Put the parts together, and decide what the manifest lists that is not generated
+    any more: deleted if it still holds what perfdash wrote, else a conflict."""
+    created: list[str] = []
+    updated: list[str] = []
+    unchanged: list[str] = []
+    conflicts: list[Conflict] = []
+    entries: dict[str, Entry] = {}
+    writes: dict[str, bytes] = {}
+    staged: dict[str, str] = {}
+    paths: set[str] = set()
+    for part in parts:
+        paths.update(part.paths)
+        created += part.created
+        updated += part.updated
+        unchanged += part.unchanged
+        conflicts += part.conflicts
+        entries.update(part.entries)
+        writes.update(part.writes)
+        staged.update(part.staged)
+    deleted = []
+    checked: set[str] = set()
+    for path, entry in manifest.files.items():
+        if path in paths:
+            continue
+        if not scope.covers(entry):
             entries[path] = entry
             continue
         _check_folders(root, path, checked)
@@ -139,6 +220,7 @@ def plan_output(
             conflicts.append(Conflict(path, _why_not_ours(state, entry) + " (no longer generated)"))
             entries[path] = entry
     new_manifest = Manifest(entries, tuple(sorted(set(kinds))))
+    known = paths | set(manifest.files)
     return OutputPlan(
         root=root,
         writes=writes,
@@ -147,10 +229,11 @@ def plan_output(
         unchanged=tuple(sorted(unchanged)),
         deleted=tuple(sorted(deleted)),
         conflicts=tuple(sorted(conflicts, key=lambda c: c.path)),
-        foreign=tuple(_foreign(root, folders, {*files, *manifest.files})),
+        foreign=tuple(_foreign(root, folders, known)),
         manifest=new_manifest,
         manifest_changed=new_manifest != manifest,
-        leftovers=tuple(_leftovers(root, {*files, *manifest.files})),
+        leftovers=tuple(_leftovers(root, known, set(staged.values()))),
+        staged=staged,
     )
 
 
@@ -202,9 +285,9 @@ def _check_folders(root: Path, relative: str, checked: set[str]) -> None:
             return
         if stat.S_ISLNK(mode):
             raise OutputError(
-                f"{root / name} is a symbolic link (to {os.readlink(folder)}): perfdash writes only "
-                f"into real folders under {root}; replace the link with a folder, or point "
-                "--out at the target"
+                f"{root / name} is a symbolic link (to {os.readlink(folder)}): perfdash writes "
+                f"only into real folders under {root}; replace the link with a folder, or "
+                "point --out at the target"
             )
         if not stat.S_ISDIR(mode):
             raise OutputError(f"{root / name} is in the way of {relative}: it is not a folder")
@@ -227,7 +310,7 @@ def _foreign(root: Path, folders: Iterable[str], known: set[str]) -> list[str]:
     return sorted(found)
 
 
-def _leftovers(root: Path, paths: set[str]) -> list[str]:
+def _leftovers(root: Path, paths: set[str], ours: set[str]) -> list[str]:
     """Staged files of a build that was killed before it committed (no journal)."""
     folders = {path.rsplit("/", 1)[0] if "/" in path else "" for path in paths}
     folders.add(STATE_DIR)
@@ -239,6 +322,7 @@ def _leftovers(root: Path, paths: set[str]) -> list[str]:
         except (FileNotFoundError, NotADirectoryError):
             continue
         for name in names:
-            if name.startswith(".") and name.endswith(STAGED_SUFFIX):
-                found.append(f"{folder}/{name}" if folder else name)
+            relative = f"{folder}/{name}" if folder else name
+            if name.startswith(".") and name.endswith(STAGED_SUFFIX) and relative not in ours:
+                found.append(relative)
     return sorted(found)

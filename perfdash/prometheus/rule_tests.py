@@ -442,13 +442,16 @@ class _Scenarios:
             "input_series": self.series([burning, healthy], threshold_form="prom3"),
             "promql_expr_test": [
                 {
-                    "expr": "ALERTS" + self.selector(alertstate="firing", severity="ticket"),
+                    "expr": "ALERTS"
+                    + self.selector(
+                        alertstate="firing", severity=self.slo.alerting.severity_label("ticket")
+                    ),
                     "eval_time": f"{minutes}m",
                     "exp_samples": [
                         {"labels": self.alert_series(f, first_group), "value": 1} for f in firing
                     ],
                 },
-                self.nothing_fired(minutes, severity="page"),
+                self.nothing_fired(minutes, severity=self.slo.alerting.severity_label("page")),
             ],
         }
 
@@ -470,8 +473,16 @@ class _Scenarios:
             "input_series": self.series([phases], threshold_form="prom3"),
             "promql_expr_test": [
                 self.nothing_fired(minutes),
-                self.ratio_is(conventions.error_ratio_name(self.slo.window), expected, minutes),
-                self.ratio_is(conventions.BUDGET_REMAINING, 1 - expected / self.budget, minutes),
+                self.ratio_is(
+                    self.service.series(conventions.error_ratio_name(self.slo.window)),
+                    expected,
+                    minutes,
+                ),
+                self.ratio_is(
+                    self.service.series(conventions.BUDGET_REMAINING),
+                    1 - expected / self.budget,
+                    minutes,
+                ),
             ],
         }
 
@@ -515,7 +526,7 @@ class _Scenarios:
         and SLIDataMissing stays quiet (the rules' zero fallback)."""
         minutes = math.ceil(self.slo.alerting.missing_data_for.seconds / 60) + 5
         phases = [Phase(minutes, Fraction(REQUESTS_PER_MINUTE), Fraction(0))]
-        ratio = f"{conventions.error_ratio_name(BASE_WINDOW)}{self.selector()}"
+        ratio = f"{self.service.series(conventions.error_ratio_name(BASE_WINDOW))}{self.selector()}"
         return {
             "name": "traffic without a single error yet: the error ratio is 0 and nothing fires",
             "interval": "1m",
@@ -565,7 +576,8 @@ class _Scenarios:
             "interval": "1m",
             "input_series": self.series([phases]),
             "promql_expr_test": [
-                self.ratio_is(conventions.error_ratio_name(w), expected, at) for w in derived
+                self.ratio_is(self.service.series(conventions.error_ratio_name(w)), expected, at)
+                for w in derived
             ],
         }
 
@@ -576,7 +588,7 @@ class _Scenarios:
         ratio = SLOW_BURN_SHARE * slowest.threshold
         rate = Fraction(REQUESTS_PER_MINUTE)
         phases = [Phase(SLOW_BURN_MINUTES, rate, ratio)]
-        long_ratio = conventions.error_ratio_name(slowest.window.long)
+        long_ratio = self.service.series(conventions.error_ratio_name(slowest.window.long))
         return {
             "name": (
                 f"burn at 90% of the slowest factor ({format_decimal(_as_decimal(slowest.factor, 4))}x "

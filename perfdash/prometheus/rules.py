@@ -3,12 +3,12 @@
 Three rule groups per SLO; within a group rules run in order, so each reads the series
 recorded just before it in the same evaluation:
 
-``perfdash-<service>-<slo>``, at Prometheus' evaluation interval:
+``perfdash-<service>:<slo>``, at Prometheus' evaluation interval:
   the error ratio over every window up to 6h the policy needs (5m, 30m, 1h, 2h, 6h),
   read from the raw counters, so the fast pages detect as fast as the Workbook says;
   the current burn rate (1h); the alerts over those windows (the pages).
 
-``perfdash-<service>-<slo>-long``, every ``spec.rules.long_window_interval`` (1m):
+``perfdash-<service>:<slo>:long``, every ``spec.rules.long_window_interval`` (1m):
   the events of the last interval, total and bad (``slo:total_events:increase_tile``,
   ``slo:bad_events:increase_tile``): tiles that partition time, each counter increase
   in exactly one of them, including a jump across a scrape gap or a Prometheus outage
@@ -18,7 +18,7 @@ recorded just before it in the same evaluation:
   info) so dashboards need no constants; the alerts that need a long window (the
   tickets) and ``SLIDataMissing``.
 
-``perfdash-<service>-<slo>-budget``, every 4 long-window intervals (4m): the ratio over
+``perfdash-<service>:<slo>:budget``, every 4 long-window intervals (4m): the ratio over
   the SLO window, summed from the same tiles, the SLI and the error budget remaining.
 """
 
@@ -125,7 +125,7 @@ def _zero_while_traffic(service: Service, slo: SLO) -> str:
 
 def _zero_when_no_errors(service: Service, slo: SLO) -> str:
     own = conventions.slo_selector(service.name, slo.name)
-    return f"{promql.on_clause(slo)} (0 * {conventions.TOTAL_TILE}{own})"
+    return f"{promql.on_clause(slo)} (0 * {service.series(conventions.TOTAL_TILE)}{own})"
 
 
 def short_window_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
@@ -149,12 +149,12 @@ def short_window_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
                 f"(\n  {promql.bad_rate(service, slo, window)}\n/\n  {total}\n)\n"
                 f"or {_zero_while_traffic(service, slo)}"
             )
-        rules.append(record(conventions.error_ratio_name(window), expr))
+        rules.append(record(service.series(conventions.error_ratio_name(window)), expr))
     budget = format_decimal(slo.error_budget)
     rules.append(
         record(
-            conventions.CURRENT_BURN,
-            f"{conventions.error_ratio_name(CURRENT_BURN_WINDOW)}{own} / {budget}",
+            service.series(conventions.CURRENT_BURN),
+            f"{service.series(conventions.error_ratio_name(CURRENT_BURN_WINDOW))}{own} / {budget}",
         )
     )
     return rules
@@ -176,7 +176,7 @@ def _total_tile(service: Service, slo: SLO, tiles: TileRanges) -> str:
 
 def _bad_tile(service: Service, slo: SLO, tiles: TileRanges) -> str:
     own = conventions.slo_selector(service.name, slo.name)
-    no_errors_yet = f"0 * {conventions.TOTAL_TILE}{own}"
+    no_errors_yet = f"0 * {service.series(conventions.TOTAL_TILE)}{own}"
     if isinstance(slo.sli, LatencySLI):
         # bad = total - good, counted directly. A missing threshold bucket must leave
         # the long windows without a value, not at 0 errors: no fallback for good.
@@ -187,7 +187,7 @@ def _bad_tile(service: Service, slo: SLO, tiles: TileRanges) -> str:
             no_errors_yet,
         )
         indented = good.replace("\n", "\n  ")
-        return f"{conventions.TOTAL_TILE}{own}\n- {promql.on_clause(slo)} (\n  {indented}\n)"
+        return f"{service.series(conventions.TOTAL_TILE)}{own}\n- {promql.on_clause(slo)} (\n  {indented}\n)"
     bad = _difference(
         slo,
         promql.bad_increase(service, slo, tiles.current, tiles.delay),
@@ -202,8 +202,8 @@ def _tiled_ratio(service: Service, slo: SLO, window: Duration) -> str:
     own = conventions.slo_selector(service.name, slo.name)
     tiles_in = promql.tiles_range(window)
     return (
-        f"sum_over_time({conventions.BAD_TILE}{own}[{tiles_in}])\n/\n"
-        f"sum_over_time({conventions.TOTAL_TILE}{own}[{tiles_in}])"
+        f"sum_over_time({service.series(conventions.BAD_TILE)}{own}[{tiles_in}])\n/\n"
+        f"sum_over_time({service.series(conventions.TOTAL_TILE)}{own}[{tiles_in}])"
     )
 
 
@@ -216,22 +216,27 @@ def long_window_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
     record = _recorder(service, slo)
     tiles = tile_ranges(service.long_window_interval)
     rules = [
-        record(conventions.TOTAL_TILE, _total_tile(service, slo, tiles)),
-        record(conventions.BAD_TILE, _bad_tile(service, slo, tiles)),
+        record(service.series(conventions.TOTAL_TILE), _total_tile(service, slo, tiles)),
+        record(service.series(conventions.BAD_TILE), _bad_tile(service, slo, tiles)),
     ]
     alerting = _alert_windows(slo)
     for window in recorded_windows(slo):
         if is_derived(window) and window in alerting:
             rules.append(
-                record(conventions.error_ratio_name(window), _tiled_ratio(service, slo, window))
+                record(
+                    service.series(conventions.error_ratio_name(window)),
+                    _tiled_ratio(service, slo, window),
+                )
             )
     budget = format_decimal(slo.error_budget)
     rules += [
-        record(conventions.OBJECTIVE, f"vector({format_decimal(slo.objective_ratio)})"),
-        record(conventions.ERROR_BUDGET, f"vector({budget})"),
-        record(conventions.WINDOW_SECONDS, f"vector({slo.window.seconds})"),
         record(
-            conventions.INFO,
+            service.series(conventions.OBJECTIVE), f"vector({format_decimal(slo.objective_ratio)})"
+        ),
+        record(service.series(conventions.ERROR_BUDGET), f"vector({budget})"),
+        record(service.series(conventions.WINDOW_SECONDS), f"vector({slo.window.seconds})"),
+        record(
+            service.series(conventions.INFO),
             "vector(1)",
             {
                 "team": service.team,
@@ -254,13 +259,16 @@ def budget_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
     rules = []
     if is_derived(slo.window) and slo.window not in _alert_windows(slo):
         rules.append(
-            record(conventions.error_ratio_name(slo.window), _tiled_ratio(service, slo, slo.window))
+            record(
+                service.series(conventions.error_ratio_name(slo.window)),
+                _tiled_ratio(service, slo, slo.window),
+            )
         )
     budget = format_decimal(slo.error_budget)
-    window_ratio = f"{conventions.error_ratio_name(slo.window)}{own}"
+    window_ratio = f"{service.series(conventions.error_ratio_name(slo.window))}{own}"
     rules += [
-        record(conventions.SLI_RATIO, f"1 - {window_ratio}"),
-        record(conventions.BUDGET_REMAINING, f"1 - ({window_ratio} / {budget})"),
+        record(service.series(conventions.SLI_RATIO), f"1 - {window_ratio}"),
+        record(service.series(conventions.BUDGET_REMAINING), f"1 - ({window_ratio} / {budget})"),
     ]
     return rules
 
@@ -294,7 +302,7 @@ def alert_labels(service: Service, slo: SLO, severity: str) -> dict[str, str]:
         "service": service.name,
         "slo": slo.name,
         "team": service.team,
-        "severity": severity,
+        "severity": slo.alerting.severity_label(severity),
         "priority": service.priority,
     }
 
@@ -304,8 +312,8 @@ def burn_alert(
 ) -> dict[str, Any]:
     own = conventions.slo_selector(service.name, slo.name)
     threshold = f"({promql_number(facts.factor)} * {format_decimal(slo.error_budget)})"
-    long_ratio = f"{conventions.error_ratio_name(facts.window.long)}{own}"
-    short_ratio = f"{conventions.error_ratio_name(facts.window.short)}{own}"
+    long_ratio = f"{service.series(conventions.error_ratio_name(facts.window.long))}{own}"
+    short_ratio = f"{service.series(conventions.error_ratio_name(facts.window.short))}{own}"
     rule: dict[str, Any] = {
         "alert": slo.alerting.name,
         "expr": f"{long_ratio} > {threshold}\nand\n{short_ratio} > {threshold}",
@@ -333,7 +341,7 @@ def missing_data_alert(service: Service, slo: SLO) -> dict[str, Any]:
         "alert": conventions.MISSING_DATA_ALERT,
         # The 5m ratio, raw: absent as soon as its series stop (a tile keeps counting a
         # gap for a day).
-        "expr": f"absent({conventions.error_ratio_name(BASE_WINDOW)}{own})",
+        "expr": f"absent({service.series(conventions.error_ratio_name(BASE_WINDOW))}{own})",
         "for": str(slo.alerting.missing_data_for),
         "labels": alert_labels(service, slo, "ticket"),
         "annotations": alert_text.missing_data_annotations(service, slo, hint=hint),
@@ -341,6 +349,6 @@ def missing_data_alert(service: Service, slo: SLO) -> dict[str, Any]:
 
 
 def alerting_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
-    """Every alerting rule of the SLO, in both groups."""
+    """Every alerting rule of the SLO (in its first two groups)."""
     short, long = _split_alerts(service, slo)
     return [*short, *long]

@@ -1,10 +1,17 @@
-"""The perfdash/v1 JSON Schema, and schema errors turned into located Problems."""
+"""The perfdash/v1 JSON Schema, and schema errors turned into located Problems.
+
+Patterns are ECMA-262 regular expressions, as JSON Schema says: ``$`` matches only at
+the very end. Python's ``$`` also matches before a final newline, which let
+``name: "checkout\n"`` through (and wrote ``alerts/rules/checkout\n.yaml``); both
+validators here read ``$`` as the end of the text.
+"""
 
 from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from functools import cache
 from importlib import resources
@@ -13,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import fastjsonschema
 
 from perfdash.errors import Problem
-from perfdash.spec.load import Document
+from perfdash.spec.document import MAX_PROBLEMS_PER_DOCUMENT, Document, PathKey
 
 if TYPE_CHECKING:  # jsonschema is imported only to report problems: most runs have none
     import jsonschema
@@ -46,7 +53,28 @@ def schema() -> dict[str, Any]:
 def _validator() -> jsonschema.Draft202012Validator:
     import jsonschema
 
-    return jsonschema.Draft202012Validator(schema())
+    validator = jsonschema.validators.extend(
+        jsonschema.Draft202012Validator, {"pattern": _ecma_pattern}
+    )
+    return validator(schema())
+
+
+_UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+@cache
+def _pattern(pattern: str) -> re.Pattern[str]:
+    # As fastjsonschema does: every unescaped $ becomes \Z (the schema has none in a set).
+    return re.compile(_UNESCAPED_DOLLAR.sub(r"\\Z", pattern))
+
+
+def _ecma_pattern(
+    validator: jsonschema.Validator, pattern: str, instance: Any, schema: Any
+) -> Iterator[ValidationError]:
+    from jsonschema.exceptions import ValidationError
+
+    if validator.is_type(instance, "string") and not _pattern(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
 @cache
@@ -63,26 +91,47 @@ LABEL_NAME_PATTERN = "^[a-zA-Z_][a-zA-Z0-9_]*$"
 
 
 def schema_problems(document: Document) -> list[Problem]:
-    """Every schema violation of ``document``, one Problem each, located in the file.
+    """Every schema violation of ``document``, one Problem each, located in the file;
+    the values concerned are tainted, so later checks leave them alone.
 
     A document of unknown kind gets only that complaint: checking it against the
-    Service schema would bury it under errors that do not apply.
+    Service schema would bury it under errors that do not apply. Values already
+    reported while loading (a number that is not finite) are not reported again.
     """
     try:
         _is_valid()(document.data)
         return []
-    except (fastjsonschema.JsonSchemaException, TypeError, ValueError):
+    except (fastjsonschema.JsonSchemaException, TypeError, ValueError, ArithmeticError):
         pass  # invalid, or data the compiled code did not expect: jsonschema decides
     known_kind = isinstance(document.data, dict) and document.data.get("kind") in KINDS
+    already = set(document.tainted)
     problems: list[Problem] = []
     for error in _validator().iter_errors(document.data):
         if not known_kind and error.schema_path and error.schema_path[0] in ("then", "else"):
             continue
-        problems.extend(_to_problems(document, error))
+        for path in _offending_paths(error):
+            if not any(path[: len(t)] == t for t in already):
+                document.taint(path)
+                if len(problems) < MAX_PROBLEMS_PER_DOCUMENT:
+                    problems.extend(_to_problems(document, error, path))
+                else:
+                    document.unlisted += 1
     return problems
 
 
-def _to_problems(document: Document, error: ValidationError) -> list[Problem]:
+def _offending_paths(error: ValidationError) -> list[PathKey]:
+    """The values an error is about: a missing or unknown field's own path, else the value's."""
+    path = tuple(error.absolute_path)
+    instance = error.instance
+    if error.validator == "required" and isinstance(instance, dict):
+        return [(*path, name) for name in error.validator_value if name not in instance]
+    if error.validator == "additionalProperties" and isinstance(instance, dict):
+        allowed = error.schema.get("properties", {})
+        return [(*path, key) for key in instance if key not in allowed]
+    return [path]
+
+
+def _to_problems(document: Document, error: ValidationError, offending: PathKey) -> list[Problem]:
     path = tuple(error.absolute_path)
     instance = error.instance
     kind = error.validator
@@ -90,13 +139,10 @@ def _to_problems(document: Document, error: ValidationError) -> list[Problem]:
 
     if kind == "additionalProperties" and isinstance(instance, dict):
         allowed = sorted(error.schema.get("properties", {}))
-        extras = [key for key in instance if key not in allowed]
-        return [
-            document.problem((*path, key), _unknown_field(key, allowed), key=True) for key in extras
-        ]
+        key = offending[-1]
+        return [document.problem(offending, _unknown_field(str(key), allowed), key=True)]
     if kind == "required":
-        missing = [name for name in error.validator_value if name not in instance]
-        return [document.problem(path, f"missing required field {name!r}") for name in missing]
+        return [document.problem(path, f"missing required field {offending[-1]!r}")]
     if kind == "pattern" and error.validator_value == LABEL_NAME_PATTERN:
         # propertyNames errors come back as the key's own pattern error, located at the
         # mapping: point at the key itself. Grouping entries are label names too.
@@ -140,6 +186,8 @@ def _to_problems(document: Document, error: ValidationError) -> list[Problem]:
         return [document.problem(path, f"must list at least {error.validator_value} item(s)")]
     if kind == "minProperties":
         return [document.problem(path, f"must have at least {error.validator_value} entry")]
+    if kind == "maxLength":
+        return [document.problem(path, f"must be at most {error.validator_value} characters long")]
     if kind == "pattern":
         return [document.problem(path, f"{_show(instance)} does not match {error.validator_value}")]
     return [document.problem(path, error.message)]
@@ -162,11 +210,16 @@ def _describe(value: Any) -> str:
     return type(value).__name__
 
 
+SHOWN_CHARS = 60  # of a value quoted in a message: enough to recognise it
+
+
 def _show(value: Any) -> str:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, dict | list):
         return "a mapping" if isinstance(value, dict) else "a list"
+    if isinstance(value, str) and len(value) > SHOWN_CHARS:
+        return repr(value[:SHOWN_CHARS]) + f"... ({len(value)} characters)"
     return repr(value)
 
 

@@ -119,7 +119,8 @@ def test_a_service_without_runbook_but_with_alerts_is_an_error_or_a_warning(tmp_
     assert result.exit_code == 1
     assert result.stderr == (
         "Error: slos/checkout.yaml:3:1: metadata.runbook: service 'checkout' has alerts but no "
-        "runbook: add metadata.runbook (`perfdash runbooks` writes a stub to start from)\n"
+        "runbook: add metadata.runbook (or a runbook on each alerting SLO; `perfdash runbooks` "
+        "writes a stub to start from)\n"
     )
     warned = run_cli(["validate", "--missing-runbook", "warn"], cwd=tmp_path)
     assert warned.exit_code == 0
@@ -170,7 +171,7 @@ def test_merge_refuses_a_base_without_the_declared_receivers(fleet: Fleet) -> No
             fleet, BASE.replace("  - {name: payments-tickets}\n", ""), base_name="am.yml"
         )
     assert str(caught.value) == (
-        "am.yml:0:0: receivers: receivers named by the Team declarations are not defined here: "
+        "am.yml: receivers: receivers named by the Team declarations are not defined here: "
         "payments-tickets"
     )
 

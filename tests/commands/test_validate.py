@@ -55,4 +55,4 @@ def test_validate_lists_every_problem_with_its_position_and_exits_1(project: Pat
 def test_a_missing_path_is_an_error_not_an_empty_fleet(tmp_path: Path) -> None:
     result = run_cli(["validate", "nowhere"], cwd=tmp_path)
     assert result.exit_code == 1
-    assert result.stderr == "Error: nowhere:0:0: no such file or directory\n"
+    assert result.stderr == "Error: nowhere: no such file or directory\n"

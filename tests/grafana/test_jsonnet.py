@@ -167,3 +167,50 @@ def test_provisioning_writes_a_provider_and_a_folder_per_team(
     assert (target / "dashboards/payments/checkout.json").read_bytes() == (
         project / "dashboards/payments/checkout.json"
     ).read_bytes()
+
+
+def test_a_declared_jsonnet_file_is_accepted_as_the_message_says(project: Path) -> None:
+    write_declaration(project / "slos", "mine.jsonnet", OVERRIDE)
+    declaration = project / "slos/checkout.yaml"
+    declaration.write_text(
+        declaration.read_text().replace(
+            "  selector: {job: checkout}\n",
+            "  selector: {job: checkout}\n  dashboard: {jsonnet: mine.jsonnet}\n",
+        )
+    )
+    fleet = load_fleet([project / "slos"], root=project)
+    assert fleet.service("checkout").dashboard_jsonnet == str(project / "slos/mine.jsonnet")
+
+
+def test_imports_inside_the_project_and_the_vendor_folder_work(project: Path) -> None:
+    write_declaration(
+        project / "dashboards/vendor/lib", "panels.libsonnet", "{ note: 'vendored' }\n"
+    )
+    write_declaration(project / "dashboards/notes", "oncall.md", "Pager: #payments-oncall\n")
+    write_declaration(
+        project / "dashboards/overrides",
+        "checkout.libsonnet",
+        "local lib = import 'lib/panels.libsonnet';\n"
+        "function(d) d { description: lib.note + ': ' + importstr '../notes/oncall.md' }\n",
+    )
+    result = run_cli(["build"], cwd=project)
+    assert result.exit_code == 0, result.stderr
+    dashboard = json.loads((project / "dashboards/payments/checkout.json").read_text())
+    assert dashboard["description"] == "vendored: Pager: #payments-oncall\n"
+
+
+def test_an_import_outside_the_project_is_refused_unread(project: Path, tmp_path: Path) -> None:
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.txt"
+    outside.write_text("token=abc\n")
+    write_declaration(
+        project / "dashboards/overrides",
+        "checkout.libsonnet",
+        f"function(d) d {{ description: importstr '{outside}' }}\n",
+    )
+    result = run_cli(["build"], cwd=project)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: dashboards/overrides/checkout.libsonnet:1:30: jsonnet: RUNTIME ERROR: couldn't "
+        f'open import "{outside}": outside the project and the Jsonnet folder; not read\n'
+    )
+    assert "token=abc" not in result.stderr

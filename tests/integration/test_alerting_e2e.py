@@ -310,7 +310,7 @@ def test_a_latency_regression_pages_the_latency_slo_only(live: Live) -> None:
 
     # The availability SLO saw the same traffic (no errors) and fired nothing: checked once
     # its rule group has evaluated again after the latency page arrived.
-    group = f"perfdash-catalog-{availability.name}"
+    group = conventions.group_name("catalog", availability.name)
     stack.wait(
         f"an evaluation of {group} after the page",
         lambda: True if _last_evaluation(stack, group) > page.arrived_at else None,

@@ -377,14 +377,18 @@ MUTATIONS += [
 def apply_mutation(fleet: Fleet, out_dir: Path, mutation: Mutation) -> None:
     """Edit the built rule file of ``mutation.service`` in place."""
     service = fleet.service(mutation.service)
-    group = conventions.group_name(service.name, service.slo(mutation.slo).name)
+    slo = service.slo(mutation.slo).name
+    groups = (
+        conventions.group_name(service.name, slo),
+        conventions.long_group_name(service.name, slo),
+        conventions.budget_group_name(service.name, slo),
+    )
     path = out_dir / conventions.rule_file_path(service.name)
     document = load_yaml(path.read_text(encoding="utf-8"))
-    # The SLO's three groups: short windows, long windows ("-long"), budget ("-budget").
-    names = (group, f"{group}-long", f"{group}-budget")
-    rules = [r for g in document["groups"] if g["name"] in names for r in g["rules"]]
+    # The SLO's three groups: short windows, long windows, SLO window and budget.
+    rules = [r for g in document["groups"] if g["name"] in groups for r in g["rules"]]
     changed = [mutation.edit(rule) for rule in rules if mutation.picks(rule)]
-    assert any(changed), f"{mutation.description}: changed no rule of {group} in {path}"
+    assert any(changed), f"{mutation.description}: changed no rule of {groups[0]} in {path}"
     path.write_text(yaml.safe_dump(document, sort_keys=False, width=1000), encoding="utf-8")
 
 

@@ -10,6 +10,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -33,12 +34,12 @@ SEARCH_SERVICE = MINIMAL_SERVICE.replace("checkout", "search").replace("payments
 # Every SLO compiles into three groups: raw windows and pages, long windows every minute,
 # the SLO window and budget every 4 minutes.
 GROUPS = {
-    "perfdash-checkout-availability",
-    "perfdash-checkout-availability-long",
-    "perfdash-checkout-availability-budget",
-    "perfdash-search-availability",
-    "perfdash-search-availability-long",
-    "perfdash-search-availability-budget",
+    "perfdash-checkout:availability",
+    "perfdash-checkout:availability:long",
+    "perfdash-checkout:availability:budget",
+    "perfdash-search:availability",
+    "perfdash-search:availability:long",
+    "perfdash-search:availability:budget",
 }
 HAND_WRITTEN = """\
 groups:
@@ -164,12 +165,12 @@ def test_rule_files_are_written_reloaded_and_every_group_checked(
     ]
     loaded = prometheus.groups()
     assert {g: loaded[g] for g in GROUPS} == {
-        "perfdash-checkout-availability": "checkout.yaml",
-        "perfdash-checkout-availability-long": "checkout.yaml",
-        "perfdash-checkout-availability-budget": "checkout.yaml",
-        "perfdash-search-availability": "search.yaml",
-        "perfdash-search-availability-long": "search.yaml",
-        "perfdash-search-availability-budget": "search.yaml",
+        "perfdash-checkout:availability": "checkout.yaml",
+        "perfdash-checkout:availability:long": "checkout.yaml",
+        "perfdash-checkout:availability:budget": "checkout.yaml",
+        "perfdash-search:availability": "search.yaml",
+        "perfdash-search:availability:long": "search.yaml",
+        "perfdash-search:availability:budget": "search.yaml",
     }
 
 
@@ -205,7 +206,7 @@ def test_only_files_perfdash_wrote_are_replaced_or_pruned(
     assert kept.exit_code == 0, kept.stderr
     assert "  - delete   rule file old.yaml" in kept.stdout
     assert "prune candidate" in kept.stdout
-    assert {"team-own", "perfdash-old-availability"} <= set(prometheus.groups())
+    assert {"team-own", "perfdash-old:availability"} <= set(prometheus.groups())
 
     pruned = apply_rules(project, prometheus, "--prune")
     assert pruned.exit_code == 0, pruned.stderr
@@ -243,7 +244,7 @@ def test_a_refused_reload_is_explained_by_promtool_and_a_rerun_converges_once_fi
     )
     assert "promtool check rules:" in result.stderr
     assert "old.yaml" in result.stderr
-    assert "perfdash-checkout-availability" not in prometheus.groups()
+    assert "perfdash-checkout:availability" not in prometheus.groups()
 
     # Not perfdash's file: even --prune leaves it; its owner fixes it, and a re-run converges.
     assert apply_rules(project, prometheus, "--prune").exit_code == 1
@@ -297,7 +298,7 @@ def test_rule_groups_go_to_the_ruler_namespace_of_the_tenant(
     assert {r.headers["x-scope-orgid"] for r in posts} == {"team-a"}
     sent = {yaml.safe_load(r.body)["name"]: yaml.safe_load(r.body) for r in posts}
     rules = yaml.safe_load(generated_rules(project)["alerts/rules/checkout.yaml"])
-    assert sent["perfdash-checkout-availability"] == rules["groups"][0]
+    assert sent["perfdash-checkout:availability"] == rules["groups"][0]
 
 
 def test_the_ruler_gets_the_same_plan_diff_and_prune_semantics(
@@ -313,25 +314,25 @@ def test_the_ruler_gets_the_same_plan_diff_and_prune_semantics(
     write_declaration(project / "slos", "checkout.yaml", MINIMAL_SERVICE.replace("99.9", "99.5"))
     shown = apply_ruler(project, ruler, "--detailed-exitcode", command="plan")
     assert shown.exit_code == 2
-    assert "  - delete   rule group perfdash-search-availability (perfdash)" in shown.stdout
-    assert "  ~ update   rule group perfdash-checkout-availability (perfdash)" in shown.stdout
-    assert "--- ruler/perfdash-checkout-availability" in shown.stdout
+    assert "  - delete   rule group perfdash-search:availability (perfdash)" in shown.stdout
+    assert "  ~ update   rule group perfdash-checkout:availability (perfdash)" in shown.stdout
+    assert "--- ruler/perfdash-checkout:availability" in shown.stdout
 
     ruler.server.reset_log()
     assert apply_ruler(project, ruler, "--prune").exit_code == 0
     # Requests run concurrently: compare the set of writes, not their order.
-    assert sorted((r.method, r.path.rsplit("/", 1)[-1]) for r in ruler.writes()) == [
-        ("DELETE", "perfdash-search-availability"),
-        ("DELETE", "perfdash-search-availability-budget"),
-        ("DELETE", "perfdash-search-availability-long"),
+    assert sorted((r.method, unquote(r.path.rsplit("/", 1)[-1])) for r in ruler.writes()) == [
+        ("DELETE", "perfdash-search:availability"),
+        ("DELETE", "perfdash-search:availability:budget"),
+        ("DELETE", "perfdash-search:availability:long"),
         ("POST", "perfdash"),
         ("POST", "perfdash"),
         ("POST", "perfdash"),
     ]
     assert set(ruler.groups("team-a", "perfdash")) == {
-        "perfdash-checkout-availability",
-        "perfdash-checkout-availability-long",
-        "perfdash-checkout-availability-budget",
+        "perfdash-checkout:availability",
+        "perfdash-checkout:availability:long",
+        "perfdash-checkout:availability:budget",
         "team-own",
     }
 

@@ -15,7 +15,8 @@ import pytest
 from perfdash.errors import Problem, SpecError
 from perfdash.model.fleet import Fleet
 from perfdash.spec import load_fleet
-from perfdash.spec.load import MAX_DEPTH, MAX_NODES_PER_DOCUMENT, format_path, load_text
+from perfdash.spec.document import format_path
+from perfdash.spec.load import MAX_DEPTH, MAX_VALUES_PER_DOCUMENT, load_text
 from tests.helpers import MINIMAL_SERVICE, write_declaration
 
 FILE = "slos/checkout.yaml"
@@ -114,10 +115,10 @@ def test_a_yaml_alias_bomb_is_refused_in_bounded_memory(tmp_path: Path) -> None:
     [problem] = caught.value.problems
     assert problem.file == "slos/bomb.yaml"
     assert problem.message == (
-        f"document expands to more than {MAX_NODES_PER_DOCUMENT} values "
+        f"document expands to more than {MAX_VALUES_PER_DOCUMENT} values "
         "(YAML aliases nested too deeply?); refused"
     )
-    # 9**10 values if expanded; refused after MAX_NODES_PER_DOCUMENT, so memory stays small.
+    # 9**10 values if expanded; refused after MAX_VALUES_PER_DOCUMENT, so memory stays small.
     assert peak < 50 * 1024 * 1024
 
 
@@ -174,7 +175,7 @@ def test_a_missing_path_is_reported_by_name(tmp_path: Path) -> None:
     missing = tmp_path / "nope"
     with pytest.raises(SpecError) as caught:
         load_fleet([missing], root=tmp_path)
-    assert caught.value.problems == (Problem(str(missing), 0, 0, "", "no such file or directory"),)
+    assert caught.value.problems == (Problem("nope", 0, 0, "", "no such file or directory"),)
 
 
 def test_yaml_merge_keys_fill_in_what_a_mapping_does_not_say(tmp_path: Path) -> None:
@@ -296,3 +297,26 @@ def test_field_paths_read_like_the_declaration() -> None:
     assert format_path(("spec", "slos", 1, "objective")) == "spec.slos[1].objective"
     assert format_path(("spec", "slos", 0, "grouping", 2)) == "spec.slos[0].grouping[2]"
     assert format_path(()) == ""
+
+
+def test_a_document_with_thousands_of_problems_gets_a_count_and_the_first_hundred(
+    tmp_path: Path,
+) -> None:
+    keys = "".join(f"  k{i}: 1\n" for i in range(5000))
+    text = MINIMAL_SERVICE.replace("  tier: 1\n", "  tier: 1\n" + keys)
+    found = problems_of(tmp_path, text)
+    assert len(found) == 101
+    assert found[0] == Problem(
+        FILE,
+        1,
+        1,
+        "",
+        "5000 problems in this document (it may not be a declaration); the first 100 are shown",
+    )
+    assert found[1] == Problem(
+        FILE,
+        7,
+        3,
+        "metadata.k0",
+        "unknown field 'k0' (allowed: description, labels, name, runbook, team, tier)",
+    )

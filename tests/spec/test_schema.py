@@ -28,7 +28,10 @@ VALUES = st.one_of(
     st.integers(-5, 200),
     st.decimals(min_value=Decimal("-1"), max_value=Decimal("200"), places=2),
     st.sampled_from(
-        ["", "x", "99.9", "30d", "5m", "page", "ticket", "a b", "5..", "[", "{{ window }}"]
+        [
+            *["", "x", "99.9", "30d", "5m", "page", "ticket", "a b", "5..", "[", "{{ window }}"],
+            *["checkout\n", "30d\n", "route\n", "x\x1b[2J", "https://x\n"],
+        ]
     ),
     st.lists(st.sampled_from(["route", "x", ""]), max_size=2),
     st.dictionaries(st.sampled_from(["total", "bad", "x", "job"]), st.just("x"), max_size=2),
@@ -85,3 +88,14 @@ def test_the_compiled_validator_never_accepts_what_jsonschema_rejects(data: st.D
     mutated = _mutate(document, path, action, data.draw(VALUES))
     full = not list(_validator().iter_errors(mutated))
     assert _fast_accepts(mutated) == full, (path, action)
+
+
+def test_a_dollar_ends_the_text_for_both_validators() -> None:
+    """JSON Schema patterns are ECMA-262: ``$`` does not match before a final newline."""
+    document = copy.deepcopy(EXAMPLES[0])
+    document["metadata"]["name"] = "checkout\n"
+    assert not _fast_accepts(document)
+    assert [e.validator for e in _validator().iter_errors(document)] == ["pattern"]
+    document["metadata"]["name"] = "checkout"
+    assert _fast_accepts(document)
+    assert not list(_validator().iter_errors(document))

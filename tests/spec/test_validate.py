@@ -8,6 +8,8 @@ line 12, column 18.
 
 from __future__ import annotations
 
+import json
+import subprocess
 import textwrap
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +19,8 @@ import pytest
 from perfdash.errors import Problem, SpecError
 from perfdash.model.fleet import Fleet
 from perfdash.spec import load_fleet
-from tests.helpers import MINIMAL_SERVICE, write_declaration
+from tests.conftest import require_binary
+from tests.helpers import MINIMAL_SERVICE, run_cli, write_declaration
 
 FILE = "slos/checkout.yaml"
 SERVICE_HEAD = MINIMAL_SERVICE.split("    - name: availability\n")[0]
@@ -715,14 +718,24 @@ def test_problems_of_several_files_are_reported_together_sorted_by_file(tmp_path
     )
 
 
-@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan", "-5"])
-def test_a_baseline_threshold_must_be_a_finite_percentage(tmp_path: Path, value: str) -> None:
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (".inf", "must be a finite number, got .inf"),
+        ("-.inf", "must be a finite number, got -.inf"),
+        (".nan", "must be a finite number, got .nan"),
+        ("-5", "threshold -5: expected a percentage, 0 or more"),
+    ],
+)
+def test_a_baseline_threshold_must_be_a_finite_percentage(
+    tmp_path: Path, value: str, message: str
+) -> None:
     text = MINIMAL_SERVICE + (
         f"  baselines:\n    - benchmark: checkout-api\n      thresholds: {{p95: {value}}}\n"
     )
-    found = problems_of(tmp_path, text)
-    assert len(found) == 1
-    assert "expected a finite percentage, 0 or more" in found[0].message
+    assert problems_of(tmp_path, text) == [
+        Problem(FILE, 17, 25, "spec.baselines[0].thresholds.p95", message)
+    ]
 
 
 def test_a_finite_baseline_threshold_is_kept_exactly(tmp_path: Path) -> None:
@@ -731,3 +744,112 @@ def test_a_finite_baseline_threshold_is_kept_exactly(tmp_path: Path) -> None:
     )
     (baseline,) = loads(tmp_path, text).services[0].baselines
     assert dict(baseline.thresholds) == {"p95": Decimal("12.5"), "rps": Decimal("10")}
+
+
+# -- one pass, and nothing left for later -----------------------------------------------------
+
+
+def test_loading_schema_meaning_and_template_problems_come_in_one_report(tmp_path: Path) -> None:
+    text = (
+        one_slo(
+            "alerting:",
+            "  annotations:",
+            "    summary: '{{ service }} burns'",
+            objective="0.999",
+        )
+        .replace("  tier: 1\n", "  tier: 1\n  tier: 2\n")
+        .replace("{job: checkout}", "{job: checkout, http-route: x}")
+    )
+    text += "    - name: latency\n      objective: .nan\n"
+    assert problems_of(tmp_path, text) == [
+        Problem(FILE, 7, 3, "metadata.tier", "duplicate key 'tier' (first written at line 6)"),
+        Problem(FILE, 10, 29, "spec.selector.http-route", f"'http-route' {LABEL_NAME}"),
+        Problem(
+            FILE,
+            13,
+            18,
+            "spec.slos[0].objective",
+            "objective is a percentage: did you mean 99.9? (0.999 means 0.999% of events are good)",
+        ),
+        Problem(
+            FILE,
+            17,
+            20,
+            "spec.slos[0].alerting.annotations.summary",
+            'Prometheus would refuse the annotation: function "service" not defined: '
+            "perfdash's values are written [[ service ]]; {{ }} is Prometheus' own",
+        ),
+        Problem(FILE, 18, 7, "spec.slos[1]", "missing required field 'sli'"),
+        Problem(FILE, 19, 18, "spec.slos[1].objective", "must be a finite number, got .nan"),
+    ]
+
+
+def test_a_template_is_checked_once_its_slo_maps_even_if_another_part_is_wrong(
+    tmp_path: Path,
+) -> None:
+    text = one_slo("alerting:", "  annotations:", "    summary: '{{ end }}'").replace(
+        "tier: 1", "tier: 7"
+    )
+    assert problems_of(tmp_path, text) == [
+        Problem(FILE, 6, 9, "metadata.tier", "must be at most 4, got 7"),
+        Problem(
+            FILE,
+            16,
+            20,
+            "spec.slos[0].alerting.annotations.summary",
+            "Prometheus would refuse the annotation: unexpected {{end}}",
+        ),
+    ]
+
+
+def test_what_validate_accepts_promtool_accepts(tmp_path: Path) -> None:
+    """Templates that pass validation load in Prometheus: nothing fails later."""
+    promtool = require_binary("promtool")
+    text = one_slo(
+        "grouping: [route]",
+        "alerting:",
+        "  labels: {channel: '#{{ $labels.route }}'}",
+        "  annotations:",
+        "    summary: '[[ service ]] {{ $labels.route }} at {{ humanizePercentage $value }}'",
+        "    description: |",
+        '      [% for g in grouping %][[ g ]]={{ index $labels "[[ g ]]" }} [% endfor %]',
+        "      {{ if gt $value 0.1 }}bad{{ else }}meh{{ end }} [[ factor ]]x",
+    )
+    write_declaration(tmp_path / "slos", "checkout.yaml", text)
+    assert run_cli(["build", "--out", "out"], cwd=tmp_path).exit_code == 0
+    rules = sorted(str(p) for p in (tmp_path / "out" / "alerts" / "rules").glob("*.yaml"))
+    checked = subprocess.run([promtool, "check", "rules", *rules], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_two_names_giving_one_dashboard_uid_are_reported_with_both_places(tmp_path: Path) -> None:
+    long = "a" * 40
+    short = "a" * 28 + "-e33cdf9c"  # what the long name's uid is truncated and hashed to
+    write_declaration(
+        tmp_path / "slos", "a.yaml", MINIMAL_SERVICE.replace("name: checkout", f"name: {long}")
+    )
+    write_declaration(
+        tmp_path / "slos", "b.yaml", MINIMAL_SERVICE.replace("name: checkout", f"name: {short}")
+    )
+    with pytest.raises(SpecError) as caught:
+        load(tmp_path)
+    assert caught.value.problems == (
+        Problem(
+            "slos/b.yaml",
+            4,
+            9,
+            "metadata.name",
+            f"service {short!r} would get dashboard uid 'pd-{short}', the uid of service "
+            f"{long!r} (slos/a.yaml:4): shorten one of the names",
+        ),
+    )
+
+
+@pytest.mark.parametrize("name", ["checkout\n", "checkout\r", " checkout", "check\tout"])
+def test_a_name_with_a_newline_or_space_is_refused_by_both_validators(
+    tmp_path: Path, name: str
+) -> None:
+    text = MINIMAL_SERVICE.replace("name: checkout", f"name: {json.dumps(name)}")
+    [problem] = problems_of(tmp_path, text)
+    assert (problem.line, problem.field) == (4, "metadata.name")
+    assert problem.message.startswith("must be lowercase letters, digits and dashes")
