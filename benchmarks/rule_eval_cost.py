@@ -122,8 +122,9 @@ def rule_sets(
 
 
 def _slo_of(group: str) -> str:
+    # perfdash-<service>:<slo>[:long|:budget], sloth-slo-...-<service>-<slo>, pyrra-<service>-<slo>
     for slo in ("availability", "latency", "routes", "jobs"):
-        if f"-{slo}" in group:
+        if f"-{slo}" in group or f":{slo}" in group:
             return slo
     raise ValueError(f"no SLO in group name {group}")
 
@@ -264,7 +265,7 @@ def accuracy(base: str, fleet: Fleet, at: float) -> dict[tuple[str, str], list[f
                     continue
                 kind = "SLO window" if window == slo.window else str(window)
                 ratio = conventions.error_ratio_name(window)
-                compare("perfdash", kind, ratio + own,
+                compare("perfdash", kind, service.series(ratio) + own,
                         _raw(service, slo, window, INGESTION_DELAY), 0)  # fmt: skip
                 compare("sloth", kind, ratio + sloth, _raw(service, slo, window, None), 0)
             name = f"{service.name}-{slo.name}"
