@@ -3,17 +3,21 @@
 1. Ingest: a k6 ``--out json`` file of ``--requests`` requests in the line shapes of a real
    k6 1.1.0 run (``testing.results.write_k6_real_shape``: the 13 lines, 3.4 KB, k6 writes
    per request, copied from tests/baseline/fixtures/k6/run.json) is ingested by the real
-   CLI, ``perfdash baseline ingest``, as a subprocess. Reported: wall time, the
-   subprocess's peak RSS (``ru_maxrss``) and, in the same run, ``grep -c
-   http_req_duration`` over the same file (the I/O floor), file in the page cache.
-   Goal: <= 3x grep's time and <= 200 MB.
+   CLI, ``perfdash baseline ingest``, as a subprocess, ``--ingests`` times (a new benchmark
+   name each, so none is a duplicate). Reported: wall time, CPU time, the process tree's
+   peak memory, the PostgreSQL server's CPU time, and ``grep -c http_req_duration`` over
+   the same file (the I/O floor: median of 3 runs before and 3 after, file in the page
+   cache). Goal: <= 3x grep's time and <= 200 MB. ``--then REV`` ingests the same file
+   with perfdash as of REV too (its own database), for a before/after in one run.
 2. Compare: a store holding ``--runs`` runs (20 benchmarks, main and feature branches,
    hourly) and ``--samples`` raw samples, filled in SQL. Reported: the time of
    ``compare_benchmark`` (library call: two indexed queries and the statistics) over
    ``--repeat`` calls, and the end-to-end CLI time (which adds Python's start-up).
    Goal: <= 100 ms.
 
-Both run against a throwaway PostgreSQL 15 (``testing.postgres``: fsync off).
+Both run against a throwaway PostgreSQL 15 (``testing.postgres``: fsync off). The k6 file
+is written to ``--folder`` (default: the system's temporary folder; 1M requests need
+3.4 GB there) and deleted afterwards.
 
     python -m benchmarks.ingest
     python -m benchmarks.ingest --requests 100000 --runs 1000 --samples 1000000
@@ -22,46 +26,172 @@ Both run against a throwaway PostgreSQL 15 (``testing.postgres``: fsync off).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psutil
 import psycopg
 
 from perfdash.baseline.store import Store
 from perfdash.baseline.workflow import Selection, compare_benchmark
-from testing.postgres import throwaway_postgres
+from testing.measure import checkout, load, machine, measure, perfdash_command, revision
+from testing.postgres import Server, throwaway_postgres
 from testing.results import write_k6_real_shape
 
 PASSWORD = "bench-secret"
 BENCHMARKS = 20
+BYTES_PER_REQUEST = 3_500  # a little above write_k6_real_shape's 3.4 KB
 
 
-def bench_ingest(dsn: str, requests: int, folder: Path) -> tuple[float, float, int, int, float]:
-    path = folder / "k6-real-shape.json"
-    began = time.perf_counter()
-    lines, size = write_k6_real_shape(path, requests)
-    print(f"wrote {size / 1e6:.0f} MB, {lines} lines in {time.perf_counter() - began:.1f} s",
-          file=sys.stderr)  # fmt: skip
-    began = time.perf_counter()
+@dataclass(frozen=True)
+class Ingest:
+    seconds: float
+    cpu_seconds: float  # the CLI process and its children (user + system)
+    server_cpu_seconds: float  # the PostgreSQL server's processes
+    peak_mb: float  # the process tree's peak resident memory (sampled)
+    output: str
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _server_cpu(server: Server) -> float:
+    """CPU seconds of the server's processes so far (those of ended backends included)."""
+    total = 0.0
+    for process in psutil.process_iter(["cmdline"]):
+        if str(server.data) in " ".join(process.info["cmdline"] or ()):
+            times = process.cpu_times()
+            total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
+def grep_seconds(path: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of ``grep -c http_req_duration`` over ``path``."""
+    before, began = _children_cpu(), time.perf_counter()
     subprocess.run(["grep", "-c", "http_req_duration", str(path)], capture_output=True, check=True)
-    grep_seconds = time.perf_counter() - began
-    env = {**os.environ, "PERFDASH_DSN": dsn}
-    command = [sys.executable, "-m", "perfdash", "baseline", "ingest", "--benchmark", "big",
+    return time.perf_counter() - began, _children_cpu() - before
+
+
+def floor_seconds(path: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of ``benchmarks.json_floor`` (msgspec checks every line, on the
+    same workers and parts as the ingest, and does nothing else)."""
+    before, began = _children_cpu(), time.perf_counter()
+    subprocess.run([sys.executable, "-m", "benchmarks.json_floor", str(path)],
+                   capture_output=True, check=True, cwd=Path(__file__).parent.parent)  # fmt: skip
+    return time.perf_counter() - began, _children_cpu() - before
+
+
+def sha256_seconds(path: Path) -> float:
+    """CPU seconds of the file's sha256 (the run's identity), in this process."""
+    began = time.process_time()
+    with path.open("rb") as handle:
+        hashlib.file_digest(handle, "sha256")
+    return time.process_time() - began
+
+
+def ingest_once(
+    server: Server, dsn: str, path: Path, benchmark: str, extra: dict[str, str] | None = None
+) -> Ingest:
+    env = {**os.environ, "PERFDASH_DSN": dsn, **(extra or {})}
+    command = [*perfdash_command(), "baseline", "ingest", "--benchmark", benchmark,
                "--branch", "main", "--format", "k6", str(path)]  # fmt: skip
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    began = time.perf_counter()
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-    seconds = time.perf_counter() - began
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(done.stdout.strip(), file=sys.stderr)
-    return seconds, max(peak_kb, before) / 1024, size, lines, grep_seconds
+    cpu, server_cpu = _children_cpu(), _server_cpu(server)
+    run = measure(command, cwd=Path.cwd(), env=env, poll=0.05)
+    return Ingest(
+        run.seconds,
+        _children_cpu() - cpu,
+        _server_cpu(server) - server_cpu,
+        (run.tree_peak_bytes or run.largest_process_bytes) / 1e6,
+        run.stdout.strip(),
+    )
+
+
+def older_perfdash(server: Server, rev: str, folder: Path) -> tuple[str, dict[str, str]]:
+    """perfdash as of ``rev`` (extracted to ``folder``) and a database it initialised."""
+    label = checkout(rev, folder)
+    extra = {
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")]))
+    }
+    with psycopg.connect(server.dsn(), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE ingest_then")
+    env = {**os.environ, "PERFDASH_DSN": server.dsn("ingest_then"), **extra}
+    subprocess.run([*perfdash_command(), "baseline", "init"], env=env, check=True,
+                   capture_output=True, cwd=folder)  # fmt: skip
+    return label, extra
+
+
+def bench_ingest(
+    server: Server, requests: int, ingests: int, folder: Path, then: str | None
+) -> list[str]:
+    free = shutil.disk_usage(folder).free
+    if free < requests * BYTES_PER_REQUEST * 1.2:
+        sys.exit(f"{folder} has {free / 1e9:.1f} GB free: {requests:,} requests need about "
+                 f"{requests * BYTES_PER_REQUEST / 1e9:.1f} GB (--folder elsewhere)")  # fmt: skip
+    path = folder / "k6-real-shape.json"
+    try:
+        began = time.perf_counter()
+        lines, size = write_k6_real_shape(path, requests)
+        print(f"wrote {size / 1e6:.0f} MB, {lines:,} lines in {time.perf_counter() - began:.0f} s",
+              file=sys.stderr)  # fmt: skip
+        grep_seconds(path)  # into the page cache
+        greps = [grep_seconds(path) for _ in range(3)]
+        floors = [floor_seconds(path) for _ in range(3)]
+        hashes = [sha256_seconds(path) for _ in range(3)]
+        runs, before = [], []
+        for index in range(ingests):
+            runs.append(ingest_once(server, server.dsn("ingest"), path, f"big-{index}"))
+            print(f"{runs[-1].output} ({runs[-1].seconds:.1f} s)", file=sys.stderr)
+        if then is not None:
+            with tempfile.TemporaryDirectory() as source:
+                label, extra = older_perfdash(server, then, Path(source))
+                for index in range(ingests):
+                    dsn = server.dsn("ingest_then")
+                    before.append(ingest_once(server, dsn, path, f"big-{index}", extra))
+                    print(f"at {label}: {before[-1].output} ({before[-1].seconds:.1f} s)",
+                          file=sys.stderr)  # fmt: skip
+        greps += [grep_seconds(path) for _ in range(3)]
+    finally:
+        path.unlink(missing_ok=True)
+    grep_wall = statistics.median(g[0] for g in greps)
+    grep_cpu = statistics.median(g[1] for g in greps)
+
+    def row(what: str, measured: list[Ingest]) -> str:
+        wall = statistics.median(r.seconds for r in measured)
+        cpu = statistics.median(r.cpu_seconds for r in measured)
+        server_cpu = statistics.median(r.server_cpu_seconds for r in measured)
+        peak = max(r.peak_mb for r in measured)
+        return (
+            f"| {what} of {requests:,} requests ({lines:,} lines, {size / 1e6:,.0f} MB), every "
+            f"line checked; median of {len(measured)} | {wall:.1f} s = {wall / grep_wall:.1f}x "
+            f"`grep -c` ({grep_wall:.2f} s); CPU {cpu:.1f} s = {cpu / grep_cpu:.1f}x grep's "
+            f"({grep_cpu:.2f} s), PostgreSQL {server_cpu:.1f} s | {peak:.0f} MB peak RSS (tree) "
+            "| <= 3x grep -c, <= 200 MB |"
+        )
+
+    floor_wall = statistics.median(f[0] for f in floors)
+    floor_cpu = statistics.median(f[1] for f in floors)
+    rows = [
+        f"| floor: msgspec checks every line of the same file (`benchmarks.json_floor`, 2 "
+        f"workers, nothing kept); median of 3 | {floor_wall:.1f} s = {floor_wall / grep_wall:.1f}x "
+        f"`grep -c`; CPU {floor_cpu:.1f} s = {floor_cpu / grep_cpu:.1f}x grep's; the file's "
+        f"sha256: CPU {statistics.median(hashes):.1f} s | | |",
+        row("`perfdash baseline ingest`", runs),
+    ]
+    if before:
+        rows.append(row(f"the same, perfdash at {then}", before))
+    return rows
 
 
 def fill_store(dsn: str, runs: int, samples: int) -> None:
@@ -79,10 +209,16 @@ def fill_store(dsn: str, runs: int, samples: int) -> None:
             {"benchmarks": BENCHMARKS, "runs": runs, "per_run": per_run},
         )
         conn.execute(
-            """INSERT INTO perfdash.samples (run_id, ts, series, value)
-               SELECT r.id, r.started_at + make_interval(secs => s * 0.01), 'latency',
-                      80 * exp(0.5 * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()))
-               FROM perfdash.runs r, generate_series(1, %(per_run)s) AS s""",
+            """INSERT INTO perfdash.sample_blocks (run_id, series, ts, n, total, min, max,
+                   sample_values, offsets_us)
+               SELECT r.id, 'latency', date_trunc('minute', r.started_at), count(*), sum(v),
+                      min(v), max(v), array_agg(v), array_agg(o)
+               FROM perfdash.runs r,
+                    LATERAL (SELECT 80 * exp(0.5 * sqrt(-2 * ln(1 - random()))
+                                    * cos(2 * pi() * random())) AS v,
+                                    (s * 1000 %% 60000000)::integer AS o
+                             FROM generate_series(1, %(per_run)s) AS s) AS x
+               GROUP BY r.id, r.started_at""",
             {"per_run": per_run},
         )
         conn.execute(
@@ -103,7 +239,7 @@ def fill_store(dsn: str, runs: int, samples: int) -> None:
         conn.execute("ANALYZE")
 
 
-def bench_compare(dsn: str, repeat: int) -> tuple[list[float], float]:
+def bench_compare(dsn: str, runs: int, samples: int, repeat: int) -> list[str]:
     selection = Selection("bench-7", branch="feature-1")
     timings = []
     with Store.open(dsn) as store:
@@ -114,43 +250,45 @@ def bench_compare(dsn: str, repeat: int) -> tuple[list[float], float]:
     print(f"compared runs {report.candidate.ids} with {len(report.baseline.ids)} baseline runs",
           file=sys.stderr)  # fmt: skip
     env = {**os.environ, "PERFDASH_DSN": dsn}
-    began = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "perfdash", "baseline", "compare", "--benchmark", "bench-7",
-         "--branch", "feature-1", "--no-record", "--format", "json"],
-        env=env, capture_output=True, check=True, cwd=tempfile.gettempdir(),
-    )  # fmt: skip
-    return timings, time.perf_counter() - began
+    command = [*perfdash_command(), "baseline", "compare", "--benchmark", "bench-7",
+               "--branch", "feature-1", "--no-record", "--format", "json"]  # fmt: skip
+    cli = measure(command, cwd=Path(tempfile.gettempdir()), env=env, poll=None).seconds
+    ms = sorted(t * 1000 for t in timings)
+    return [
+        f"| compare, store of {runs:,} runs and {samples:,} samples | median "
+        f"{statistics.median(ms):.1f} ms, max {ms[-1]:.1f} ms ({repeat} calls); CLI end to "
+        f"end {cli * 1000:.0f} ms | | goal <= 100 ms |"
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=1_000_000)
+    parser.add_argument("--ingests", type=int, default=1, help="ingests of the file (median)")
+    parser.add_argument("--folder", type=Path, default=Path(tempfile.gettempdir()))
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--samples", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--then", metavar="REV", help="also ingest with perfdash at REV")
+    parser.add_argument("--skip-compare", action="store_true")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp, throwaway_postgres(password=PASSWORD) as server:
+    print(f"{machine()}; perfdash {revision()}; load average before: {load()}", file=sys.stderr)
+    rows = []
+    with throwaway_postgres(password=PASSWORD) as server:
         with psycopg.connect(server.dsn(), autocommit=True) as conn:
             conn.execute("CREATE DATABASE ingest")
             conn.execute("CREATE DATABASE big")
         for database in ("ingest", "big"):
             with Store.open(server.dsn(database)) as store:
                 store.init()
-        seconds, peak_mb, size, lines, grep = bench_ingest(
-            server.dsn("ingest"), args.requests, Path(tmp)
-        )
-        began = time.perf_counter()
-        fill_store(server.dsn("big"), args.runs, args.samples)
-        print(f"filled the store in {time.perf_counter() - began:.0f} s", file=sys.stderr)
-        timings, cli = bench_compare(server.dsn("big"), args.repeat)
-    ms = sorted(t * 1000 for t in timings)
-    print(f"| ingest real-shaped k6 NDJSON, {args.requests:,} requests ({lines:,} lines, "
-          f"{size / 1e6:.0f} MB) | {seconds:.1f} s = {seconds / grep:.1f}x `grep -c` ({grep:.2f} s) "
-          f"| {peak_mb:.0f} MB peak RSS | goal <= 3x grep -c, <= 200 MB |")  # fmt: skip
-    print(f"| compare, store of {args.runs:,} runs and {args.samples:,} samples | median "
-          f"{statistics.median(ms):.1f} ms, max {ms[-1]:.1f} ms ({args.repeat} calls); CLI end to "
-          f"end {cli * 1000:.0f} ms | | goal <= 100 ms |")  # fmt: skip
+        rows += bench_ingest(server, args.requests, args.ingests, args.folder, args.then)
+        print(f"load average after ingest: {load()}", file=sys.stderr)
+        if not args.skip_compare:
+            began = time.perf_counter()
+            fill_store(server.dsn("big"), args.runs, args.samples)
+            print(f"filled the store in {time.perf_counter() - began:.0f} s", file=sys.stderr)
+            rows += bench_compare(server.dsn("big"), args.runs, args.samples, args.repeat)
+    print("\n".join(rows))
     return 0
 
 

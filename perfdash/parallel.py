@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import itertools
 import multiprocessing
+import multiprocessing.pool
 import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -62,11 +64,35 @@ def imap_chunks(
         yield function(items)
         return
     size = -(-len(items) // (workers * 4))
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    # Leaving the block early (an exception, a generator closed by its caller)
-    # terminates the workers; a normal end waits for them.
-    with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals) as pool:
-        yield from pool.imap(function, chunks)
+    token = next(_tokens)
+    tasks = [(token, i, i + size) for i in range(0, len(items), size)]
+    # The workers are forked after this: they inherit the function and the items, and
+    # only chunk bounds and results cross the pipes (pickling a loaded fleet's services
+    # for every chunk cost the parent more than the workers' gain on small machines).
+    _INHERITED[token] = (function, items)
+    try:
+        # Leaving the block early (an exception, a generator closed by its caller)
+        # terminates the workers; a normal end waits for them.
+        with fork_pool(workers) as pool:
+            yield from pool.imap(_inherited_chunk, tasks)
+    finally:
+        del _INHERITED[token]
+
+
+_INHERITED: dict[int, tuple[Callable[[Sequence[Any]], Any], Sequence[Any]]] = {}
+_tokens = itertools.count()
+
+
+def _inherited_chunk(task: tuple[int, int, int]) -> Any:
+    token, start, stop = task
+    function, items = _INHERITED[token]
+    return function(items[start:stop])
+
+
+def fork_pool(workers: int) -> multiprocessing.pool.Pool:
+    """A pool of forked workers that leave Ctrl-C and SIGTERM to the parent and die with
+    it; use it as a context (leaving the block terminates them)."""
+    return multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals)
 
 
 def _worker_signals() -> None:

@@ -2,9 +2,11 @@
 
 The unit of comparison is the run: each metric's per-run values (computed exactly at
 ingest) are compared between the candidate and the baseline runs, the error rate on the
-runs' request counts. The gates (the declaration's ``baselines[].metrics``, else p95,
-error_rate and rps) decide the report's ``regression``; every other metric both sides
-measured is informative. Every report names the run ids it used.
+runs' request counts. Which way is better, and the unit, are what the store saved with
+the runs (the name decides only for runs that do not say). The gates (the declaration's
+``baselines[].metrics``, else p95, error_rate and rps) decide the report's ``regression``;
+every other metric both sides measured is informative. Every report names the run ids it
+used.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from perfdash.baseline.metrics import (
     DESCRIPTIVE,
     PERCENTILES,
     REQUEST_METRICS,
+    Direction,
     is_derived,
     min_samples_for,
     rule_for,
@@ -130,6 +133,7 @@ def compare_runs(
     tests += [
         _test(m, candidate, baseline, overrides, gate=False, alpha=alpha) for m in informative
     ]
+    warnings += _disagreements([t.metric for t in tests], candidate, baseline)
     warnings += _sample_warnings([t.metric for t in tests], candidate, baseline)
     warnings += _notes(candidate, baseline)
     return Report(
@@ -148,7 +152,8 @@ def _test(
 ) -> MetricTest:
     base = [r for r in baseline.runs if metric in r.values]
     cand = [r for r in candidate.runs if metric in r.values]
-    rule = rule_for(metric, overrides=overrides)
+    direction, unit = stored_meaning(metric, (*base, *cand))
+    rule = rule_for(metric, overrides=overrides, direction=direction, unit=unit)
     requests: dict[str, Sequence[int] | None] = {"baseline_requests": None,
                                                  "candidate_requests": None}  # fmt: skip
     if metric in COUNT_METRICS:
@@ -162,6 +167,39 @@ def _test(
         metric, [r.values[metric] for r in base], [r.values[metric] for r in cand], rule,
         gate=gate, alpha=alpha, **requests,
     )  # fmt: skip
+
+
+def stored_meaning(metric: str, runs: Sequence[RunSummary]) -> tuple[Direction | None, str | None]:
+    """The direction and unit the store saved with ``metric`` (the newest run's where runs
+    differ: a newer perfdash knows its tools better); None where no run says (the name
+    decides then)."""
+    newest_first = sorted(runs, key=lambda r: (r.started_at, r.id), reverse=True)
+    direction = next((r.directions[metric] for r in newest_first if metric in r.directions), None)
+    unit = next((r.units[metric] for r in newest_first if r.units.get(metric)), None)
+    return direction, unit
+
+
+def _disagreements(metrics: Sequence[str], *run_sets: RunSet) -> list[str]:
+    """Metrics whose runs were stored with different directions (say, before and after a
+    parser learned that ``MB/s`` is better higher)."""
+    warnings = []
+    runs = [r for run_set in run_sets for r in run_set.runs]
+    for metric in metrics:
+        said = {r.directions[metric] for r in runs if metric in r.directions}
+        if len(said) > 1:
+            used, _ = stored_meaning(metric, [r for r in runs if metric in r.values])
+            lower = sorted(r.id for r in runs if r.directions.get(metric) == "lower")
+            higher = sorted(r.id for r in runs if r.directions.get(metric) == "higher")
+            warnings.append(
+                f"{metric}: runs were stored with different directions (lower is better in runs "
+                f"{_ids(lower)}, higher in runs {_ids(higher)}): using the newest run's, "
+                f"{used} is better"
+            )
+    return warnings
+
+
+def _ids(ids: Sequence[int]) -> str:
+    return ", ".join(map(str, ids[:5])) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
 
 
 def _measured(run_set: RunSet) -> set[str]:

@@ -1,6 +1,8 @@
 """What each metric means for a verdict: its direction, scale, unit and default threshold.
 
-Pure and table-driven. A latency percentile is better lower, throughput better higher;
+Pure and table-driven. The direction and unit guessed from a name are a fallback: the
+store saves each metric's unit and direction as the result file's parser knew them, and
+compare uses those. A latency percentile is better lower, throughput better higher;
 an error rate is compared in percentage points (it is often 0), everything else as a ratio
 of the baseline (on log values).
 """
@@ -57,10 +59,21 @@ class MetricRule:
     unit: str
 
 
-def rule_for(metric: str, *, overrides: dict[str, Decimal] | None = None) -> MetricRule:
+def rule_for(
+    metric: str,
+    *,
+    overrides: dict[str, Decimal] | None = None,
+    direction: Direction | None = None,
+    unit: str | None = None,
+) -> MetricRule:
     """Direction, scale, unit and threshold of ``metric``; ``overrides`` maps metric names to
-    thresholds in percent (from the declaration or ``--threshold``)."""
+    thresholds in percent (from the declaration or ``--threshold``). ``direction`` and
+    ``unit``, what the store saved with the runs, win over the guess from the name."""
     rule = _default_rule(metric)
+    if direction is not None or unit:
+        rule = MetricRule(
+            direction or rule.direction, rule.scale, rule.threshold, unit or rule.unit
+        )
     if overrides and metric in overrides:
         relative = float(overrides[metric]) / 100
         absolute = rule.threshold.absolute if rule.scale == "linear" else 0.0

@@ -5,6 +5,8 @@ A parser streams these in file order; nothing downstream knows which tool wrote 
 - ``Sample``: one observation. Series ``latency`` is a request duration in milliseconds,
   ``failed`` is 1.0 for a failed request and 0.0 for a good one; any other series is a
   custom measurement (``BenchmarkEncode.ns/op``, a hyperfine command's seconds...).
+- ``SampleBatch``: many observations of one series at once, as arrays (what a parser of
+  big raw files yields, so that nothing downstream handles a Python object a sample).
 - ``Value``: a per-run statistic the tool computed itself (k6's summary export, Locust's
   stats CSV), used where the file has no raw samples.
 - ``Meta``: run context found in the file (tool version, start time, git sha, branch...).
@@ -15,6 +17,8 @@ A parser streams these in file order; nothing downstream knows which tool wrote 
 from __future__ import annotations
 
 import re
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -30,6 +34,16 @@ class Sample:
     series: str
     value: float
     ts: float | None = None  # seconds since the epoch, when the file says
+
+
+@dataclass(frozen=True, slots=True)
+class SampleBatch:
+    series: str
+    values: array[float]  # "d", each checked as a Sample's value is
+    times: array[float] | None = None  # "d", seconds since the epoch, one a value
+
+    def __len__(self) -> int:
+        return len(self.values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +68,18 @@ class Meta:
     value: str | float
 
 
-Record = Sample | Value | Meta | SeriesInfo
+Record = Sample | SampleBatch | Value | Meta | SeriesInfo
+
+
+def each_sample(records: Iterable[Record]) -> Iterator[Sample]:
+    """Every sample of ``records``, batches unrolled (for tests and small files)."""
+    for record in records:
+        if isinstance(record, Sample):
+            yield record
+        elif isinstance(record, SampleBatch):
+            times = record.times if record.times is not None else [None] * len(record.values)
+            for value, ts in zip(record.values, times, strict=True):
+                yield Sample(record.series, value, ts)
 
 
 def metric_name(text: str) -> str:

@@ -1,11 +1,13 @@
 """The baseline store's schema: versioned migrations and the storage mode (``init``).
 
 Tables live in the ``perfdash`` schema. ``runs`` holds one row per ingested run and its
-context; ``samples`` the raw observations (COPY in, BRIN on time; a hypertable under
-TimescaleDB); ``run_summary`` the exact per-run statistics computed at ingest (what
-compare and the dashboards read); ``comparisons``/``comparison_metrics`` every verdict
-with the run ids it used; ``settings`` the storage mode set up. Migrations are versioned,
-run under an advisory lock, and idempotent.
+context; ``sample_blocks`` the raw observations in blocks of one series and minute
+(``perfdash.baseline.blocks``; COPY in, BRIN on time; a hypertable under TimescaleDB),
+which the view ``samples`` gives back one a row; ``run_summary`` the exact per-run
+statistics computed at ingest (what compare and the dashboards read);
+``comparisons``/``comparison_metrics`` every verdict with the run ids it used;
+``settings`` the storage mode set up. Migrations are versioned, run under an advisory
+lock, and idempotent.
 
 Called by ``perfdash.baseline.store.Store`` (which translates psycopg errors); the
 TimescaleDB decisions and SQL are ``perfdash.baseline.timescale``'s.
@@ -29,6 +31,14 @@ from perfdash.baseline.timescale import (
     timescale_statements,
 )
 from perfdash.errors import StoreSchemaError, redact
+
+# The samples one a row, as they were read (for your own queries; compare and the dashboards
+# read the per-run summaries).
+SAMPLES_VIEW = f"""CREATE VIEW {SCHEMA}.samples AS
+    SELECT b.run_id, b.ts + make_interval(secs => s.offset_us / 1000000.0) AS ts, b.series,
+           s.value
+    FROM {SCHEMA}.sample_blocks AS b,
+         unnest(b.sample_values, b.offsets_us) AS s (value, offset_us)"""
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,41 @@ MIGRATIONS: tuple[Migration, ...] = (
                 key text PRIMARY KEY,
                 value text NOT NULL
             )""",
+        ),
+    ),
+    Migration(
+        2,
+        "samples in blocks of one series and minute (perfdash.sample_blocks)",
+        (
+            # The aggregates read the old table; the storage set-up makes them again.
+            f"DROP MATERIALIZED VIEW IF EXISTS {SCHEMA}.samples_1h",
+            f"DROP MATERIALIZED VIEW IF EXISTS {SCHEMA}.samples_1m",
+            f"""CREATE TABLE {SCHEMA}.sample_blocks (
+                run_id bigint NOT NULL,
+                series text NOT NULL,
+                ts timestamptz NOT NULL,
+                n integer NOT NULL CHECK (n > 0),
+                total double precision NOT NULL,
+                min double precision NOT NULL,
+                max double precision NOT NULL,
+                sample_values double precision[] NOT NULL,
+                offsets_us integer[] NOT NULL,
+                CHECK (cardinality(sample_values) = n AND cardinality(offsets_us) = n)
+            )""",
+            f"""INSERT INTO {SCHEMA}.sample_blocks
+                SELECT run_id, series, minute, count(*), sum(value), min(value), max(value),
+                       array_agg(value ORDER BY ts, value),
+                       array_agg(((extract(epoch FROM ts) - extract(epoch FROM minute))
+                                  * 1000000)::integer ORDER BY ts, value)
+                FROM (SELECT *, to_timestamp(floor(extract(epoch FROM ts) / 60) * 60) AS minute
+                      FROM {SCHEMA}.samples) AS old
+                GROUP BY run_id, series, minute""",
+            f"DROP TABLE {SCHEMA}.samples",
+            f"CREATE INDEX sample_blocks_ts_brin ON {SCHEMA}.sample_blocks USING brin (ts)",
+            f"CREATE INDEX sample_blocks_run_series ON {SCHEMA}.sample_blocks (run_id, series)",
+            SAMPLES_VIEW,
+            # Set the storage mode up again on the new table (hypertable, aggregates...).
+            f"DELETE FROM {SCHEMA}.settings WHERE key = 'storage_mode'",
         ),
     ),
 )

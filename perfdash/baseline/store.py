@@ -1,9 +1,10 @@
 """The baseline store: runs in, summaries out (PostgreSQL via psycopg 3).
 
-``samples`` takes the raw observations (COPY in one transaction with the run's row and
-summary); ``run_summary`` the exact per-run statistics computed at ingest, which compare
-and the dashboards read; ``comparisons`` every verdict. The tables, their migrations and
-the storage mode (plain PostgreSQL or TimescaleDB) are ``perfdash.baseline.schema``'s.
+``sample_blocks`` takes the raw observations in blocks (``perfdash.baseline.blocks``; COPY
+in one transaction with the run's row and summary); ``run_summary`` the exact per-run
+statistics computed at ingest, which compare and the dashboards read; ``comparisons``
+every verdict. The tables, their migrations and the storage mode (plain PostgreSQL or
+TimescaleDB) are ``perfdash.baseline.schema``'s.
 
 Every psycopg error is translated here into a ``StoreError`` whose text never carries
 the DSN's password.
@@ -12,16 +13,22 @@ the DSN's password.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+import psycopg.errors
+from psycopg import pq
+from psycopg.adapt import Dumper
 from psycopg.rows import dict_row
 
-from perfdash.baseline.records import FAILED, LATENCY, Meta, Record, Sample, SeriesInfo, Value
+from perfdash.baseline.blocks import Block, float8_array, int4_array
+from perfdash.baseline.collect import Collected
+from perfdash.baseline.records import Record
 from perfdash.baseline.schema import (
     LATEST_VERSION,
     InitReport,
@@ -36,6 +43,7 @@ from perfdash.baseline.timescale import SCHEMA, retention_statements
 from perfdash.errors import StoreError, StoreUnavailable, redact
 
 DSN_ENV = "PERFDASH_DSN"
+FLOAT8_ARRAY_OID, INT4_ARRAY_OID = 1022, 1007
 __all__ = ["DSN_ENV", "IngestResult", "InitReport", "NewRun", "Store"]
 
 
@@ -46,7 +54,9 @@ class NewRun:
     benchmark: str
     format: str
     files: tuple[str, ...]
-    content_hash: str
+    # The run's identity; a callable is asked once the samples are copied (the hash of a big
+    # file is computed while it is parsed), and the run is undone if it was stored before.
+    content_hash: str | Callable[[], str]
     branch: str | None = None
     git_sha: str | None = None
     env: dict[str, str] = field(default_factory=dict)
@@ -79,6 +89,39 @@ def _connect(dsn: str, connect_timeout: int) -> psycopg.Connection[Any]:
         raise _translate(exc, "cannot connect to the baseline store") from exc
     except Exception as exc:  # malformed DSNs raise ProgrammingError subclasses of Error
         raise StoreUnavailable(f"invalid DSN: {redact(str(exc))}") from exc
+
+
+class _Float8ArrayDumper(Dumper):
+    format = pq.Format.BINARY
+    oid = FLOAT8_ARRAY_OID
+
+    def dump(self, obj: Any) -> bytes:
+        return float8_array(obj)
+
+
+class _Int4ArrayDumper(Dumper):
+    format = pq.Format.BINARY
+    oid = INT4_ARRAY_OID
+
+    def dump(self, obj: Any) -> bytes:
+        return int4_array(obj)
+
+
+def _copy_blocks(cur: psycopg.Cursor[Any], run_id: int, blocks: Iterable[Block]) -> None:
+    """COPY the blocks in binary, their arrays encoded by ``perfdash.baseline.blocks``."""
+    cur.adapters.register_dumper(None, _Float8ArrayDumper)
+    cur.adapters.register_dumper(None, _Int4ArrayDumper)
+    with cur.copy(
+        f"COPY {SCHEMA}.sample_blocks (run_id, series, ts, n, total, min, max, sample_values, "
+        "offsets_us) FROM STDIN (FORMAT BINARY)"
+    ) as copy:
+        copy.set_types(["int8", "text", "timestamptz", "int4", "float8", "float8", "float8",
+                        "float8[]", "int4[]"])  # fmt: skip
+        for block in blocks:
+            values = block.values
+            minute = datetime.fromtimestamp(block.minute // 1_000_000, UTC)
+            copy.write_row((run_id, block.series, minute, len(values), block.total,
+                            min(values), max(values), values, block.offsets))  # fmt: skip
 
 
 class Store:
@@ -145,28 +188,23 @@ class Store:
         return int(row[0]) if row else None
 
     def ingest(self, run: NewRun, records: Iterable[Record]) -> IngestResult:
-        """Store one run in one transaction: its row, its samples (COPY) and its summary.
+        """Store one run in one transaction: its row, its samples (COPY, in blocks) and its
+        summary.
 
         A parse error raised by ``records`` rolls everything back. The same content
         (``run.content_hash``) ingested twice is a no-op reporting the first run."""
         self.check_schema()
+        known = run.content_hash if isinstance(run.content_hash, str) else None
+        digest = known
         try:
             with self._conn.transaction(), self._conn.cursor() as cur:
-                run_id = self._insert_run(cur, run)
+                run_id = self._insert_run(cur, run, known or f"pending {uuid.uuid4().hex}")
                 if run_id is None:
-                    existing = self.find_run(run.benchmark, run.content_hash)
+                    existing = self.find_run(run.benchmark, known or "")
                     return IngestResult(existing or 0, True, 0, 0, None)
-                collected = _Collected()
-                now = datetime.now(UTC)
-                with cur.copy(
-                    f"COPY {SCHEMA}.samples (run_id, ts, series, value) FROM STDIN (FORMAT BINARY)"
-                ) as copy:
-                    copy.set_types(["int8", "timestamptz", "text", "float8"])
-                    for record in collected.consume(records):
-                        ts = record.ts
-                        moment = now if ts is None else datetime.fromtimestamp(ts, UTC)
-                        copy.write_row((run_id, moment, record.series, record.value))
-                started = collected.started_at(now)
+                collected = Collected(datetime.now(UTC))
+                _copy_blocks(cur, run_id, collected.blocks(records))
+                started = collected.started_at()
                 aggregates = self._aggregate(cur, run_id, collected)
                 rows = summary_rows(aggregates, collected.values, collected.series_info)
                 self._finish_run(cur, run_id, run, collected, started)
@@ -175,12 +213,23 @@ class Store:
                     "metric, value, n, unit, better) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     [
                         (
-                            run_id, run.benchmark, collected.branch(run), started,
+                            run_id, run.benchmark, collected.branch(run.branch), started,
                             row.metric, row.value, row.count, row.unit, row.better,
                         )
                         for row in rows
                     ],
                 )  # fmt: skip
+                if known is None:
+                    digest = run.content_hash() if callable(run.content_hash) else ""
+                    cur.execute(
+                        f"UPDATE {SCHEMA}.runs SET content_hash = %s WHERE id = %s",
+                        (digest, run_id),
+                    )
+        except psycopg.errors.UniqueViolation as exc:
+            existing = self.find_run(run.benchmark, digest or "") if digest else None
+            if existing is None:
+                raise _translate(exc, f"cannot store the run of {run.benchmark!r}") from exc
+            return IngestResult(existing, True, 0, 0, None)  # all undone
         except psycopg.Error as exc:
             raise _translate(exc, f"cannot store the run of {run.benchmark!r}") from exc
         notes = (*collected.notes, *self._expire_raw_samples())
@@ -197,27 +246,28 @@ class Store:
             return (f"old raw samples were not dropped: {message}",)
         return ()
 
-    def _insert_run(self, cur: psycopg.Cursor[Any], run: NewRun) -> int | None:
+    def _insert_run(self, cur: psycopg.Cursor[Any], run: NewRun, digest: str) -> int | None:
         cur.execute(
             f"INSERT INTO {SCHEMA}.runs (benchmark, started_at, branch, git_sha, env, format, "
             "files, config_hash, content_hash) VALUES (%s, now(), %s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (benchmark, content_hash) DO NOTHING RETURNING id",
             (
                 run.benchmark, run.branch, run.git_sha, json.dumps(run.env, sort_keys=True),
-                run.format, list(run.files), run.config_hash, run.content_hash,
+                run.format, list(run.files), run.config_hash, digest,
             ),
         )  # fmt: skip
         row = cur.fetchone()
         return int(row[0]) if row else None
 
     def _aggregate(
-        self, cur: psycopg.Cursor[Any], run_id: int, collected: _Collected
+        self, cur: psycopg.Cursor[Any], run_id: int, collected: Collected
     ) -> list[SeriesAggregate]:
         quantiles = "ARRAY[" + ", ".join(repr(q) for q in QUANTILES) + "]::float8[]"
         cur.execute(
-            f"SELECT series, count(*), avg(value), min(value), max(value), stddev_samp(value), "
-            f"percentile_cont({quantiles}) WITHIN GROUP (ORDER BY value) "
-            f"FROM {SCHEMA}.samples WHERE run_id = %s GROUP BY series ORDER BY series",
+            f"SELECT b.series, count(*), avg(s.value), min(s.value), max(s.value), "
+            f"stddev_samp(s.value), percentile_cont({quantiles}) WITHIN GROUP (ORDER BY s.value) "
+            f"FROM {SCHEMA}.sample_blocks AS b, unnest(b.sample_values) AS s (value) "
+            "WHERE b.run_id = %s GROUP BY b.series ORDER BY b.series",
             (run_id,),
         )
         aggregates = []
@@ -237,7 +287,7 @@ class Store:
         cur: psycopg.Cursor[Any],
         run_id: int,
         run: NewRun,
-        collected: _Collected,
+        collected: Collected,
         started: datetime,
     ) -> None:
         env = {**collected.env, **run.env}
@@ -246,7 +296,7 @@ class Store:
             "tool = %s, tool_version = %s, samples = %s, resolution_ms = %s, notes = %s "
             "WHERE id = %s",
             (
-                started, collected.branch(run), run.git_sha or collected.meta.get("git_sha"),
+                started, collected.branch(run.branch), run.git_sha or collected.meta.get("git_sha"),
                 json.dumps(env, sort_keys=True), collected.meta.get("tool"),
                 collected.meta.get("tool_version"), collected.samples,
                 collected.resolution, list(collected.notes), run_id,
@@ -279,7 +329,7 @@ class Store:
             f"WITH chosen AS (SELECT id, benchmark, started_at, branch, git_sha, tool, "
             f"resolution_ms, notes FROM {SCHEMA}.runs WHERE {' AND '.join(where)} "
             f"ORDER BY started_at DESC, id DESC {'LIMIT %(limit)s' if limit else ''}) "
-            f"SELECT c.*, s.metric, s.value, s.n FROM chosen c "
+            f"SELECT c.*, s.metric, s.value, s.n, s.unit, s.better FROM chosen c "
             f"LEFT JOIN {SCHEMA}.run_summary s ON s.run_id = c.id "
             "ORDER BY c.started_at DESC, c.id DESC, s.metric"
         )
@@ -301,9 +351,14 @@ class Store:
                     row["id"], row["benchmark"], row["started_at"], row["branch"],
                     row["git_sha"], row["tool"], row["resolution_ms"], tuple(row["notes"]), {}, {},
                 )  # fmt: skip
-            if row["metric"] is not None:
-                run.values[row["metric"]] = row["value"]
-                run.counts[row["metric"]] = row["n"]
+            metric = row["metric"]
+            if metric is not None:
+                run.values[metric] = row["value"]
+                run.counts[metric] = row["n"]
+                if row["unit"]:
+                    run.units[metric] = row["unit"]
+                if row["better"] in ("lower", "higher"):
+                    run.directions[metric] = row["better"]
         return list(runs.values())
 
     def record_comparison(
@@ -358,62 +413,3 @@ class Store:
                 return list(cur.fetchall())
         except psycopg.Error as exc:
             raise _translate(exc, "query failed") from exc
-
-
-class _Collected:
-    """What streaming a run's records gathered besides the samples themselves."""
-
-    def __init__(self) -> None:
-        self.samples = 0
-        self.values: list[Value] = []
-        self.series_info: dict[str, SeriesInfo] = {}
-        self.meta: dict[str, str] = {}
-        self.env: dict[str, str] = {}
-        self.notes: list[str] = []
-        self.resolution: float | None = None
-        self.span: dict[str, tuple[float, float]] = {}
-        self._started: float | None = None
-
-    def consume(self, records: Iterable[Record]) -> Iterator[Sample]:
-        span = self.span
-        for record in records:
-            if type(record) is Sample:
-                self.samples += 1
-                ts = record.ts
-                if ts is not None and record.series in (LATENCY, FAILED):
-                    known = span.get(record.series)
-                    if known is None:
-                        span[record.series] = (ts, ts)
-                    elif ts < known[0] or ts > known[1]:
-                        span[record.series] = (min(known[0], ts), max(known[1], ts))
-                yield record
-            elif isinstance(record, Value):
-                self.values.append(record)
-            elif isinstance(record, Meta):
-                self._meta(record)
-            elif isinstance(record, SeriesInfo):
-                self.series_info[record.series] = record
-
-    def _meta(self, record: Meta) -> None:
-        key, value = record.key, record.value
-        if key == "note":
-            if value not in self.notes:
-                self.notes.append(str(value))
-        elif key == "started_at":
-            moment = float(value)
-            self._started = moment if self._started is None else min(self._started, moment)
-        elif key == "resolution_ms":
-            self.resolution = float(value)
-        elif key.startswith("env."):
-            self.env[key[4:]] = str(value)
-        else:
-            self.meta[key] = str(value)
-
-    def started_at(self, default: datetime) -> datetime:
-        candidates = [s[0] for s in self.span.values()]
-        if self._started is not None:
-            candidates.append(self._started)
-        return datetime.fromtimestamp(min(candidates), UTC) if candidates else default
-
-    def branch(self, run: NewRun) -> str | None:
-        return run.branch or self.meta.get("branch")

@@ -14,10 +14,10 @@ own ``http_reqs`` rate divides by the whole test's duration, so it is a little l
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from perfdash.baseline.metrics import PERCENTILES, rule_for
+from perfdash.baseline.metrics import PERCENTILES, Direction, rule_for
 from perfdash.baseline.records import FAILED, LATENCY, SeriesInfo, Value
 
 QUANTILES = tuple(PERCENTILES.values())  # the order the store's percentile array uses
@@ -37,6 +37,10 @@ class RunSummary:
     notes: tuple[str, ...]
     values: dict[str, float]
     counts: dict[str, int | None]
+    # What the store saved at ingest with each value (the parser knows its tool's units and
+    # which way is better; runs stored before perfdash saved them may lack them).
+    units: dict[str, str] = field(default_factory=dict)
+    directions: dict[str, Direction] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

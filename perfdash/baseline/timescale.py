@@ -1,6 +1,6 @@
 """TimescaleDB for the sample store: which mode a server supports and the SQL for it. Pure.
 
-- ``timescaledb`` (Timescale License, the community edition): samples in a hypertable,
+- ``timescaledb`` (Timescale License, the community edition): sample blocks in a hypertable,
   continuous aggregates at 1 minute and 1 hour, retention policies (raw samples 7 days,
   1m aggregates 30 days, 1h aggregates 1 year) and compression of chunks older than a day.
 - ``timescaledb-apache`` (``timescaledb.license = 'apache'``, or an Apache-2.0-only build):
@@ -105,19 +105,20 @@ def timescale_statements(mode: Mode) -> list[str]:
     """SQL that sets the sample store up for ``mode`` (nothing for plain PostgreSQL)."""
     if mode == "postgresql":
         return []
-    samples = f"{SCHEMA}.samples"
+    blocks = f"{SCHEMA}.sample_blocks"
     statements = [
-        f"SELECT create_hypertable('{samples}', 'ts', chunk_time_interval => INTERVAL '1 day', "
+        f"SELECT create_hypertable('{blocks}', 'ts', chunk_time_interval => INTERVAL '1 day', "
         "if_not_exists => TRUE, migrate_data => TRUE)",
     ]
     if mode == "timescaledb-apache":
         return statements
     minute, hour = f"{SCHEMA}.samples_1m", f"{SCHEMA}.samples_1h"
+    # A block never spans two minutes, so summing blocks by minute is exact.
     statements += [
         f"CREATE MATERIALIZED VIEW IF NOT EXISTS {minute} WITH (timescaledb.continuous) AS "
         "SELECT time_bucket(INTERVAL '1 minute', ts) AS bucket, run_id, series, "
-        "count(*) AS n, avg(value) AS mean, min(value) AS min, max(value) AS max "
-        f"FROM {samples} GROUP BY bucket, run_id, series WITH NO DATA",
+        "sum(n) AS n, sum(total) / sum(n) AS mean, min(min) AS min, max(max) AS max "
+        f"FROM {blocks} GROUP BY bucket, run_id, series WITH NO DATA",
         f"SELECT add_continuous_aggregate_policy('{minute}', start_offset => INTERVAL '6 days', "
         "end_offset => INTERVAL '1 minute', schedule_interval => INTERVAL '5 minutes', "
         "if_not_exists => TRUE)",
@@ -128,12 +129,12 @@ def timescale_statements(mode: Mode) -> list[str]:
         f"SELECT add_continuous_aggregate_policy('{hour}', start_offset => INTERVAL '29 days', "
         "end_offset => INTERVAL '1 hour', schedule_interval => INTERVAL '1 hour', "
         "if_not_exists => TRUE)",
-        f"SELECT add_retention_policy('{samples}', INTERVAL '{RAW_RETENTION}', if_not_exists => TRUE)",
+        f"SELECT add_retention_policy('{blocks}', INTERVAL '{RAW_RETENTION}', if_not_exists => TRUE)",
         f"SELECT add_retention_policy('{minute}', INTERVAL '{MINUTE_RETENTION}', if_not_exists => TRUE)",
         f"SELECT add_retention_policy('{hour}', INTERVAL '{HOUR_RETENTION}', if_not_exists => TRUE)",
-        f"ALTER TABLE {samples} SET (timescaledb.compress, "
+        f"ALTER TABLE {blocks} SET (timescaledb.compress, "
         "timescaledb.compress_segmentby = 'run_id, series', timescaledb.compress_orderby = 'ts')",
-        f"SELECT add_compression_policy('{samples}', INTERVAL '{COMPRESS_AFTER}', if_not_exists => TRUE)",
+        f"SELECT add_compression_policy('{blocks}', INTERVAL '{COMPRESS_AFTER}', if_not_exists => TRUE)",
     ]
     return statements
 
@@ -144,6 +145,6 @@ def retention_statements(mode: Mode) -> list[str]:
     if mode != "timescaledb-apache":
         return []
     return [
-        f"SELECT count(*) FROM drop_chunks('{SCHEMA}.samples', "
+        f"SELECT count(*) FROM drop_chunks('{SCHEMA}.sample_blocks', "
         f"older_than => INTERVAL '{RAW_RETENTION}')"
     ]

@@ -1,7 +1,11 @@
 """``perfdash baseline``: store load-test and benchmark runs and compare them (CLI only).
 
 Command bodies turn options into values, call one library function and print; errors are
-``PerfdashError``s that ``perfdash.cli`` maps to exit codes.
+``PerfdashError``s that ``perfdash.cli`` maps to exit codes. What they print carries values
+from the store, the result files and the command line (benchmark and branch names, notes,
+paths): it goes through ``perfdash.commands.options.echo``, which shows control characters
+instead of letting the terminal act on them; ``--format json`` is printed as it is (exact
+JSON, which escapes them itself).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any, TypeVar
 import click
 
 from perfdash.baseline.formats import FORMATS
+from perfdash.commands.options import echo
 from perfdash.durations import Duration
 from perfdash.errors import RegressionFound
 
@@ -50,7 +55,7 @@ def _open(dsn: str | None, *, initialise: bool = True) -> Iterator[Any]:
 
     with open_store(dsn, os.environ, initialise=initialise) as opened:
         if opened.local is not None and opened.local.created:
-            click.echo(f"note: created the local store in {opened.local.home}", err=True)
+            echo(f"note: created the local store in {opened.local.home}", err=True)
         yield opened
 
 
@@ -89,13 +94,13 @@ def init(dsn: str | None) -> None:
         report = opened.store.init()
         version = opened.store.server_version
     if opened.local is not None:
-        click.echo(
+        echo(
             f"store: local PostgreSQL {version} in {opened.local.home} (no PERFDASH_DSN; "
             "started for each command, stopped after)"
         )
     done = f"applied {', '.join(map(str, report.applied))}" if report.applied else "up to date"
-    click.echo(f"schema version {report.version}: {done}")
-    click.echo(f"storage: {report.mode_note}")
+    echo(f"schema version {report.version}: {done}")
+    echo(f"storage: {report.mode_note}")
 
 
 def _env_pairs(values: tuple[str, ...]) -> dict[str, str]:
@@ -149,12 +154,12 @@ def ingest(
         result = ingest_files(opened.store, benchmark=benchmark, paths=files, format_name=format_name,
                               branch=branch, git_sha=git_sha, env=pairs, config=config)  # fmt: skip
     if result.duplicate:
-        click.echo(f"already ingested as run {result.run_id} of {benchmark}: nothing stored")
+        echo(f"already ingested as run {result.run_id} of {benchmark}: nothing stored")
         return
     for note in result.notes:
-        click.echo(f"note: {note}", err=True)
+        echo(f"note: {note}", err=True)
     when = result.started_at.isoformat() if result.started_at else "unknown"
-    click.echo(
+    echo(
         f"stored run {result.run_id} of {benchmark}: {result.samples} samples, "
         f"{result.metrics} metrics, started {when}"
     )
@@ -248,7 +253,11 @@ def compare(dsn: str | None, benchmark: str, branch: str | None, run_ids: tuple[
         report = compare_benchmark(opened.store, selection, now=datetime.now(UTC))
         if record:
             record_report(opened.store, report)
-    click.echo(render(report, fmt), nl=False)
+    rendered = render(report, fmt)
+    if fmt == "json":
+        click.echo(rendered, nl=False)  # machine output: exact JSON
+    else:
+        echo(rendered, nl=False)
     if pushgateway:
         push_verdict(pushgateway, report)
     if fail_on_regression and report.regressions:
@@ -306,6 +315,6 @@ def report(dsn: str | None, benchmark: str, branch: str | None, run_ids: tuple[i
     write_file(out, report_page(compared, markdown_link=link))
     if png:
         screenshot(out, out.with_suffix(".png"), width=1210, height=report_height(compared))
-        click.echo(f"wrote {out.with_suffix('.png')}", err=True)
-    click.echo(f"wrote {out}", err=True)
-    click.echo(markdown_with_link(render(compared, "markdown"), link), nl=False)
+        echo(f"wrote {out.with_suffix('.png')}", err=True)
+    echo(f"wrote {out}", err=True)
+    echo(markdown_with_link(render(compared, "markdown"), link), nl=False)

@@ -3,8 +3,9 @@
 For every SLO (and the RED metrics): each metric exists and its series match the
 service's selector, every label a matcher or ``grouping`` names is on the metric, a
 latency threshold is one of the histogram's ``le`` boundaries, raw PromQL returns data.
-Names people get wrong get a hint: a histogram given with ``_bucket`` (perfdash adds
-it), a counter without its ``_total``, a typo close to a real name. Problems are located
+Names people get wrong get a hint: a counter without its ``_total`` or with it twice, a
+metric that is not a classic histogram, a typo close to a real name (a histogram given
+with ``_bucket`` never gets here: validation refuses it). Problems are located
 at the declaration's FILE:LINE:COL, like ``perfdash validate``'s.
 """
 
@@ -256,14 +257,7 @@ class _Checker:
         grouping: Sequence[str] = (),
         grouping_path: PathKey = (),
     ) -> None:
-        for suffix in ("_bucket", "_count", "_sum"):
-            if name.endswith(suffix) and self.live.count(_selector(name, ())):
-                self.error(
-                    path,
-                    f"{name} is a series of the histogram, not its name: write "
-                    f"{name.removesuffix(suffix)} (perfdash adds _bucket and _count)",
-                )
-                return
+        # (a name ending in _bucket, _count or _sum is refused by validation already)
         bucket = name + "_bucket"
         if not self.live.count(_selector(bucket, ())) and self.live.count(_selector(name, ())):
             self.error(

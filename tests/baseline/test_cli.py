@@ -36,13 +36,13 @@ def test_init_reports_the_schema_and_storage_mode(
     again = run_cli(["baseline", "init"])
     assert first.exit_code == 0, first.output
     lines = first.stdout.splitlines()
-    assert lines[0] == "schema version 1: applied 1"
+    assert lines[0] == "schema version 2: applied 1, 2"
     assert lines[1].startswith(  # and why: see tests/baseline/test_timescale.py
         "storage: PostgreSQL (no TimescaleDB): plain tables, BRIN on time, b-tree on (benchmark, "
         "run); raw samples are kept until deleted ("
     )
     assert len(lines) == 2
-    assert again.stdout.splitlines()[0] == "schema version 1: up to date"
+    assert again.stdout.splitlines()[0] == "schema version 2: up to date"
     no_secret(first.output, again.output)
 
 
@@ -251,3 +251,30 @@ def test_the_cli_loads_no_database_client_until_a_baseline_command_runs() -> Non
         [sys.executable, "-c", program], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_names_from_the_store_and_files_are_printed_terminal_safe(
+    dsn_env: str, tmp_path: Path
+) -> None:
+    # A branch name is whatever CI passes, a benchmark name whatever the file or the user
+    # gave: an ESC in one must not clear the reviewer's screen or retitle the terminal.
+    branch, benchmark = "feat\x1b[2J", "api\x1b]0;pwned\x07"
+    main = k6_runs(tmp_path / "main", "main", count=3, seed=1, requests=150, hours_ago=8)
+    candidate = k6_runs(tmp_path / "feat", "feat", count=2, seed=2, requests=150, hours_ago=2)
+    for paths, name in ((main, "main"), (candidate, branch)):
+        for path in paths:
+            stored = run_cli(["baseline", "ingest", "--benchmark", benchmark, "--branch", name,
+                              str(path)])  # fmt: skip
+            assert stored.exit_code == 0, stored.output
+            assert stored.stdout.startswith("stored run ")
+            assert "\x1b" not in stored.stdout and "api\\x1b]0;pwned\\x07:" in stored.stdout
+    table = run_cli(["baseline", "compare", "--benchmark", benchmark, "--branch", branch])
+    assert table.exit_code == 0, table.output
+    assert "\x1b" not in table.stdout and "\x07" not in table.stdout
+    assert table.stdout.startswith("api\\x1b]0;pwned\\x07: branch feat\\x1b[2J (last 7d)")
+    machine = run_cli(["baseline", "compare", "--benchmark", benchmark, "--branch", branch,
+                       "--format", "json", "--no-record"])  # fmt: skip
+    assert machine.exit_code == 0, machine.output
+    report = json.loads(machine.stdout)  # exact JSON: the names as they are
+    assert report["benchmark"] == benchmark
+    assert report["candidate"]["branches"] == [branch]

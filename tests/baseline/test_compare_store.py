@@ -230,3 +230,31 @@ def test_real_k6_runs_of_the_same_service_are_no_regression(
 ) -> None:
     shape = judge(real_runs, ["main-11", "main-12", "main-13"], baseline)
     assert shape["regression"] is False, shape["text"]
+
+
+def test_compare_reads_each_metric_s_unit_and_direction_from_the_store(
+    store_dsn: str, tmp_path: Path
+) -> None:
+    # Real hyperfine output, its command renamed so that the name guess would be wrong:
+    # ".../rps" sounds like throughput, but hyperfine measured seconds.
+    real = json.loads((FIXTURES / "hyperfine" / "hyperfine.json").read_text())
+    real["results"] = real["results"][:1]
+    real["results"][0]["command"] = "curl http://localhost:8080/rps"
+    paths = {}
+    for name, scale, count in (("main", 1.0, 6), ("slow", 1.5, 3)):
+        for i in range(count):
+            real["results"][0]["times"] = [
+                t * scale * (1 + i / 100) for t in real["results"][0]["times"][:8]
+            ]
+            path = tmp_path / f"{name}-{i}.json"
+            path.write_text(json.dumps(real))
+            paths.setdefault(name, []).append(path)
+    ingest(store_dsn, paths["main"], "main", benchmark="cli")
+    ingest(store_dsn, paths["slow"], "slow", benchmark="cli")
+    with Store.open(store_dsn) as store:
+        report = compare_benchmark(
+            store, Selection("cli", branch="slow"), now=datetime.now(UTC)
+        ).to_dict()
+    metric = next(m for m in report["metrics"] if m["metric"] == "curl_http_//localhost_8080/rps")
+    assert (metric["unit"], metric["better"]) == ("s", "lower")
+    assert metric["verdict"] == "regression"  # 50% more seconds, not 50% more throughput

@@ -5,14 +5,25 @@ from __future__ import annotations
 
 import gzip
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from perfdash.baseline.formats import FORMATS, detect_format, parse_file
 from perfdash.baseline.formats import k6 as k6_format
-from perfdash.baseline.records import FAILED, LATENCY, Meta, Record, Sample
+from perfdash.baseline.records import (
+    FAILED,
+    LATENCY,
+    Meta,
+    Record,
+    Sample,
+    SampleBatch,
+    each_sample,
+)
 from perfdash.errors import ResultFileError
+from testing.results import write_k6_real_shape
 from tests.baseline.conftest import FIXTURES
 
 K6_RUN = FIXTURES / "k6" / "run.json"
@@ -23,11 +34,11 @@ def records(path: Path, fmt: str | None = None) -> list[Record]:
 
 
 def series(recs: list[Record], name: str) -> list[float]:
-    return [r.value for r in recs if isinstance(r, Sample) and r.series == name]
+    return [r.value for r in each_sample(recs) if r.series == name]
 
 
 def times(recs: list[Record], name: str = LATENCY) -> list[float]:
-    return [r.ts for r in recs if isinstance(r, Sample) and r.series == name and r.ts]
+    return [r.ts for r in each_sample(recs) if r.series == name and r.ts]
 
 
 @pytest.mark.parametrize(
@@ -97,20 +108,52 @@ def test_k6_times_keep_their_offset() -> None:
 
 
 def test_the_fast_reader_and_the_line_reader_agree_on_real_output() -> None:
-    # after k6's last Metric declaration (a chunk with declarations takes the line reader)
+    # after k6's last Metric declaration (a piece with declarations takes the line reader)
     text = K6_RUN.read_bytes()
-    chunk = text[text.rfind(b'{"type":"Metric"') :]
-    chunk = chunk[chunk.index(b"\n") :]
-    fast = k6_format._fast(chunk, k6_format._Times(K6_RUN))
-    slow = list(k6_format._slow(K6_RUN, 1, chunk))
-    assert fast is not None and len(fast) == len(slow) > 200
+    start = text.index(b"\n", text.rfind(b'{"type":"Metric"'))
+    piece = k6_format._Piece(text, start, len(text))
+    lines = text.count(b"\n", start + 1)
+    fast = k6_format._fast(piece, lines)
+    slow = k6_format._slow(K6_RUN, 1, piece)
+    assert fast is not None
+    mine, theirs = list(each_sample(fast)), list(each_sample(slow))
+    assert len(mine) == len(theirs) > 200
 
     def key(s: Sample) -> tuple[str, float, float]:
         return (s.series, s.ts or 0, s.value)
 
-    for mine, theirs in zip(sorted(fast, key=key), sorted(slow, key=key), strict=True):
-        assert (mine.series, mine.value) == (theirs.series, theirs.value)
-        assert mine.ts == pytest.approx(theirs.ts, abs=1e-6)
+    for a, b in zip(sorted(mine, key=key), sorted(theirs, key=key), strict=True):
+        assert (a.series, a.value) == (b.series, b.value)
+        assert a.ts == pytest.approx(b.ts, abs=1e-6)
+
+
+def test_the_fast_reader_leaves_anything_unusual_to_the_line_reader() -> None:
+    text = K6_RUN.read_bytes()
+    start = text.index(b"\n", text.rfind(b'{"type":"Metric"'))
+    points = text[start:]
+
+    def fast(data: bytes) -> list[SampleBatch] | None:
+        return k6_format._fast(k6_format._Piece(data, 0, len(data)), data.count(b"\n") - 1)
+
+    assert fast(points) is not None
+    duration = points.index(b'{"metric":"http_req_duration"')
+    for old, new in [
+        (b'"value":', b'"value":-'),  # refused: the line reader says why
+        (b'"time":"2026', b'"time":"1999'),
+        (b'+05:30"', b'"'),  # no offset: the line reader takes it as UTC
+        (b'+05:30"', b'+05:30 "'),  # not a time
+        (b'"value":', b'"val":'),  # no value
+        (b'"type":"Point",', b'"type":"Point" ,\n'),  # an object across two lines
+        (b'"}}}', b'"}}} {}'),  # two objects on one line
+    ]:
+        changed = points[:duration] + points[duration:].replace(old, new, 1)
+        assert fast(changed) is None, new
+    # A name written with an escape is still that name: read, not missed.
+    escaped = points.replace(b'"metric":"http_req_duration"', b'"metric":"http_req_d\\u0075ration"')
+    found = fast(escaped)
+    assert found is not None and len(list(each_sample(found))) == len(
+        list(each_sample(fast(points) or []))
+    )
 
 
 def test_k6_lines_in_another_key_order_are_read_too(tmp_path: Path) -> None:
@@ -136,7 +179,7 @@ def test_k6_summary_export_and_handle_summary_report_failed_thresholds() -> None
 def test_go_names_keep_their_own_dash_numbers() -> None:
     def names(name: str) -> set[str]:
         recs = records(FIXTURES / "go" / name)
-        return {r.series.rsplit(".", 1)[0] for r in recs if isinstance(r, Sample)}
+        return {r.series.rsplit(".", 1)[0] for r in each_sample(recs)}
 
     expected = {"BenchmarkSort/len-100", "BenchmarkSort/len-10000", "BenchmarkEncode"}
     assert names("gobench.txt") == expected  # GOMAXPROCS=2: "-2" removed from every name
@@ -295,3 +338,84 @@ def test_a_dtd_in_a_jtl_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(ResultFileError, match="DTDs and entities are not allowed"):
         records(path, "jmeter")
+
+
+@pytest.fixture
+def parallel_k6(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Big plain k6 files are read by worker processes, a part each: here every file is
+    "big" and parts are 64 KiB, so that a small file spans many parts."""
+    monkeypatch.setattr(k6_format, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(k6_format, "PART", 64 << 10)
+    monkeypatch.setenv("PERFDASH_JOBS", "2")
+
+
+def _real_shaped(tmp_path: Path, requests: int = 400) -> Path:
+    path = tmp_path / "run.json"
+    write_k6_real_shape(path, requests)
+    return path
+
+
+def _sequential(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Record]:
+    with monkeypatch.context() as patch:
+        patch.setattr(k6_format, "PARALLEL_FROM", 1 << 62)
+        return records(path, "k6")
+
+
+def _sorted_samples(recs: list[Record]) -> list[tuple[str, float | None, float]]:
+    return sorted((s.series, s.ts, s.value) for s in each_sample(recs))
+
+
+def test_workers_reading_parts_give_every_sample_once(
+    parallel_k6: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _real_shaped(tmp_path)
+    assert path.stat().st_size > 10 * k6_format.PART
+    parts = []
+    real_parts = k6_format._parts
+
+    def counted(*args: Any) -> Iterator[Any]:
+        for part in real_parts(*args):
+            parts.append(part.lines)
+            yield part
+
+    monkeypatch.setattr(k6_format, "_parts", counted)
+    parallel = _sorted_samples(records(path, "k6"))
+    assert len(parts) > 10 and sum(parts) == path.read_bytes().count(b"\n")
+    assert parallel == _sorted_samples(_sequential(path, monkeypatch))
+    assert len(parallel) == 800
+
+
+@pytest.mark.parametrize("where", [0.1, 0.5, 0.97])
+def test_a_bad_line_read_by_a_worker_names_its_line_in_the_file(
+    parallel_k6: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: float
+) -> None:
+    lines = _real_shaped(tmp_path).read_text().splitlines(keepends=True)
+    index = int(len(lines) * where)
+    lines[index] = lines[index][: len(lines[index]) // 2] + "\n"  # cut mid-object
+    path = tmp_path / "bad.json"
+    path.write_text("".join(lines))
+    with pytest.raises(ResultFileError) as parallel:
+        records(path, "k6")
+    with pytest.raises(ResultFileError) as sequential:
+        _sequential(path, monkeypatch)
+    assert parallel.value.line == sequential.value.line == index + 1
+    assert parallel.value.message == sequential.value.message
+
+
+def test_a_file_cut_short_or_a_huge_line_is_refused_by_the_workers_too(
+    parallel_k6: None, tmp_path: Path
+) -> None:
+    data = _real_shaped(tmp_path).read_bytes()
+    cut = tmp_path / "cut.json"
+    cut.write_bytes(data[:-100])
+    with pytest.raises(ResultFileError, match="cut short") as caught:
+        records(cut, "k6")
+    assert caught.value.line == data.count(b"\n")
+    huge = tmp_path / "huge.json"
+    middle = data.index(b"\n", len(data) // 2) + 1
+    huge.write_bytes(
+        data[:middle] + b'{"metric":"x","v":"' + b"a" * (3 << 20) + b'"}\n' + data[middle:]
+    )
+    with pytest.raises(ResultFileError, match="longer than 1 MiB") as long_line:
+        records(huge, "k6")
+    assert long_line.value.line == data.count(b"\n", 0, middle) + 1

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import statistics
+import threading
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from perfdash.baseline.formats import parse_file
-from perfdash.baseline.records import FAILED, LATENCY, Sample
+from perfdash.baseline.records import FAILED, LATENCY, each_sample
 from perfdash.baseline.store import Store
-from perfdash.baseline.workflow import ingest_files
+from perfdash.baseline.workflow import content_hash, ingest_files
 from perfdash.errors import ResultFileError, StoreSchemaError, StoreUnavailable
 from testing.postgres import Server
 from tests.baseline.conftest import FIXTURES, PG_PASSWORD, dsn_for
@@ -44,7 +46,7 @@ def test_init_creates_the_schema_once_and_reports_the_storage_mode(
     with Store.open(edition_dsn) as store:
         first = store.init()
         again = store.init()
-    assert first.applied == (1,) and first.version == 1
+    assert first.applied == (1, 2) and first.version == 2
     assert again.applied == ()
     assert first.mode == again.mode == edition
     assert first.mode_note == again.mode_note
@@ -56,7 +58,8 @@ def test_init_creates_the_schema_once_and_reports_the_storage_mode(
             )
         }
         mode = conn.execute("SELECT value FROM perfdash.settings").fetchall()
-    assert "USING brin (ts)" in indexes["samples_ts_brin"]
+    assert "USING brin (ts)" in indexes["sample_blocks_ts_brin"]
+    assert "(run_id, series)" in indexes["sample_blocks_run_series"]
     assert "(benchmark, id)" in indexes["runs_benchmark_run"]
     assert mode == [(edition,)]
 
@@ -92,7 +95,7 @@ def test_k6_run_summary_is_exact_over_the_run_s_requests(edition_store_dsn: str)
     with Store.open(edition_store_dsn) as store:
         result = ingest_files(store, benchmark="api", paths=[K6_RUN], branch="main",
                               git_sha="abc123", env={"region": "eu"})  # fmt: skip
-    samples = [r for r in parse_file(K6_RUN, "k6") if isinstance(r, Sample)]
+    samples = list(each_sample(parse_file(K6_RUN, "k6")))
     latencies = [s.value for s in samples if s.series == LATENCY]
     failed = [s.value for s in samples if s.series == FAILED]
     times = [s.ts for s in samples if s.ts is not None]
@@ -137,6 +140,18 @@ def test_ingesting_the_same_file_again_is_a_no_op(store_dsn: str, tmp_path: Path
     assert again.duplicate and again.run_id == first.run_id
     assert not other.duplicate
     assert before == (1, 240, counts(store_dsn)[2] // 2)
+    assert counts(store_dsn)[:2] == (2, 480)  # the duplicate's samples were undone
+
+
+def test_a_run_is_identified_by_the_hash_earlier_versions_stored(store_dsn: str) -> None:
+    # The hash is computed while the file is parsed and set at the end; it must stay the
+    # sha256 that earlier versions stored, so that their runs are still found as duplicates.
+    expected = hashlib.sha256(b"k6\0" + hashlib.sha256(K6_RUN.read_bytes()).digest())
+    with Store.open(store_dsn) as store:
+        ingest_files(store, benchmark="api", paths=[K6_RUN])
+    with psycopg.connect(store_dsn) as conn:
+        stored = conn.execute("SELECT content_hash FROM perfdash.runs").fetchall()
+    assert stored == [(expected.hexdigest(),)]
 
 
 def test_a_malformed_file_stores_nothing(edition_store_dsn: str, tmp_path: Path) -> None:
@@ -149,6 +164,22 @@ def test_a_malformed_file_stores_nothing(edition_store_dsn: str, tmp_path: Path)
         ingest_files(store, benchmark="api", paths=[broken], format_name="k6")
     assert caught.value.line == bad + 1
     assert counts(edition_store_dsn) == (0, 0, 0)
+
+
+def test_a_refused_file_stops_its_content_hash(store_dsn: str, tmp_path: Path) -> None:
+    # 64 MiB whose first line is broken: the parse stops at once, and so does the hash
+    # computed meanwhile (no thread left reading the file).
+    big = tmp_path / "big.json"
+    with big.open("wb") as handle:
+        handle.write(b'{"metric": oops}\n')
+        handle.truncate(64 << 20)
+    with Store.open(store_dsn) as store, pytest.raises(ResultFileError):
+        ingest_files(store, benchmark="api", paths=[big], format_name="k6")
+    for thread in threading.enumerate():
+        if thread.name == "content-hash":
+            thread.join(timeout=10)
+            assert not thread.is_alive()
+    assert counts(store_dsn) == (0, 0, 0)
 
 
 def test_the_password_never_appears_in_connection_errors(pg_server: Server) -> None:
@@ -165,3 +196,13 @@ def test_the_password_never_appears_in_connection_errors(pg_server: Server) -> N
     with pytest.raises(StoreUnavailable) as by_keyword, Store.open(keyword, connect_timeout=2):
         pass
     assert PG_PASSWORD not in str(by_keyword.value)
+
+
+def test_the_content_hash_stops_when_asked() -> None:
+    stop = threading.Event()
+    assert (
+        content_hash("k6", [K6_RUN], stop)
+        == hashlib.sha256(b"k6\0" + hashlib.sha256(K6_RUN.read_bytes()).digest()).hexdigest()
+    )
+    stop.set()
+    assert content_hash("k6", [K6_RUN], stop) == ""

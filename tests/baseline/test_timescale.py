@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from perfdash.baseline.schema import MIGRATIONS
 from perfdash.baseline.store import Store
 from perfdash.baseline.timescale import (
     Extension,
@@ -70,12 +71,12 @@ def test_installed_but_not_preloaded_is_plain_postgresql_with_the_fix() -> None:
 def test_the_apache_edition_gets_a_hypertable_and_nothing_it_lacks() -> None:
     statements = timescale_statements("timescaledb-apache")
     assert len(statements) == 1
-    assert statements[0].startswith("SELECT create_hypertable('perfdash.samples', 'ts'")
+    assert statements[0].startswith("SELECT create_hypertable('perfdash.sample_blocks', 'ts'")
     joined = " ".join(statements)
     for missing_feature in ("compress", "continuous", "retention"):
         assert missing_feature not in joined
     assert retention_statements("timescaledb-apache") == [
-        "SELECT count(*) FROM drop_chunks('perfdash.samples', older_than => INTERVAL '7 days')"
+        "SELECT count(*) FROM drop_chunks('perfdash.sample_blocks', older_than => INTERVAL '7 days')"
     ]
     assert "no compression, continuous aggregates or retention policies" in describe(
         "timescaledb-apache"
@@ -84,9 +85,9 @@ def test_the_apache_edition_gets_a_hypertable_and_nothing_it_lacks() -> None:
 
 def test_the_community_edition_gets_aggregates_retention_and_compression() -> None:
     sql = "\n".join(timescale_statements("timescaledb"))
-    assert "create_hypertable('perfdash.samples', 'ts'" in sql
+    assert "create_hypertable('perfdash.sample_blocks', 'ts'" in sql
     assert "time_bucket(INTERVAL '1 minute', ts)" in sql
-    assert "add_retention_policy('perfdash.samples', INTERVAL '7 days'" in sql
+    assert "add_retention_policy('perfdash.sample_blocks', INTERVAL '7 days'" in sql
     assert "timescaledb.compress_segmentby = 'run_id, series'" in sql
     assert retention_statements("timescaledb") == []  # its policy runs in the background
 
@@ -143,7 +144,7 @@ def test_init_on_the_community_edition_sets_up_every_feature(community_dsn: str)
         community_dsn,
         "SELECT hypertable_name, compression_enabled FROM timescaledb_information.hypertables "
         "WHERE hypertable_schema = 'perfdash' ORDER BY 1",
-    ) == [("samples", True)]
+    ) == [("sample_blocks", True)]
     aggregates = rows(
         community_dsn,
         "SELECT view_name, materialized_only FROM timescaledb_information.continuous_aggregates "
@@ -157,19 +158,19 @@ def test_init_on_the_community_edition_sets_up_every_feature(community_dsn: str)
         "FROM timescaledb_information.jobs WHERE hypertable_schema = 'perfdash' ORDER BY 1, 2",
     )
     assert jobs == [
-        ("policy_compression", "samples", "12:00:00", None, "1 day", None, None),
+        ("policy_compression", "sample_blocks", "12:00:00", None, "1 day", None, None),
         ("policy_refresh_continuous_aggregate", "samples_1h", "01:00:00", None, None, "29 days",
          "01:00:00"),
         ("policy_refresh_continuous_aggregate", "samples_1m", "00:05:00", None, None, "6 days",
          "00:01:00"),
-        ("policy_retention", "samples", "1 day", "7 days", None, None, None),
+        ("policy_retention", "sample_blocks", "1 day", "7 days", None, None, None),
         ("policy_retention", "samples_1h", "1 day", "1 year", None, None, None),
         ("policy_retention", "samples_1m", "1 day", "30 days", None, None, None),
     ]  # fmt: skip
     segment = rows(
         community_dsn,
         "SELECT attname FROM timescaledb_information.compression_settings "
-        "WHERE hypertable_name = 'samples' AND segmentby_column_index IS NOT NULL ORDER BY 1",
+        "WHERE hypertable_name = 'sample_blocks' AND segmentby_column_index IS NOT NULL ORDER BY 1",
     )
     assert segment == [("run_id",), ("series",)]
     with Store.open(community_dsn) as store:  # init again: nothing to do, nothing fails
@@ -207,7 +208,7 @@ def test_retention_drops_old_raw_samples_and_keeps_every_summary(
     new = k6_runs(tmp_path / "new", "new", count=3, seed=2, requests=200, hours_ago=6)
     old_ids = ingest(community_dsn, old, branch="main")
     new_ids = ingest(community_dsn, new, branch="feature")
-    run_policy(community_dsn, "policy_retention", "samples")
+    run_policy(community_dsn, "policy_retention", "sample_blocks")
     kept = dict(rows(community_dsn, "SELECT run_id, count(*) FROM perfdash.samples GROUP BY 1"))
     assert set(kept) == set(new_ids) and all(n == 400 for n in kept.values())
     summaries = rows(community_dsn, "SELECT DISTINCT run_id FROM perfdash.run_summary ORDER BY 1")
@@ -232,10 +233,11 @@ def test_compression_keeps_every_value_and_takes_new_runs(
     ingest(community_dsn, runs, branch="main")
     totals = "SELECT run_id, series, ts, value FROM perfdash.samples ORDER BY 1, 2, 3, 4"
     before = rows(community_dsn, totals)
-    run_policy(community_dsn, "policy_compression", "samples")
+    run_policy(community_dsn, "policy_compression", "sample_blocks")
     chunks = rows(
         community_dsn,
-        "SELECT is_compressed FROM timescaledb_information.chunks WHERE hypertable_name = 'samples'",
+        "SELECT is_compressed FROM timescaledb_information.chunks "
+        "WHERE hypertable_name = 'sample_blocks'",
     )
     assert chunks and all(compressed for (compressed,) in chunks)
     assert rows(community_dsn, totals) == before and len(before) == 1200  # every sample
@@ -258,7 +260,7 @@ def test_the_apache_edition_degrades_to_a_hypertable_and_drops_old_chunks_itself
     assert rows(
         apache_dsn,
         "SELECT hypertable_name, compression_enabled FROM timescaledb_information.hypertables",
-    ) == [("samples", False)]
+    ) == [("sample_blocks", False)]
     assert rows(
         apache_dsn, "SELECT count(*) FROM timescaledb_information.continuous_aggregates"
     ) == [(0,)]
@@ -328,7 +330,8 @@ def test_preloading_later_moves_the_samples_into_a_hypertable_and_unloading_is_a
     assert rows(dsn, "SELECT count(*) FROM perfdash.samples") == [(200,)]  # migrated
     assert rows(
         dsn,
-        "SELECT count(*) FROM timescaledb_information.hypertables WHERE hypertable_name = 'samples'",
+        "SELECT count(*) FROM timescaledb_information.hypertables "
+        "WHERE hypertable_name = 'sample_blocks'",
     ) == [(1,)]
     ingest(dsn, runs[1:], branch="main")
     restart(own_server, config=(NO_JOBS,))  # the administrator stops preloading it
@@ -346,3 +349,92 @@ def test_preloading_later_moves_the_samples_into_a_hypertable_and_unloading_is_a
     assert refused.exit_code == 1
     assert refused.stderr == result.stderr  # nothing stored where TimescaleDB never looks
     assert rows(dsn, "SELECT count(*) FROM perfdash.runs") == [(2,)]
+
+
+# What schema 1 set up on TimescaleDB's community edition: one row a sample in a hypertable.
+SCHEMA_1_TIMESCALEDB = (
+    "CREATE EXTENSION IF NOT EXISTS timescaledb",
+    "SELECT create_hypertable('perfdash.samples', 'ts', chunk_time_interval => INTERVAL '1 day', "
+    "if_not_exists => TRUE, migrate_data => TRUE)",
+    "CREATE MATERIALIZED VIEW perfdash.samples_1m WITH (timescaledb.continuous) AS SELECT "
+    "time_bucket(INTERVAL '1 minute', ts) AS bucket, run_id, series, count(*) AS n, avg(value) "
+    "AS mean, min(value) AS min, max(value) AS max FROM perfdash.samples "
+    "GROUP BY bucket, run_id, series WITH NO DATA",
+    "SELECT add_continuous_aggregate_policy('perfdash.samples_1m', start_offset => INTERVAL "
+    "'6 days', end_offset => INTERVAL '1 minute', schedule_interval => INTERVAL '5 minutes')",
+    "CREATE MATERIALIZED VIEW perfdash.samples_1h WITH (timescaledb.continuous) AS SELECT "
+    "time_bucket(INTERVAL '1 hour', bucket) AS bucket, run_id, series, sum(n) AS n, "
+    "sum(mean * n) / sum(n) AS mean, min(min) AS min, max(max) AS max FROM perfdash.samples_1m "
+    "GROUP BY 1, run_id, series WITH NO DATA",
+    "SELECT add_retention_policy('perfdash.samples', INTERVAL '7 days')",
+    "ALTER TABLE perfdash.samples SET (timescaledb.compress, timescaledb.compress_segmentby = "
+    "'run_id, series', timescaledb.compress_orderby = 'ts')",
+    "SELECT add_compression_policy('perfdash.samples', INTERVAL '1 day')",
+    "INSERT INTO perfdash.settings (key, value) VALUES ('storage_mode', 'timescaledb')",
+)
+
+
+@pytest.mark.integration
+def test_a_schema_1_store_on_timescaledb_moves_its_samples_into_blocks(
+    timescale_server: Server,
+) -> None:
+    dsn = fresh_database(timescale_server)
+    start = datetime.now(UTC).replace(microsecond=123456) - timedelta(hours=30)
+    samples = [
+        (run, "latency" if i % 4 else "failed", start + timedelta(microseconds=i * 777_777), v)
+        for run in (1, 2)
+        for i, v in enumerate([3.5, 0.0, 12.25, 1e-6, 7.0] * 30)
+    ]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        with conn.transaction():
+            for statement in MIGRATIONS[0].statements:
+                conn.execute(statement.encode())
+            conn.execute(
+                "CREATE TABLE perfdash.schema_migrations (version integer PRIMARY KEY, "
+                "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            conn.execute("INSERT INTO perfdash.schema_migrations VALUES (1, 'schema 1')")
+        for statement in SCHEMA_1_TIMESCALEDB:
+            conn.execute(statement.encode())
+        for run in (1, 2):
+            conn.execute(
+                "INSERT INTO perfdash.runs (id, benchmark, started_at, format, files, "
+                "content_hash) VALUES (%s, 'api', %s, 'k6', '{}', %s)",
+                (run, start, f"hash-{run}"),
+            )
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO perfdash.samples (run_id, series, ts, value) VALUES (%s, %s, %s, %s)",
+                samples,
+            )
+        conn.execute("CALL refresh_continuous_aggregate('perfdash.samples_1m', NULL, NULL)")
+    run_policy(dsn, "policy_compression", "samples")
+    with Store.open(dsn) as store:
+        report = store.init()
+    assert report.applied == (2,) and report.mode == "timescaledb"
+    back = rows(dsn, "SELECT run_id, series, ts, value FROM perfdash.samples ORDER BY 1, 3, 2")
+    assert back == sorted(samples, key=lambda s: (s[0], s[2], s[1]))
+    assert rows(
+        dsn,
+        "SELECT hypertable_name, compression_enabled FROM timescaledb_information.hypertables "
+        "WHERE hypertable_schema = 'perfdash'",
+    ) == [("sample_blocks", True)]
+    jobs = rows(
+        dsn,
+        "SELECT proc_name, hypertable_name FROM timescaledb_information.jobs "
+        "WHERE hypertable_schema = 'perfdash' ORDER BY 1, 2",
+    )
+    assert jobs == [
+        ("policy_compression", "sample_blocks"),
+        ("policy_refresh_continuous_aggregate", "samples_1h"),
+        ("policy_refresh_continuous_aggregate", "samples_1m"),
+        ("policy_retention", "sample_blocks"),
+        ("policy_retention", "samples_1h"),
+        ("policy_retention", "samples_1m"),
+    ]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CALL refresh_continuous_aggregate('perfdash.samples_1m', NULL, NULL)")
+    assert rows(dsn, "SELECT run_id, sum(n) FROM perfdash.samples_1m GROUP BY 1 ORDER BY 1") == [
+        (1, 150),
+        (2, 150),
+    ]

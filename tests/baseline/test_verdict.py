@@ -349,3 +349,41 @@ def test_any_run_values_give_a_report_that_renders(
     assert [v.test.metric for v in report.verdicts] == ["p95", "error_rate", "rps"]
     for fmt in ("table", "markdown", "json"):
         assert render(report, fmt)
+
+
+def test_the_direction_and_unit_the_store_saved_win_over_the_name() -> None:
+    # hyperfine timed a command named ".../rps": seconds, lower is better, whatever the name
+    metric = "curl_http_//localhost_8080/rps"
+    base = [_run(i, {metric: 0.20 + i / 1000}) for i in range(1, 11)]
+    cand = [_run(i, {metric: 0.30}, branch="x") for i in (11, 12, 13)]
+    for run in (*base, *cand):
+        run.directions[metric], run.units[metric] = "lower", "s"
+    report = compare_runs("api", RunSet("x", tuple(cand)), RunSet("main", tuple(base)))
+    (verdict,) = report.verdicts
+    assert (verdict.test.rule.direction, verdict.test.rule.unit) == ("lower", "s")
+    assert verdict.verdict == "regression"  # 50% more seconds
+    # Runs that do not say (made before the store saved it): the name decides.
+    for run in (*base, *cand):
+        run.directions.clear()
+        run.units.clear()
+    guessed = compare_runs("api", RunSet("x", tuple(cand)), RunSet("main", tuple(base)))
+    assert guessed.verdicts[0].test.rule.direction == "higher"
+    assert guessed.verdicts[0].verdict == "improvement"
+
+
+def test_runs_stored_with_different_directions_use_the_newest_and_say_so() -> None:
+    metric = "BenchmarkEncode.MB/s"
+    base = [_run(i, {metric: 100.0 + i}) for i in range(1, 11)]
+    cand = [_run(i, {metric: 60.0}, branch="x") for i in (11, 12, 13)]
+    for run in base:  # stored by an older perfdash that took MB/s for lower-is-better
+        run.directions[metric] = "lower"
+    for run in cand:
+        run.directions[metric] = "higher"
+    report = compare_runs("api", RunSet("x", tuple(cand)), RunSet("main", tuple(base)))
+    assert report.verdicts[0].test.rule.direction == "higher"
+    assert report.verdicts[0].verdict == "regression"  # 40% less throughput
+    assert (
+        f"{metric}: runs were stored with different directions (lower is better in runs "
+        "1, 2, 3, 4, 5 and 5 more, higher in runs 11, 12, 13): using the newest run's, higher "
+        "is better"
+    ) in report.warnings

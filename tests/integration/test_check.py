@@ -53,10 +53,10 @@ WRONG = (
     HEADER.format(name="orders", job="checkout")
     + """\
   slos:
-    - name: bucket-suffix
+    - name: not-a-histogram
       objective: 99
       sli:
-        latency: {histogram: http_request_duration_seconds_bucket, threshold: 0.3}
+        latency: {histogram: http_requests_total, threshold: 0.3}
     - name: between-buckets
       objective: 99
       sli:
@@ -119,9 +119,9 @@ def test_every_mistake_is_located_and_explained(prometheus: Process, tmp_path: P
     assert result.stderr.splitlines() == [
         f"warning: {f}:32:16: spec.slos[5].sli.raw.bad: returns no data over 5m: fine if no "
         "bad event happened lately, else check the query",
-        f"Error: {f}:10:30: spec.slos[0].sli.latency.histogram: "
-        "http_request_duration_seconds_bucket is a series of the histogram, not its name: "
-        "write http_request_duration_seconds (perfdash adds _bucket and _count)",
+        f"Error: {f}:10:30: spec.slos[0].sli.latency.histogram: http_requests_total has "
+        "series but no http_requests_total_bucket: it is not a classic histogram (a native "
+        "histogram or a summary cannot give a latency SLI)",
         f"{f}:14:72: spec.slos[1].sli.latency.threshold: 0.25 is not a bucket boundary of "
         "http_request_duration_seconds: its le values are 0.05, 0.1, 0.3, 0.5, 1.0 (nearest: "
         "0.3); between boundaries the SLI measures nothing",

@@ -3,40 +3,55 @@
 
 Each HTTP request gives an ``http_req_duration`` point (milliseconds) and an
 ``http_req_failed`` point (1 = failed): they become the ``latency`` and ``failed`` series.
-Every line is checked, those of other metrics too (about 12 of k6's 14 lines a request):
+Every line is checked, those of other metrics too (about 11 of k6's 13 lines a request):
 it must be one complete JSON object, else ``FILE:LINE`` says what is wrong. A file whose
 last line has no newline was cut short and is refused.
 
-The file is read in chunks of whole lines. A chunk written the way k6 1.x writes
-(``{"metric":...,"type":"Point","data":{"time":...,"value":...`` a line) is checked in
-one go (msgspec validates every line, byte counts prove one object a line) and its kept
-points are read by position; anything else, or any doubt, sends the chunk through the
-line-by-line reader, which accepts any key order and names the first bad line.
+The file is read in blocks of 256 KiB (small enough to stay in the CPU's cache while each
+check passes over it), in pieces of whole lines. A piece is first read in one go: byte
+counts prove one JSON object a line, msgspec checks every line and reads the metric, time
+and value of each, and the kept points go into arrays (``SampleBatch``). Anything unusual
+in a piece (a bad line, a point perfdash would refuse) sends it through the line-by-line
+reader, which names the first bad line and what is wrong with it.
 """
 
 from __future__ import annotations
 
 import math
-import re
+import multiprocessing
+from array import array
+from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from multiprocessing.pool import AsyncResult
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Literal, NamedTuple
 
 import msgspec
 
 from perfdash.baseline.formats._common import (
+    EARLIEST,
+    GZIP_MAGIC,
+    LATEST,
     MAX_LINE,
     duration,
     fail,
     iso_time,
     open_binary,
+    read_head,
 )
-from perfdash.baseline.records import FAILED, LATENCY, Meta, Record, Sample
+from perfdash.baseline.records import FAILED, LATENCY, Meta, Record, SampleBatch
 from perfdash.errors import ResultFileError
+from perfdash.parallel import default_jobs, fork_pool
 
 NAME = "k6"
 KEPT = {"http_req_duration": LATENCY, "http_req_failed": FAILED}
-CHUNK = 1 << 20
+BLOCK = 256 << 10
+PARALLEL_FROM = 64 << 20  # plain files this big are read by worker processes...
+PART = 16 << 20  # ...each reading the lines that start in 16 MiB of the file at a time
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 class _Any(msgspec.Struct):
@@ -57,14 +72,31 @@ class _Point(msgspec.Struct):
     data: _PointData | None = None
 
 
+class _LineData(msgspec.Struct, gc=False):
+    time: datetime | None = None  # msgspec reads RFC 3339 in C (to the microsecond)
+    value: float | None = None
+
+
+class _Line(msgspec.Struct, gc=False):
+    """What the fast reader takes from every line (the rest of it is checked, not kept)."""
+
+    type: Literal["Point", "Metric"]
+    metric: str = ""
+    data: _LineData | None = None
+
+
 _CHECK = msgspec.json.Decoder(_Any)
 _HEAD = msgspec.json.Decoder(_Head)
 _POINT = msgspec.json.Decoder(_Point)
-_PREFIXES = {
-    name: f'\n{{"metric":"{name}","type":"Point","data":{{"time":"'.encode() for name in KEPT
-}
-_TIME_AND_VALUE = re.compile(rb'([^"\\\n]{1,64})","value":([^,}\n]{1,64})[,}]')
-_LETTER_ESCAPE = re.compile(rb"\\u00[4-7]")  # \u0068 for "h": a metric name could hide in it
+_LINES = msgspec.json.Decoder(_Line)
+
+
+class _Piece(NamedTuple):
+    """``data[start:end]``: a newline, then whole lines, each ending with a newline."""
+
+    data: bytes
+    start: int
+    end: int
 
 
 def detect(head: str, name: str) -> bool:
@@ -74,94 +106,202 @@ def detect(head: str, name: str) -> bool:
 
 def parse(path: Path) -> Iterator[Record]:
     yield Meta("tool", "k6")
-    times = _Times(path)
     points = 0
-    for first_line, chunk in _chunks(path):
-        found = _fast(chunk, times)
-        if found is None:
-            found = list(_slow(path, first_line, chunk))
-        points += len(found)
-        yield from found
+    for batch in _batches(path):
+        points += len(batch)
+        yield batch
     if not points:
         fail(path, 1, "no http_req_duration points: is this the output of `k6 run --out json`?")
 
 
-def _chunks(path: Path) -> Iterator[tuple[int, bytes]]:
-    """``(number of its first line, chunk)``: whole lines, each chunk starting and ending with
-    a newline (so every line is ``\\n...\\n`` inside it). Memory: a chunk and one line."""
+def _batches(path: Path) -> Iterator[SampleBatch]:
+    """The kept points, in file order: read here, or by worker processes a part each when
+    the file is big and plain (a gzip stream can only be read from its start)."""
+    size = path.stat().st_size
+    jobs = default_jobs()
+    if size < PARALLEL_FROM or jobs < 2 or not _forks() or read_head(path, 2) == GZIP_MAGIC:
+        for _, batches in _read(path, 0, None):
+            yield from batches
+        return
     line = 1
-    carry = b"\n"
+    for part in _parts(path, size, jobs):
+        if part.error is not None:
+            fail(path, line + part.error[0] - 1, part.error[1])
+        yield from part.batches
+        line += part.lines
+
+
+def _forks() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+@dataclass(frozen=True)
+class _Part:
+    """What a worker read of the lines that start in its bytes of the file."""
+
+    lines: int
+    batches: list[SampleBatch]
+    error: tuple[int, str] | None = None  # the first bad line (counted within the part)
+
+
+def _parts(path: Path, size: int, jobs: int) -> Iterator[_Part]:
+    """The file's parts read by ``jobs`` workers, in file order; at most two parts a
+    worker wait to be taken, so memory stays bounded whatever the file's size."""
+    with fork_pool(jobs) as pool:
+        waiting: deque[AsyncResult[_Part]] = deque()
+        for start in range(0, size, PART):
+            waiting.append(pool.apply_async(_read_part, (path, start, min(start + PART, size))))
+            if len(waiting) > 2 * jobs:
+                yield waiting.popleft().get()
+        while waiting:
+            yield waiting.popleft().get()
+
+
+def _read_part(path: Path, start: int, stop: int) -> _Part:
+    """In a worker: the lines that start in bytes ``[start, stop)``."""
+    lines, batches = 0, []
+    try:
+        for count, found in _read(path, start, stop):
+            lines += count
+            batches += found
+    except ResultFileError as exc:
+        return _Part(lines, batches, (exc.line, exc.message))
+    return _Part(lines, batches)
+
+
+def _read(path: Path, start: int, stop: int | None) -> Iterator[tuple[int, list[SampleBatch]]]:
+    """(lines, kept points) of each piece of the lines that start in bytes ``[start,
+    stop)`` (``stop`` None: to the end). Errors count lines from the first of these."""
+    line = 1
+    try:
+        for piece in _pieces(path, start, stop):
+            lines = piece.data.count(b"\n", piece.start + 1, piece.end)
+            batches = _fast(piece, lines)
+            if batches is None:
+                batches = _slow(path, line, piece)
+            yield lines, batches
+            line += lines
+    except _Unfinished as exc:
+        fail(path, line, str(exc))
+
+
+class _Unfinished(Exception):
+    """A line without its end: the file's last one, or one too long (at the line being read)."""
+
+
+def _pieces(path: Path, start: int, stop: int | None) -> Iterator[_Piece]:
+    """The lines that start in bytes ``[start, stop)`` as pieces of whole lines, without
+    copying blocks: each block's lines from its first newline to its last, and before them
+    the line the block boundary cut (its start carried over). Memory: a block and a line."""
+    carry = b""
     with open_binary(path) as handle:
-        while True:
-            block = handle.read(CHUNK)
-            if not block:
-                break
-            buffer = carry + block
-            cut = buffer.rfind(b"\n")
-            if cut <= 0:
-                if len(buffer) > MAX_LINE:
-                    fail(path, line, f"line longer than {MAX_LINE >> 20} MiB: not k6 output")
-                carry = buffer
+        first_line = _line_start(handle, start)
+        last_line = None if stop is None else _line_start(handle, stop)
+        if first_line is None:
+            return  # inside a line too long or unfinished: the part before reports it
+        left = None if last_line is None else last_line - first_line
+        handle.seek(first_line)
+        while block := handle.read(BLOCK if left is None else min(BLOCK, left)):
+            if left is not None:
+                left -= len(block)
+            first = block.find(b"\n")
+            if first < 0:
+                carry += block
+                if len(carry) > MAX_LINE:
+                    raise _Unfinished(f"line longer than {MAX_LINE >> 20} MiB: not k6 output")
                 continue
-            chunk, carry = buffer[: cut + 1], buffer[cut:]
-            yield line, chunk
-            line += chunk.count(b"\n") - 1
-    if len(carry) > 1:
-        fail(path, line, "the file ends in the middle of a line: it was cut short (truncated?)")
+            cut = b"\n" + carry + block[: first + 1]
+            yield _Piece(cut, 0, len(cut))
+            last = block.rfind(b"\n")
+            if last > first:
+                yield _Piece(block, first, last + 1)
+            carry = block[last + 1 :]
+    if carry:
+        raise _Unfinished("the file ends in the middle of a line: it was cut short (truncated?)")
 
 
-def _fast(chunk: bytes, times: _Times) -> list[Sample] | None:
-    """The chunk's samples when every line is a lone JSON object in k6 1.x's own layout;
-    ``None`` when anything is unusual (the line-by-line reader decides then)."""
-    lines = chunk.count(b"\n") - 1
+def _line_start(handle: IO[bytes], offset: int) -> int | None:
+    """Where the first line starting at or after ``offset`` starts; None when no line ends
+    within a line's length of it (a part reads up to there and reports that line)."""
+    if offset == 0:
+        return 0
+    handle.seek(offset - 1)
+    seen = 0
+    while seen <= MAX_LINE and (block := handle.read(BLOCK)):
+        newline: int = block.find(b"\n")
+        if newline >= 0:
+            return offset + seen + newline
+        seen += len(block)
+    return None
+
+
+def _fast(piece: _Piece, lines: int) -> list[SampleBatch] | None:
+    """The piece's samples when every line is one JSON object and every kept point is
+    plainly valid; ``None`` when anything is unusual (the line-by-line reader decides)."""
+    data, start, end = piece
     # Every line starts with { and ends with }: each newline inside is "}\n{".
-    if chunk[1:2] != b"{" or chunk[-2:-1] != b"}" or chunk.count(b"}\n{") != lines - 1:
+    if data[start + 1] != 0x7B or data[end - 2] != 0x7D:
         return None
-    if not chunk.isascii():
+    # k6 starts every Point line with its metric: the longer pattern is counted twice as fast.
+    if (
+        lines > 1
+        and data.count(b'}\n{"metric":"', start, end) != lines - 1
+        and data.count(b"}\n{", start, end) != lines - 1
+    ):
+        return None
+    text = memoryview(data)[start:end]
+    if not data.isascii():
         try:
-            chunk.decode("utf-8")
+            str(text, "utf-8")
         except UnicodeDecodeError:
             return None
     try:
-        # Each line starts with { and ends with }: no object can span a newline, so as many
-        # objects as lines means one object a line.
-        if len(_CHECK.decode_lines(chunk)) != lines:
+        read = _LINES.decode_lines(text)
+    except msgspec.DecodeError:  # not JSON, or a line msgspec cannot read as _Line
+        return None
+    # "}\n{" cannot occur inside a JSON value, so no object spans a newline: as many
+    # objects as lines is one a line.
+    if len(read) != lines:
+        return None
+    kept = [line for line in read if line.metric in KEPT]  # 2 of k6's 13 lines a request
+    batches = []
+    for metric, series in KEPT.items():
+        points = [line.data for line in kept if line.metric == metric and line.type == "Point"]
+        if not points:
+            continue
+        try:
+            read_values = [point.value for point in points]  # type: ignore[union-attr]
+            values: array[float] = array("d", read_values)  # type: ignore[arg-type]
+            stamps = _epoch_seconds([point.time for point in points])  # type: ignore[union-attr,misc]
+        except (AttributeError, TypeError):  # no data, value or time; naive and aware times
             return None
-    except msgspec.DecodeError:
-        return None
-    if b"\\u00" in chunk and _LETTER_ESCAPE.search(chunk):
-        return None
-    samples: list[Sample] = []
-    for name, prefix in _PREFIXES.items():
-        series, start, found = KEPT[name], 0, 0
-        while (at := chunk.find(prefix, start)) >= 0:
-            start = at + len(prefix)
-            match = _TIME_AND_VALUE.match(chunk, start)
-            if match is None:
-                return None
-            value, ts = _fast_value(match.group(2)), times.fast(match.group(1))
-            if value is None or ts is None:
-                return None  # the line-by-line reader names the line and the problem
-            samples.append(Sample(series, value, ts))
-            found += 1
-        # Every mention of the name must be one of those points (not a declaration, a
-        # point written another way, or a tag value).
-        if chunk.count(name.encode()) != found:
+        # sum() is NaN or infinite when any value is, and then min() is not to be trusted.
+        if not (sum(values) < math.inf and min(values) >= 0):
+            return None  # the line reader names the line and what is wrong
+        if stamps is None or not (min(stamps) >= EARLIEST and max(stamps) < LATEST):
             return None
-    return samples
+        batches.append(SampleBatch(series, values, stamps))
+    return batches
 
 
-def _fast_value(text: bytes) -> float | None:
-    """A finite duration >= 0, else None."""
-    try:
-        value = float(text)
-    except ValueError:
+def _epoch_seconds(moments: list[datetime]) -> array[float] | None:
+    """Times as epoch seconds, from whole microseconds since the epoch (the same float for
+    a time wherever the file is cut into pieces): the first time's, plus each one's
+    distance from it (between times of one offset, a plain subtraction: several times
+    faster than ``timestamp()``). None for times without an offset (the line reader takes
+    them as UTC)."""
+    first = moments[0]
+    if first.tzinfo is None:
         return None
-    return value if 0 <= value < math.inf else None
+    first_us = (first - _EPOCH) // _MICROSECOND
+    return array("d", [(first_us + (m - first) // _MICROSECOND) / 1e6 for m in moments])
 
 
-def _slow(path: Path, first_line: int, chunk: bytes) -> Iterator[Sample]:
-    for offset, raw in enumerate(chunk[1:-1].split(b"\n")):
+def _slow(path: Path, first_line: int, piece: _Piece) -> list[SampleBatch]:
+    """The piece read line by line: any key order; the first bad line is an error."""
+    kept: dict[str, tuple[array[float], array[float]]] = {}
+    data, start, end = piece
+    for offset, raw in enumerate(data[start + 1 : end - 1].split(b"\n")):
         line_number = first_line + offset
         line = raw.strip()
         if not line:
@@ -186,48 +326,17 @@ def _slow(path: Path, first_line: int, chunk: bytes) -> Iterator[Sample]:
         if series is None:
             continue
         try:
-            data = _POINT.decode(line).data
+            data_ = _POINT.decode(line).data
         except msgspec.ValidationError as exc:
             if "out of range" in str(exc):
                 fail(path, line_number, f"{str(exc).rsplit('$.', 1)[-1].rstrip('`')}: expected "
                      "a finite number")  # fmt: skip
             fail(path, line_number, f"not a k6 point: {exc}")
-        if data is None:
+        if data_ is None:
             fail(path, line_number, 'a k6 "Point" needs a "data" object')
-        value = duration(path, line_number, data.value, "data.value")
-        yield Sample(series, value, iso_time(path, line_number, data.time, "data.time"))
-
-
-class _Times:
-    """k6 times (RFC 3339, nanoseconds, local offset) as epoch seconds. Consecutive points
-    share their second, so each distinct second is parsed once."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._second = b""
-        self._base = 0.0
-
-    def fast(self, text: bytes) -> float | None:
-        """``2024-05-06T09:30:00.123456789+05:30`` as plausible epoch seconds, else None."""
-        if text[19:20] != b"." or len(text) > 40:
-            return self._whole(text)
-        zone_at = len(text) - (1 if text[-1:] in (b"Z", b"z") else 6)
-        digits = text[20:zone_at]
-        if not digits.isdigit():
-            return None
-        second = text[:19] + text[zone_at:]
-        if second != self._second:
-            base = self._whole(second)
-            if base is None:
-                return None
-            self._second, self._base = second, base
-        return self._base + int(digits) / _SCALE[len(digits)]
-
-    def _whole(self, text: bytes) -> float | None:
-        try:
-            return iso_time(self._path, 0, text.decode(), "data.time")
-        except (ResultFileError, UnicodeDecodeError):
-            return None
-
-
-_SCALE: list[int] = [10**n for n in range(21)]
+        value = duration(path, line_number, data_.value, "data.value")
+        ts = iso_time(path, line_number, data_.time, "data.time")
+        values, stamps = kept.setdefault(series, (array("d"), array("d")))
+        values.append(value)
+        stamps.append(ts)
+    return [SampleBatch(series, values, stamps) for series, (values, stamps) in kept.items()]
