@@ -16,6 +16,7 @@ from perfdash.durations import Duration, humanize_seconds
 from perfdash.model.fleet import SLO
 from perfdash.model.windows import (
     DEFAULT_POLICY,
+    budget_interval,
     budget_seconds,
     burn_threshold,
     detection_seconds,
@@ -229,3 +230,16 @@ def test_custom_windows_are_recorded_instead_of_the_default_ones() -> None:
     assert pairs(recorded_windows(slo)) == ["5m", "10m", "1h", "2h", "30d"]
     [row] = window_facts(slo)
     assert row.factor == Fraction(18)  # 5% x 720h / 2h
+
+
+@pytest.mark.parametrize(
+    ("long_window_interval", "expected"),
+    [("1m", "4m"), ("15s", "1m"), ("30s", "2m"), ("2m", "4m"), ("4m", "4m"), ("5m", "5m")],
+)
+def test_the_budget_group_runs_every_4_intervals_and_within_the_5m_lookback(
+    long_window_interval: str, expected: str
+) -> None:
+    """Four long-window intervals, at most 4m (inside Prometheus' 5m lookback, so the SLI
+    and budget panels always find a value), never more often than the tiles change."""
+    interval = budget_interval(Duration.parse(long_window_interval))
+    assert interval == Duration.parse(expected)
