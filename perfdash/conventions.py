@@ -50,8 +50,10 @@ def kubernetes_path(service_name: str) -> str:
 
 # -- recorded series and alerts -------------------------------------------------------
 
-BAD_RATE = "slo:bad_events:rate5m"
-TOTAL_RATE = "slo:total_events:rate5m"
+# Events counted in one interval of the SLO's long-window group (a "tile": see
+# perfdash.model.windows.tile_ranges); the 1d, 3d and SLO windows sum them.
+BAD_TILE = "slo:bad_events:increase_tile"
+TOTAL_TILE = "slo:total_events:increase_tile"
 SLI_RATIO = "slo:sli:ratio"
 BUDGET_REMAINING = "slo:error_budget_remaining:ratio"
 CURRENT_BURN = "slo:current_burn_rate:ratio"
@@ -99,22 +101,30 @@ def _quote(value: str) -> str:
     return f'"{escaped}"'
 
 
-# Rule groups are ``perfdash-<service>:<slo>`` and ``perfdash-<service>:<slo>:long``.
-# Names are [a-z0-9-], so the colon cannot occur in them: two SLOs never share a group
-# name (``a-b``/``c`` and ``a``/``b-c`` did with a dash; so did ``b:long`` and ``b-long``).
+# Rule groups are ``perfdash-<service>:<slo>``, ``perfdash-<service>:<slo>:long`` and
+# ``perfdash-<service>:<slo>:budget``. Names are [a-z0-9-], so the colon cannot occur in
+# them: two SLOs never share a group name (``a-b``/``c`` and ``a``/``b-c`` did with a
+# dash; so did ``b:long`` and ``b-long``), and the suffixes, after a second colon, cannot
+# be mistaken for part of a name.
 # The ``perfdash-`` prefix is what a ruler namespace's pruning recognises as perfdash's.
 GROUP_PREFIX = "perfdash-"
 GROUP_SEPARATOR = ":"
 LONG_GROUP_SUFFIX = f"{GROUP_SEPARATOR}long"
+BUDGET_GROUP_SUFFIX = f"{GROUP_SEPARATOR}budget"
 
 
 def group_name(service_name: str, slo_name: str) -> str:
-    """The SLO's rule group at Prometheus' interval (its long-window group adds ``:long``)."""
+    """The SLO's rule group at Prometheus' interval (its long-window group adds ``:long``,
+    its budget group ``:budget``)."""
     return f"{GROUP_PREFIX}{service_name}{GROUP_SEPARATOR}{slo_name}"
 
 
 def long_group_name(service_name: str, slo_name: str) -> str:
     return f"{group_name(service_name, slo_name)}{LONG_GROUP_SUFFIX}"
+
+
+def budget_group_name(service_name: str, slo_name: str) -> str:
+    return f"{group_name(service_name, slo_name)}{BUDGET_GROUP_SUFFIX}"
 
 
 # -- Grafana --------------------------------------------------------------------------

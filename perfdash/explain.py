@@ -97,7 +97,7 @@ def explanation_text(explanation: Explanation) -> str:
         ),
         "",
         "detection: time from the outage's start until both windows exceed the threshold with",
-        "perfdash's rules (windows over 6h are built from 5m rates and lag up to 2.5m);",
+        "perfdash's rules (windows over 6h sum per-minute tiles that end 15s back);",
         "workbook: the SRE Workbook's figure (threshold x long window); exhaustion: time to",
         "spend the whole budget at exactly that burn factor.",
     ]

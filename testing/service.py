@@ -67,6 +67,8 @@ class SyntheticService:
         self.started_at = 0.0
         self.metrics_port = 0
         self.control_url = ""
+        self._registry: CollectorRegistry | None = None
+        self._metrics: tuple[Any, threading.Thread] | None = None  # server, its thread
 
     # The Collector protocol of prometheus_client.
     def collect(self) -> Iterator[Metric]:
@@ -107,6 +109,11 @@ class SyntheticService:
     @property
     def settings(self) -> Settings:
         return self._settings
+
+    def requests_served(self, code: str) -> float:
+        """``http_requests_total{code}`` as the service counts it now."""
+        with self._lock:
+            return self._counts.get((f"{REQUESTS}_total", (("code", code),)), 0.0)
 
     def tick(self) -> None:
         with self._lock:
@@ -241,14 +248,14 @@ def set_traffic(
 @contextmanager
 def serving(service: SyntheticService) -> Iterator[SyntheticService]:
     """Metrics (prometheus_client, own registry) and control server up, traffic ticking."""
-    registry = CollectorRegistry(auto_describe=True)
-    registry.register(service)
-    metrics, metrics_thread = start_http_server(0, addr="127.0.0.1", registry=registry)
+    service._registry = CollectorRegistry(auto_describe=True)
+    service._registry.register(service)
+    service._metrics = start_http_server(0, addr="127.0.0.1", registry=service._registry)
     control = ThreadingHTTPServer(("127.0.0.1", 0), _control_handler(service))
     control_thread = threading.Thread(target=control.serve_forever, name=f"{service.name}-ctl")
     stop = threading.Event()
     ticker = threading.Thread(target=service.run, args=(stop,), name=f"{service.name}-traffic")
-    service.metrics_port = metrics.server_address[1]
+    service.metrics_port = service._metrics[0].server_address[1]
     service.control_url = f"http://127.0.0.1:{control.server_address[1]}"
     service.started_at = time.time()
     control_thread.start()
@@ -258,7 +265,28 @@ def serving(service: SyntheticService) -> Iterator[SyntheticService]:
     finally:
         stop.set()
         ticker.join()
-        for server, thread in ((control, control_thread), (metrics, metrics_thread)):
-            server.shutdown()
-            server.server_close()
-            thread.join()
+        _shut(control, control_thread)
+        if service._metrics is not None:
+            _shut(*service._metrics)
+
+
+def _shut(server: Any, thread: threading.Thread) -> None:
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@contextmanager
+def metrics_unreachable(service: SyntheticService) -> Iterator[None]:
+    """A scrape outage: ``/metrics`` refuses connections (every scrape fails, as when the
+    service hangs or its host is gone) while traffic goes on being counted; it answers
+    again, on the same port, when the block ends."""
+    assert service._metrics is not None and service._registry is not None, "not serving"
+    _shut(*service._metrics)
+    service._metrics = None
+    try:
+        yield
+    finally:
+        service._metrics = start_http_server(
+            service.metrics_port, addr="127.0.0.1", registry=service._registry
+        )

@@ -15,7 +15,10 @@ from tests.helpers import run_cli, write_declaration
 
 # Service and SLO names that a dash-joined scheme confuses: (a-b, c) and (a, b-c) gave
 # "perfdash-a-b-c"; (a, b) and (a, b-long) gave "perfdash-a-b-long" twice.
-TRICKY = [("a-b", "c"), ("a", "b-c"), ("a", "b"), ("a", "b-long"), ("a-b-c", "long"), ("a", "long")]
+TRICKY = [
+    ("a-b", "c"), ("a", "b-c"), ("a", "b"), ("a", "b-long"), ("a-b-c", "long"), ("a", "long"),
+    ("a", "b-budget"), ("a-b-c", "budget"), ("a", "budget"),
+]  # fmt: skip
 
 
 def test_every_service_and_slo_pair_has_its_own_rule_groups() -> None:
@@ -25,13 +28,14 @@ def test_every_service_and_slo_pair_has_its_own_rule_groups() -> None:
         for name in (
             conventions.group_name(service, slo),
             conventions.long_group_name(service, slo),
+            conventions.budget_group_name(service, slo),
         )
     ]
     assert len(set(names)) == len(names)
 
 
 def test_the_group_name_scheme_is_injective_on_every_short_name() -> None:
-    alphabet = ["a", "b", "l", "-"]
+    alphabet = ["a", "b", "l", "-"]  # "l": the start of "long"
     words = {
         "".join(letters)
         for size in range(1, 5)
@@ -43,6 +47,7 @@ def test_the_group_name_scheme_is_injective_on_every_short_name() -> None:
         for name in (
             conventions.group_name(service, slo),
             conventions.long_group_name(service, slo),
+            conventions.budget_group_name(service, slo),
         ):
             assert name not in seen, (name, seen.get(name), (service, slo))
             seen[name] = (service, slo)
@@ -53,6 +58,10 @@ def test_group_names_keep_the_prefix_ruler_pruning_recognises() -> None:
     assert (
         conventions.long_group_name("checkout", "availability")
         == "perfdash-checkout:availability:long"
+    )
+    assert (
+        conventions.budget_group_name("checkout", "availability")
+        == "perfdash-checkout:availability:budget"
     )
     assert conventions.group_name("x", "y").startswith(conventions.GROUP_PREFIX)
 
@@ -79,7 +88,11 @@ def test_colliding_names_of_the_old_scheme_build_rules_promtool_accepts(tmp_path
         slos,
         "a.yaml",
         SERVICE.format(
-            name="a", slos=SLO.format(name="b") + SLO.format(name="b-long") + SLO.format(name="b-c")
+            name="a",
+            slos=SLO.format(name="b")
+            + SLO.format(name="b-long")
+            + SLO.format(name="b-budget")
+            + SLO.format(name="b-c"),
         ),
     )
     write_declaration(slos, "a-b.yaml", SERVICE.format(name="a-b", slos=SLO.format(name="c")))
@@ -88,7 +101,7 @@ def test_colliding_names_of_the_old_scheme_build_rules_promtool_accepts(tmp_path
     groups = [
         group["name"] for path in rule_files for group in yaml.safe_load(path.read_text())["groups"]
     ]
-    assert len(groups) == 8 == len(set(groups))
+    assert len(groups) == 15 == len(set(groups))  # 5 SLOs x 3 groups
     checked = subprocess.run(
         [promtool, "check", "rules", *map(str, rule_files)], capture_output=True, text=True
     )

@@ -7,7 +7,7 @@ it (202), ``DELETE .../{namespace}/{group}`` removes one (202). The tenant goes 
 ``X-Scope-OrgID``. The prefix is ``/prometheus`` unless the URL already names
 ``.../config/v1/rules``.
 
-Groups perfdash generates are named ``perfdash-<service>:<slo>[:long]``; only those are
+Groups perfdash generates are named ``perfdash-<service>:<slo>[:long|:budget]``; only those are
 ever deleted from the namespace, and only with ``--prune``. Two generated groups of one
 name are refused (``desired_groups``): the namespace would keep only one of them. The
 ruler's answer is read as YAML without aliases and checked for shape; names from it are

@@ -248,7 +248,7 @@ def reload_and_check(prometheus: HttpClient, plan: RulesDirPlan, *, reload: bool
 
 
 def _describe_missing(missing: list[str], plan: RulesDirPlan, shown: int = 5) -> str:
-    """Name the files whose groups did not load; a fleet has two groups per SLO, so files
+    """Name the files whose groups did not load; a fleet has three groups per SLO, so files
     (a handful) read better than groups (thousands when the folder is not loaded at all)."""
     files = sorted({plan.groups[group] for group in missing})
     listed = ", ".join(files[:shown])

@@ -26,12 +26,63 @@ DEFAULT_POLICY: tuple[AlertWindow, ...] = (
 
 # The SLI ratio over the shortest window is recorded directly from raw counters; every
 # other window up to this one too (cheap enough and exact for the fast pages). Longer
-# windows are derived from the recorded 5m event rates: reading raw series over days
-# on every evaluation is what makes naive SLO rules expensive.
+# windows (1d, 3d, the SLO window) are sums of per-interval event counts ("tiles", see
+# ``tile_ranges``): reading raw series over days on every evaluation is what makes naive
+# SLO rules expensive.
 BASE_WINDOW = Duration.parse("5m")
 MAX_RAW_WINDOW = Duration.parse("6h")
 # The window of the "current burn rate" series shown on dashboards.
 CURRENT_BURN_WINDOW = Duration.parse("1h")
+# A tile counts a counter's increase across a scrape gap (or a Prometheus outage) up to
+# this long: the 1d window then counts every increase raw ``increase(x[1d])`` counts.
+GAP_LOOKBACK = Duration.parse("1d")
+# Tiles end this long before their evaluation, so that every scrape they cover has been
+# written (Prometheus stamps samples with the scrape's start; its default scrape timeout
+# is 10s). A sample written after the evaluation that should have counted it would
+# otherwise be lost: the next tile would see it on both sides of its difference.
+INGESTION_DELAY = Duration.parse("15s")
+
+
+# The SLO window moves slowly (4 minutes of a 30-day window is 0.01% of it) and summing it
+# is the dearest rule of an SLO (43,200 tiles a side for 30 days): it is recorded, with
+# the SLI and the budget left, every this many long-window intervals, and at most every
+# 4 minutes, inside Prometheus' 5m lookback.
+BUDGET_INTERVALS = 4
+BUDGET_INTERVAL_MAX = Duration.parse("4m")
+
+
+def budget_interval(long_window_interval: Duration) -> Duration:
+    """Interval of an SLO's budget group (SLO-window ratio, SLI, budget remaining)."""
+    seconds = long_window_interval.seconds
+    return Duration(min(BUDGET_INTERVALS * seconds, max(seconds, BUDGET_INTERVAL_MAX.seconds)))
+
+
+@dataclass(frozen=True)
+class TileRanges:
+    """The two ranges whose difference is one tile: events whose sample was scraped in
+    the interval ``(t - delay - interval, t - delay]``, each counter increase once.
+
+    ``increase(x[current] offset delay) - increase(x[previous] offset previous_offset)``:
+    both ranges start at ``t - delay - interval - lookback``, so an increase between two
+    samples up to ``lookback`` apart is in both or in neither, except when its later
+    sample falls in the tile: then it is in ``current`` only. Consecutive tiles therefore
+    partition time, and a jump across a gap lands in exactly one of them.
+    """
+
+    current: Duration  # lookback + interval
+    delay: Duration  # offset of the current range
+    previous: Duration  # lookback
+    previous_offset: Duration  # interval + delay
+
+
+def tile_ranges(interval: Duration) -> TileRanges:
+    """Ranges of the tile recorded every ``interval`` (the long-window group's)."""
+    return TileRanges(
+        current=Duration(GAP_LOOKBACK.seconds + interval.seconds),
+        delay=INGESTION_DELAY,
+        previous=GAP_LOOKBACK,
+        previous_offset=Duration(interval.seconds + INGESTION_DELAY.seconds),
+    )
 
 
 def burn_threshold(window: AlertWindow, slo: SLO) -> Fraction:
@@ -53,7 +104,7 @@ def recorded_windows(slo: SLO) -> tuple[Duration, ...]:
 
 
 def is_derived(window: Duration) -> bool:
-    """True when the ratio over ``window`` is built from recorded 5m rates, not raw series."""
+    """True when the ratio over ``window`` sums tiles instead of reading raw series."""
     return window > MAX_RAW_WINDOW
 
 
@@ -62,18 +113,14 @@ def detection_seconds(window: Duration, threshold: Fraction) -> float:
     ``threshold``.
 
     A raw window reads the counters directly, so its ratio rises linearly: threshold x
-    window (the Workbook's figure). A derived window sums 5m rates, each of which ramps
-    up over its own 5 minutes, so it lags: the integral of that ramp reaches threshold x
-    window after sqrt(2 x 5m x threshold x window) while under 5m, then 2.5m later than
-    the raw figure.
+    window (the Workbook's figure). A tiled window rises the same way, but its tiles end
+    ``INGESTION_DELAY`` before their evaluation, so it crosses that much later. Both
+    then wait for their group's next evaluation.
     """
     needed = float(threshold) * window.seconds
-    if not is_derived(window):
-        return needed
-    ramp = BASE_WINDOW.seconds
-    if needed <= ramp / 2:
-        return float((2 * ramp * needed) ** 0.5)
-    return needed + ramp / 2
+    if is_derived(window):
+        return needed + INGESTION_DELAY.seconds
+    return needed
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,16 @@
 """PromQL fragments for each SLI kind: the raw-counter side of the recording rules.
 
-Names of the recorded series are defined here once; rules, tests and dashboards
-import them rather than spelling them again.
+Rates over a window feed the short windows (5m to 6h); increases over a range, optionally
+shifted back by an offset, feed the tiles the long windows sum (see
+``perfdash.model.windows.tile_ranges``).
 """
 
 from __future__ import annotations
 
 import re
 from decimal import Decimal
+
+import promql_parser
 
 from perfdash.durations import Duration
 from perfdash.model.fleet import (
@@ -79,12 +82,109 @@ def bad_rate(service: Service, slo: SLO, window: Duration) -> str:
 
 def good_latency_rate(service: Service, slo: SLO, window: Duration) -> str:
     """Requests per second at or under the latency threshold: the ``le`` bucket's rate."""
+    return _sum(slo, f"rate({_good_latency_series(service, slo)}[{window}])")
+
+
+def _good_latency_series(service: Service, slo: SLO) -> str:
     sli = slo.sli
     assert isinstance(sli, LatencySLI)
     le = Matcher("le", "=~", le_regex(sli.threshold))
-    series = series_selector(sli.histogram + "_bucket", (*service.selector, *sli.matchers, le))
-    return _sum(slo, f"rate({series}[{window}])")
+    return series_selector(sli.histogram + "_bucket", (*service.selector, *sli.matchers, le))
 
 
-def render_raw(query: str, window: Duration) -> str:
-    return WINDOW_PLACEHOLDER.sub(str(window), query.strip())
+def _total_series(service: Service, slo: SLO) -> str:
+    sli = slo.sli
+    if isinstance(sli, EventsSLI):
+        return series_selector(sli.total, (*service.selector, *sli.matchers))
+    assert isinstance(sli, LatencySLI)
+    return series_selector(sli.histogram + "_count", (*service.selector, *sli.matchers))
+
+
+def _shifted(window: Duration, offset: Duration | None) -> str:
+    return f"[{window}]" + (f" offset {offset}" if offset else "")
+
+
+def total_increase(
+    service: Service, slo: SLO, window: Duration, offset: Duration | None = None
+) -> str:
+    """Events over ``window`` (ending ``offset`` ago), as ``increase()`` counts them."""
+    sli = slo.sli
+    if isinstance(sli, RawSLI):
+        return _raw_increase(slo, sli.total, window, offset)
+    return _sum(slo, f"increase({_total_series(service, slo)}{_shifted(window, offset)})")
+
+
+def bad_increase(
+    service: Service, slo: SLO, window: Duration, offset: Duration | None = None
+) -> str:
+    """Bad events over ``window`` (ending ``offset`` ago); empty before the first one.
+
+    Not for latency SLIs, whose bad events are total minus ``good_latency_increase``.
+    """
+    sli = slo.sli
+    if isinstance(sli, RawSLI):
+        return _raw_increase(slo, sli.bad, window, offset)
+    assert isinstance(sli, EventsSLI)
+    series = series_selector(sli.total, (*service.selector, *sli.matchers, *sli.bad))
+    return _sum(slo, f"increase({series}{_shifted(window, offset)})")
+
+
+def good_latency_increase(
+    service: Service, slo: SLO, window: Duration, offset: Duration | None = None
+) -> str:
+    """Requests at or under the latency threshold over ``window`` (ending ``offset`` ago)."""
+    return _sum(slo, f"increase({_good_latency_series(service, slo)}{_shifted(window, offset)})")
+
+
+def present_groups(service: Service, slo: SLO, offset: Duration) -> str:
+    """0 for every group with events in the 5m ending ``offset`` ago: the labels a tile's
+    difference needs when its earlier range has no data yet (a group's first tile).
+    Ranges, not an instant selector: a scrape outage marks the series stale at once."""
+    return f"0 * {total_increase(service, slo, Duration(300), offset)}"
+
+
+def _raw_increase(slo: SLO, query: str, window: Duration, offset: Duration | None) -> str:
+    # Raw queries are rates (per second) over {{ window }}: times the window, events.
+    return _sum(slo, f"{render_raw(query, window, offset)} * {window.seconds}")
+
+
+# ``[{{ window }}]``: where a range can take an offset after its closing bracket.
+_BRACKETED_WINDOW = re.compile(r"\[\s*\{\{\s*window\s*\}\}\s*\]")
+
+
+def tiles_range(window: Duration) -> str:
+    """A range holding exactly ``window`` worth of tiles recorded one interval apart:
+    ``[23h59m59s999ms]`` for 1d. Prometheus 2 selects ranges closed at both ends, so
+    ``[1d]`` would hold one tile more than a day (Prometheus 3's are open at the start)."""
+    remaining = window.seconds * 1000 - 1
+    parts = []
+    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)):
+        count, remaining = divmod(remaining, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts) + f"{remaining}ms"
+
+
+def render_raw(query: str, window: Duration, offset: Duration | None = None) -> str:
+    """The raw query over ``window``, evaluated ``offset`` ago when one is given.
+
+    The offset goes after each ``[{{ window }}]``. A query that uses the placeholder
+    another way, or already shifts its ranges, is evaluated as a whole at that time
+    instead, by a one-step subquery (which costs a second evaluation of the query).
+    """
+    text = query.strip()
+    if offset is None:
+        return WINDOW_PLACEHOLDER.sub(str(window), text)
+    shifted = _BRACKETED_WINDOW.sub(f"[{window}] offset {offset}", text)
+    if not WINDOW_PLACEHOLDER.search(shifted) and _parses(shifted):
+        return shifted
+    whole = WINDOW_PLACEHOLDER.sub(str(window), text)
+    return f"last_over_time(({whole})[1ms:1ms] offset {offset})"
+
+
+def _parses(query: str) -> bool:
+    try:
+        promql_parser.parse(query)
+    except ValueError:
+        return False
+    return True

@@ -8,6 +8,8 @@ For each SLO, synthetic traffic is fed through the real generated rule file:
 - zero traffic after some traffic: nothing fires, and the SLO-window ratio is still
   the traffic-weighted ratio of the earlier traffic (no NaN poisoning);
 - missing data: with no SLI series the ``SLIDataMissing`` alert fires after its ``for:``;
+- scrape gap: errors made while nothing was scraped (15 minutes) count in every long
+  window (1d, 3d, the SLO window), whose ratio is exactly the traffic-weighted one;
 - slow burn (own file, 5m evaluation, 3 days): a burn at 90% of the slowest enabled
   factor fires nothing, and the ratio really sat just under that threshold.
 
@@ -28,7 +30,13 @@ from typing import Any
 from perfdash import conventions
 from perfdash.durations import Duration, humanize_seconds
 from perfdash.model.fleet import SLO, EventsSLI, Fleet, LatencySLI, Matcher, RawSLI, Service
-from perfdash.model.windows import BASE_WINDOW, WindowFacts, window_facts
+from perfdash.model.windows import (
+    BASE_WINDOW,
+    WindowFacts,
+    is_derived,
+    recorded_windows,
+    window_facts,
+)
 from perfdash.numbers import format_decimal, promql_number
 from perfdash.prometheus import promql
 from perfdash.prometheus.rules import alert_labels, series_labels
@@ -45,6 +53,10 @@ REQUESTS_PER_MINUTE = 600  # 10 requests per second
 HEALTHY_MINUTES = 180
 SLOW_BURN_MINUTES = 3 * 24 * 60
 SLOW_BURN_SHARE = Fraction(9, 10)
+# The scrape-gap scenario: longer than a 5m rate reaches, short enough to stay cheap.
+GAP_BEFORE_MINUTES = 20
+GAP_MINUTES = 15
+GAP_AFTER_MINUTES = 5
 PREFERRED_BURN = Fraction(5)
 TOLERANCE = "1e-9"
 
@@ -87,6 +99,7 @@ def build_slo_tests(service: Service, slo: SLO) -> dict[str, str]:
             scenarios.zero_traffic(),
             scenarios.no_errors_yet(),
             scenarios.missing_data(),
+            scenarios.scrape_gap(),
         )
         if t
     ]
@@ -105,11 +118,25 @@ class _Untestable(Exception):
     pass
 
 
+def input_series(service: Service, slo: SLO, phases: Sequence[Phase]) -> list[dict[str, str]]:
+    """promtool input series of the SLO's SLI, every group following ``phases``: for
+    scenarios written outside the generated tests (raises ValueError when
+    ``untestable_reason`` has one)."""
+    try:
+        model = _traffic_model(service, slo)
+    except _Untestable as exc:
+        raise ValueError(str(exc)) from exc
+    return _Scenarios(service, slo, model).series([phases])
+
+
 @dataclass(frozen=True)
-class _Phase:
+class Phase:
+    """A stretch of synthetic traffic, one sample a minute (none in a scrape gap)."""
+
     minutes: int
     per_minute: Fraction  # requests per minute
     error_ratio: Fraction
+    scraped: bool = True  # False: a scrape gap (the counters still count)
 
 
 @dataclass(frozen=True)
@@ -239,7 +266,7 @@ class _Scenarios:
 
     def series(
         self,
-        phases_by_group: Sequence[Sequence[_Phase]],
+        phases_by_group: Sequence[Sequence[Phase]],
         *,
         threshold_form: str = "go",
         omit_bad: bool = False,
@@ -330,11 +357,11 @@ class _Scenarios:
         # After the outage, healthy traffic until the short window has forgotten it.
         recovery = math.ceil(fastest.window.short.seconds / 60) + 5
         failing = [
-            _Phase(HEALTHY_MINUTES, rate, Fraction(0)),
-            _Phase(bound + 1, rate, Fraction(1)),
-            _Phase(recovery, rate, Fraction(0)),
+            Phase(HEALTHY_MINUTES, rate, Fraction(0)),
+            Phase(bound + 1, rate, Fraction(1)),
+            Phase(recovery, rate, Fraction(0)),
         ]
-        healthy = [_Phase(HEALTHY_MINUTES + bound + 1 + recovery, rate, Fraction(0))]
+        healthy = [Phase(HEALTHY_MINUTES + bound + 1 + recovery, rate, Fraction(0))]
         first_group = self.model.groups[0]
         fire_at = HEALTHY_MINUTES + bound
         resolved_at = HEALTHY_MINUTES + bound + 1 + recovery
@@ -405,8 +432,8 @@ class _Scenarios:
         )
         minutes = 60 + for_minutes + 1
         rate = Fraction(REQUESTS_PER_MINUTE)
-        burning = [_Phase(minutes, rate, ratio)]
-        healthy = [_Phase(minutes, rate, Fraction(0))]
+        burning = [Phase(minutes, rate, ratio)]
+        healthy = [Phase(minutes, rate, Fraction(0))]
         first_group = self.model.groups[0]
         firing = [f for f in tickets if f.factor < burn]
         return {
@@ -433,9 +460,9 @@ class _Scenarios:
         error_ratio = lowest * self.budget / 2
         rate = Fraction(REQUESTS_PER_MINUTE)
         phases = [
-            _Phase(60, rate, error_ratio),
-            _Phase(60, rate / 10, Fraction(0)),
-            _Phase(120, Fraction(0), Fraction(0)),
+            Phase(60, rate, error_ratio),
+            Phase(60, rate / 10, Fraction(0)),
+            Phase(120, Fraction(0), Fraction(0)),
         ]
         minutes = sum(p.minutes for p in phases)
         # Traffic-weighted: errors of the first hour over all requests of both hours.
@@ -468,7 +495,7 @@ class _Scenarios:
             rate = Fraction(REQUESTS_PER_MINUTE)
             series = [
                 s
-                for s in self.series([[_Phase(minutes, rate, Fraction(0))]])
+                for s in self.series([[Phase(minutes, rate, Fraction(0))]])
                 if 'le="' + self._le("go") + '"' not in s["series"]
             ]
             name = "latency threshold that is not a bucket boundary: SLIDataMissing fires"
@@ -498,7 +525,7 @@ class _Scenarios:
         """Bad-event series only appear with the first error: until then the SLO reads 0
         and SLIDataMissing stays quiet (the rules' zero fallback)."""
         minutes = math.ceil(self.slo.alerting.missing_data_for.seconds / 60) + 5
-        phases = [_Phase(minutes, Fraction(REQUESTS_PER_MINUTE), Fraction(0))]
+        phases = [Phase(minutes, Fraction(REQUESTS_PER_MINUTE), Fraction(0))]
         ratio = f"{self.service.series(conventions.error_ratio_name(BASE_WINDOW))}{self.selector()}"
         return {
             "name": "traffic without a single error yet: the error ratio is 0 and nothing fires",
@@ -522,13 +549,45 @@ class _Scenarios:
             ],
         }
 
+    def scrape_gap(self) -> dict[str, Any] | None:
+        """A gap of GAP_MINUTES without a sample, every request in it failing: each long
+        window counts the counters' jump across it (a sum of 5m rates would not), so its
+        ratio is exactly the traffic-weighted one of all the scenario's requests."""
+        derived = [w for w in recorded_windows(self.slo) if is_derived(w)]
+        if not derived:
+            return None
+        rate = Fraction(REQUESTS_PER_MINUTE)
+        phases = [
+            Phase(GAP_BEFORE_MINUTES, rate, Fraction(0)),
+            Phase(GAP_MINUTES, rate, Fraction(1), scraped=False),
+            Phase(GAP_AFTER_MINUTES, rate, Fraction(0)),
+        ]
+        end = sum(p.minutes for p in phases)
+        expected = Fraction(GAP_MINUTES, end)
+        # The tiles end INGESTION_DELAY before their evaluation, so the one a minute after
+        # the last sample holds it; and a minute later the budget group, which promtool
+        # may evaluate before the long-window group at the same instant, sums it too.
+        at = end + 2
+        return {
+            "name": (
+                f"every request failing during a {GAP_MINUTES}m scrape gap counts in the "
+                f"{', '.join(str(w) for w in derived)} ratios"
+            ),
+            "interval": "1m",
+            "input_series": self.series([phases]),
+            "promql_expr_test": [
+                self.ratio_is(self.service.series(conventions.error_ratio_name(w)), expected, at)
+                for w in derived
+            ],
+        }
+
     def slow_burn(self) -> dict[str, Any] | None:
         if not self.facts:
             return None
         slowest = min(self.facts, key=lambda f: f.factor)
         ratio = SLOW_BURN_SHARE * slowest.threshold
         rate = Fraction(REQUESTS_PER_MINUTE)
-        phases = [_Phase(SLOW_BURN_MINUTES, rate, ratio)]
+        phases = [Phase(SLOW_BURN_MINUTES, rate, ratio)]
         long_ratio = self.service.series(conventions.error_ratio_name(slowest.window.long))
         return {
             "name": (
@@ -546,7 +605,7 @@ class _Scenarios:
 
 @lru_cache(maxsize=1024)
 def _counter_values(
-    phases_by_group: tuple[tuple[_Phase, ...], ...],
+    phases_by_group: tuple[tuple[Phase, ...], ...],
 ) -> tuple[tuple[str, str, str], ...]:
     """promtool values of the good, bad and total event counters of each group's phases.
 
@@ -561,14 +620,14 @@ def _counter_values(
             # Whole numbers by the choice of scale: int() is exact.
             all_events = scale * phase.per_minute
             bad_events = all_events * phase.error_ratio
-            good.append(Segment(phase.minutes, int(all_events - bad_events)))
-            bad.append(Segment(phase.minutes, int(bad_events)))
-            total.append(Segment(phase.minutes, int(all_events)))
+            good.append(Segment(phase.minutes, int(all_events - bad_events), phase.scraped))
+            bad.append(Segment(phase.minutes, int(bad_events), phase.scraped))
+            total.append(Segment(phase.minutes, int(all_events), phase.scraped))
         counters.append((counter_values(good), counter_values(bad), counter_values(total)))
     return tuple(counters)
 
 
-def _integer_scale(phases: Sequence[_Phase]) -> int:
+def _integer_scale(phases: Sequence[Phase]) -> int:
     """Smallest factor making every per-minute count an integer.
 
     Counters in whole numbers keep promtool's repeated float additions exact: a

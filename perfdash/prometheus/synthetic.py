@@ -194,14 +194,20 @@ def series_name(metric: str, labels: dict[str, str]) -> str:
 
 @dataclass(frozen=True)
 class Segment:
-    """``minutes`` samples after the previous segment, growing by ``per_minute`` each."""
+    """``minutes`` samples after the previous segment, growing by ``per_minute`` each.
+
+    An unscraped segment (a scrape gap) has no samples, but the counter keeps counting:
+    the first sample after it carries the whole jump.
+    """
 
     minutes: int
     per_minute: int
+    scraped: bool = True
 
 
 def counter_values(segments: Sequence[Segment], *, start: int = 0) -> str:
-    """promtool expanding notation for a counter: one sample per interval from t=0.
+    """promtool expanding notation for a counter: one sample per interval from t=0
+    (``_`` where a segment was not scraped).
 
     Whole numbers only: see ``rule_tests._integer_scale``.
     """
@@ -209,6 +215,10 @@ def counter_values(segments: Sequence[Segment], *, start: int = 0) -> str:
     value = start
     for segment in segments:
         if segment.minutes <= 0:
+            continue
+        if not segment.scraped:
+            parts.append(f"_x{segment.minutes}")
+            value += segment.per_minute * segment.minutes
             continue
         first = value + segment.per_minute
         parts.append(f"{first}+{segment.per_minute}x{segment.minutes - 1}")

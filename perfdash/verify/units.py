@@ -1,4 +1,4 @@
-"""One SLO's promtool test: its own two rule groups and its generated test files.
+"""One SLO's promtool test: its own three rule groups and its generated test files.
 
 ``perfdash test`` runs each SLO against its own rule groups only (the service's rule
 file holds every SLO's; loading them all made each test evaluate four times the rules).
@@ -30,7 +30,7 @@ RULES_NAME = "rules.yaml"
 class Unit:
     service: str
     slo: str
-    rules: str  # the SLO's two rule groups, as YAML
+    rules: str  # the SLO's three rule groups, as YAML
     tests: tuple[tuple[str, str], ...]  # (relative path, text) of its test files
 
     def digest(self) -> str:

@@ -1,5 +1,6 @@
 """A real Prometheus loads the example fleet's generated rules and evaluates them on
-live traffic.
+live traffic; and a real Prometheus whose scrape target disappears and comes back
+counts, in every long window, the errors served while it could not scrape.
 
 An in-process exporter (prometheus_client) exposes the metrics the example SLOs read,
 with the labels their selectors match, and a background thread adds a fixed batch of
@@ -10,11 +11,13 @@ generated rule group has been evaluated EVALUATIONS times.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,13 +31,17 @@ from perfdash import conventions
 from perfdash.build import build_artifacts
 from perfdash.durations import Duration
 from perfdash.model.fleet import Fleet
+from perfdash.model.windows import INGESTION_DELAY
 from perfdash.prometheus.rules import build_groups
+from perfdash.spec import load_fleet
+from testing.service import Settings, SyntheticService, metrics_unreachable, serving
+from testing.stack import Process, running
 from tests.helpers import background, free_port, write_generated
 
 pytestmark = pytest.mark.integration
 
 EVALUATIONS = 5
-DEADLINE_SECONDS = 60.0
+DEADLINE_SECONDS = 90.0
 POLL_SECONDS = 0.2
 TICK_SECONDS = 0.1
 LOG_LINES_SHOWN = 80
@@ -309,7 +316,9 @@ def scraped_targets(client: httpx.Client) -> list[dict[str, Any]] | None:
 @pytest.fixture(scope="module")
 def evaluated(prometheus: RunningPrometheus) -> Iterator[httpx.Client]:
     """A client of the Prometheus, once every rule group ran EVALUATIONS times on scraped
-    data (the first scrape waits for service discovery, which rule groups do not)."""
+    data (the first scrape waits for service discovery, which rule groups do not), counted
+    from INGESTION_DELAY after that scrape: tiles end that far back, so the long windows
+    and the SLI read nothing before."""
     deadline = time.monotonic() + DEADLINE_SECONDS
     with httpx.Client(base_url=prometheus.url, timeout=5.0) as client:
         wait_for(prometheus, "readiness", lambda: ready(client), deadline=deadline)
@@ -319,6 +328,7 @@ def evaluated(prometheus: RunningPrometheus) -> Iterator[httpx.Client]:
             lambda: scraped_targets(client),
             deadline=deadline,
         )
+        time.sleep(INGESTION_DELAY.seconds + 1)
         start = group_iterations(client)
 
         def every_group_evaluated() -> dict[str, int] | None:
@@ -371,7 +381,8 @@ def test_every_generated_rule_group_loads_and_evaluates_without_error(
         for group in build_groups(service, slo)
     }
     assert {g["name"]: [r["name"] for r in g["rules"]] for g in groups} == expected_rules
-    assert {g["interval"] for g in groups} == {1}
+    # Every group each second (budget groups every 4 long-window intervals: 4s).
+    assert {g["interval"] for g in groups} == {1, 4}
     # The API gives a group no health of its own: it is healthy when all its rules are.
     unhealthy = [
         (g["name"], r["name"], r["health"], r.get("lastError", ""), r["lastEvaluation"])
@@ -446,3 +457,160 @@ def test_no_alert_fires_or_pends_while_every_slo_burns_under_its_thresholds(
     assert active == [], prometheus.log()
     assert sum(len(g["rules"]) for g in groups) > 0
     assert api(evaluated, "/api/v1/query", query="ALERTS")["result"] == [], prometheus.log()
+
+
+# --- a scrape outage: the target disappears and comes back ----------------------------------
+
+OUTAGE_DECLARATION = """\
+apiVersion: perfdash/v1
+kind: Service
+metadata: {name: shop, team: web, tier: 2, runbook: https://runbooks.example.com/shop}
+spec:
+  selector: {job: shop}
+  rules: {long_window_interval: 1s}
+  slos:
+    - name: availability
+      objective: 99.9
+      sli:
+        events: {total: http_requests_total, bad: {code: "5.."}}
+"""
+BEFORE_OUTAGE_SECONDS = 10.0
+OUTAGE_SECONDS = 20.0  # longer than the tiles' ingestion delay
+# The tiles end INGESTION_DELAY (15s) before their evaluation: wait that, and a margin.
+AFTER_OUTAGE_SECONDS = INGESTION_DELAY.seconds + 10.0
+
+
+@dataclass(frozen=True)
+class Outage:
+    client: httpx.Client
+    prometheus: Process
+    errors_served: float  # every one of them during the outage
+    failed_scrapes: int
+
+
+def _until(prometheus: Process, what: str, probe: Callable[[], T | None]) -> T:
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while time.monotonic() < deadline:
+        prometheus.check_alive()
+        with contextlib.suppress(httpx.TransportError):
+            found = probe()
+            if found is not None:
+                return found
+        time.sleep(POLL_SECONDS)
+    pytest.fail(f"no {what} within {DEADLINE_SECONDS:g}s\n{prometheus.log_tail()}")
+
+
+@pytest.fixture
+def scrape_outage(prometheus_bin: str, tmp_path: Path) -> Iterator[Outage]:
+    """A real Prometheus (scrape and evaluation every second) with the rules generated for
+    ``shop``, whose /metrics refuses connections for OUTAGE_SECONDS while every request it
+    serves fails, then answers again; yielded once the tiles cover the return."""
+    (tmp_path / "slos").mkdir()
+    (tmp_path / "slos" / "shop.yaml").write_text(OUTAGE_DECLARATION, encoding="utf-8")
+    fleet = load_fleet([tmp_path / "slos"], root=tmp_path)
+    write_generated(tmp_path, build_artifacts(fleet))
+    service = SyntheticService(
+        "shop", requests_per_tick=100, settings=Settings(), history_seconds=0
+    )
+    with serving(service):
+        config = tmp_path / "prometheus.yml"
+        config.write_text(
+            yaml.safe_dump(
+                {
+                    "global": {
+                        "scrape_interval": "1s",
+                        "scrape_timeout": "1s",
+                        "evaluation_interval": "1s",
+                    },
+                    "rule_files": [str(tmp_path / conventions.rule_file_path("shop"))],
+                    "scrape_configs": [
+                        {
+                            "job_name": "shop",
+                            "static_configs": [{"targets": [f"127.0.0.1:{service.metrics_port}"]}],
+                        }
+                    ],
+                }
+            ),
+            encoding="utf-8",
+        )
+        port = free_port()
+        argv = [
+            prometheus_bin,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ]
+        url = f"http://127.0.0.1:{port}"
+        with (
+            running("prometheus", argv, url=url, log_path=tmp_path / "prometheus.log") as prom,
+            httpx.Client(base_url=url, timeout=5.0) as client,
+        ):
+            _until(prom, "readiness", lambda: ready(client))
+            _until(prom, "a successful scrape", lambda: scraped_targets(client))
+            time.sleep(BEFORE_OUTAGE_SECONDS)
+            with metrics_unreachable(service):
+                service.apply(Settings(error_ratio=Fraction(1)))
+                time.sleep(OUTAGE_SECONDS)
+                service.apply(Settings())
+            _until(prom, "the target back up", lambda: scraped_targets(client))
+            time.sleep(AFTER_OUTAGE_SECONDS)
+            failed = api(
+                client,
+                "/api/v1/query",
+                query='count_over_time(up{job="shop"}[10m]) - sum_over_time(up{job="shop"}[10m])',
+            )["result"]
+            yield Outage(
+                client,
+                prom,
+                errors_served=service.requests_served("500"),
+                failed_scrapes=int(float(failed[0]["value"][1])),
+            )
+
+
+def raw_ratio(client: httpx.Client, window: str, at: float) -> float:
+    """bad/total as rate() over ``window`` at ``at``."""
+    query = (
+        f'sum(rate(http_requests_total{{job="shop", code=~"5.."}}[{window}]))'
+        f' / sum(rate(http_requests_total{{job="shop"}}[{window}]))'
+    )
+    [raw] = api(client, "/api/v1/query", query=query, time=f"{at:.3f}")["result"]
+    return float(raw["value"][1])
+
+
+def test_errors_served_while_the_target_could_not_be_scraped_reach_the_long_windows(
+    scrape_outage: Outage,
+) -> None:
+    client, log = scrape_outage.client, scrape_outage.prometheus.log_tail()
+    own = conventions.slo_selector("shop", "availability")
+    # The outage was real: Prometheus' own scrapes failed throughout it.
+    assert scrape_outage.failed_scrapes >= OUTAGE_SECONDS - 2, log
+    assert scrape_outage.errors_served > 0
+
+    # Every failed request, all served while nothing was scraped, is in the tiles, once:
+    # increase() extrapolates the last tile's range to its end, which a series a minute
+    # old (Prometheus started with the test) inflates by up to a second in 60 (1.7%).
+    query = f"sum_over_time({conventions.BAD_TILE}{own}[1h])"
+    [bad] = api(client, "/api/v1/query", query=query)["result"]
+    counted = float(bad["value"][1])
+    assert scrape_outage.errors_served <= counted <= scrape_outage.errors_served * 1.02, log
+
+    # Each long window is the raw ratio over the same data: rate() over the window,
+    # INGESTION_DELAY before the evaluation that recorded it.
+    for window in ("1d", "3d", "30d"):
+        [recorded] = api(
+            client, "/api/v1/query", query=f"timestamp(slo:sli_error:ratio_rate{window}{own})"
+        )["result"]
+        at = float(recorded["value"][1])
+        [ratio] = api(
+            client,
+            "/api/v1/query",
+            query=f"slo:sli_error:ratio_rate{window}{own}",
+            time=f"{at:.3f}",
+        )["result"]
+        value = float(ratio["value"][1])
+        # The 30d ratio is summed by the budget group, which may run before the long-window
+        # group records the tile of the same instant: its data ends then a tile earlier.
+        ends = (at, at - 1) if window == "30d" else (at,)
+        raws = [raw_ratio(client, window, end - INGESTION_DELAY.seconds) for end in ends]
+        assert value > 0.1, log
+        assert min(raws) * (1 - 1e-3) <= value <= max(raws) * (1 + 1e-3), (window, raws, log)

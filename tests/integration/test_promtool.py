@@ -12,6 +12,7 @@ import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import yaml
 
 from perfdash import conventions
 from perfdash.build import build_artifacts
+from perfdash.durations import Duration
 from perfdash.errors import PromtoolError, PromtoolNotFound
 from perfdash.model.fleet import SLO, Fleet, Service
 from perfdash.process import ToolRun
@@ -28,6 +30,16 @@ from perfdash.spec import load_fleet
 from perfdash.verify import units
 from perfdash.verify.rules import run_rule_checks
 from testing.fleet import write_fleet
+from testing.peer_rules import pyrra_rule_files, sloth_rule_files
+from testing.scrape_gaps import (
+    GAP_BASELINE,
+    GAP_MINUTES,
+    REPRESENTATIVE_SLOS,
+    gap_phases,
+    gap_scenario,
+    raw_ratio,
+    scraped_samples,
+)
 from tests.helpers import run_cli, write_generated
 
 pytestmark = pytest.mark.integration
@@ -285,7 +297,7 @@ MUTATIONS = [
             'avg_over_time(slo:sli_error:ratio_rate5m{service="checkout", slo="availability"}[30d])',
         ),
         slow_burn=False,
-        catching=("zero traffic",),
+        catching=("zero traffic", "every request failing during"),
     ),
     Mutation(
         "SLIDataMissing waits 1h instead of 10m",
@@ -303,7 +315,13 @@ MUTATIONS = [
         _any_rule,
         _replace_in_expr(("sum by (route) (", "sum("), ("on (route)", "on ()")),
         slow_burn=False,
-        catching=("total outage", "5x burn", "zero traffic", "traffic without a single error yet"),
+        catching=(
+            "total outage",
+            "5x burn",
+            "zero traffic",
+            "traffic without a single error yet",
+            "every request failing during",
+        ),
     ),
     Mutation(
         "latency SLI reads a bucket the histogram does not have",
@@ -312,7 +330,29 @@ MUTATIONS = [
         _any_rule,
         _replace_in_expr((r'le=~"0\\.30*"', r'le=~"0\\.50*"')),
         slow_burn=False,
-        catching=("total outage", "5x burn", "zero traffic", "traffic without a single error yet"),
+        catching=(
+            "total outage",
+            "5x burn",
+            "zero traffic",
+            "traffic without a single error yet",
+            "every request failing during",
+        ),
+    ),
+]
+
+# The long windows must count the counters' jump across a scrape gap: tiles that look
+# back only as far as a 5m rate (the old design) lose it.
+MUTATIONS += [
+    Mutation(
+        "tiles look back 5m instead of a day",
+        "checkout",
+        "availability",
+        lambda rule: rule.get("record") in (conventions.TOTAL_TILE, conventions.BAD_TILE),
+        _replace_in_expr(("[1d1m] offset 15s", "[6m] offset 15s"), ("[1d] offset", "[5m] offset")),
+        slow_burn=False,
+        # Also zero traffic: over a 5m lookback, Prometheus' extrapolation at the start of
+        # the two ranges no longer cancels where traffic changes.
+        catching=("every request failing during", "zero traffic"),
     ),
 ]
 
@@ -347,10 +387,11 @@ def apply_mutation(fleet: Fleet, out_dir: Path, mutation: Mutation) -> None:
     groups = (
         conventions.group_name(service.name, slo),
         conventions.long_group_name(service.name, slo),
+        conventions.budget_group_name(service.name, slo),
     )
     path = out_dir / conventions.rule_file_path(service.name)
     document = load_yaml(path.read_text(encoding="utf-8"))
-    # The SLO's two groups: short windows, and long windows.
+    # The SLO's three groups: short windows, long windows, SLO window and budget.
     rules = [r for g in document["groups"] if g["name"] in groups for r in g["rules"]]
     changed = [mutation.edit(rule) for rule in rules if mutation.picks(rule)]
     assert any(changed), f"{mutation.description}: changed no rule of {groups[0]} in {path}"
@@ -504,3 +545,70 @@ def test_a_relative_perfdash_promtool_runs_from_any_out_dir(
         run_rule_checks(example_fleet, example_project)
 
     assert raised.value.returncode == 3
+
+
+# --- scrape gaps: the long windows count what raw increase() counts ----------------------
+#
+# The generated per-SLO tests prove one 15m gap exactly for every SLO (cheap: 40
+# evaluations). These prove the rule shape on one SLO of each kind (events, latency,
+# grouped, raw PromQL) against what Prometheus' own rate() over the window says, for the
+# gaps of issue 15: 6h of traffic at 10,000 requests a minute (1 in 10,000 failing), then
+# 10m, 40m or 3h without a sample in which every request fails, then normal traffic.
+# Every SLO kind compiles to the same tile expression up to selectors and grouping, so
+# running these ~1,300 evaluations per SLO for every SLO of a fleet would only repeat
+# this proof at 30 times the cost of its generated tests (cases in testing/scrape_gaps.py).
+
+
+@pytest.mark.parametrize(("service_name", "slo_name"), REPRESENTATIVE_SLOS)
+def test_long_windows_and_tickets_follow_the_raw_ratios_across_scrape_gaps(
+    promtool_bin: str, example_fleet: Fleet, tmp_path: Path, service_name: str, slo_name: str
+) -> None:
+    build_into(example_fleet, tmp_path)
+    service = example_fleet.service(service_name)
+    slo = service.slo(slo_name)
+    test_file = tmp_path / conventions.TESTS_DIR / f"gaps-{service.name}-{slo.name}.yaml"
+    document = {
+        "rule_files": [f"../../{conventions.rule_file_path(service.name)}"],
+        "evaluation_interval": "1m",
+        "tests": [gap_scenario(service, slo, gap) for gap in GAP_MINUTES],
+    }
+    test_file.write_text(yaml.safe_dump(document, sort_keys=False, width=1000), encoding="utf-8")
+
+    run = run_test_file(tmp_path, str(test_file.relative_to(tmp_path)))
+
+    assert run.ok, run.output
+
+
+def test_the_gap_scenarios_expect_what_issue_15_describes() -> None:
+    """The arithmetic the gap tests rely on, on the issue's own numbers: 400,000 failed
+    requests in a 40m gap make the raw 1d ratio 0.0977 ten minutes later; a 3h gap is
+    outside every short window by then but inside the 6h one."""
+    samples = scraped_samples(gap_phases(40))
+    ratio = raw_ratio(samples, 411, Duration.parse("1d"))
+    assert ratio is not None and round(float(ratio), 4) == 0.0977
+    assert samples[-1].bad - samples[0].bad == 400_000 + 370
+    three_hours = scraped_samples(gap_phases(180))
+    assert raw_ratio(three_hours, 552, Duration.parse("2h")) == GAP_BASELINE
+    six_hours = raw_ratio(three_hours, 552, Duration.parse("6h"))
+    assert six_hours is not None and six_hours > Fraction(1, 10)
+
+
+def test_the_peer_rule_shapes_of_the_cost_benchmark_load_in_promtool(
+    promtool_bin: str, tmp_path: Path
+) -> None:
+    """benchmarks/rule_eval_cost.py compares perfdash with Sloth's and Pyrra's shapes
+    (testing/peer_rules.py): they must be rules Prometheus accepts, for every SLO kind."""
+    write_fleet(3, tmp_path / "fleet")
+    fleet = load_fleet([tmp_path / "fleet"], root=tmp_path)
+    for tool, files in (("sloth", sloth_rule_files(fleet)), ("pyrra", pyrra_rule_files(fleet))):
+        folder = tmp_path / tool
+        folder.mkdir()
+        for name, text in files.items():
+            (folder / name).write_text(text, encoding="utf-8")
+        checked = promtool.check_rules(sorted(folder.glob("*.yaml")), cwd=tmp_path)
+        assert checked.ok, checked.output
+        # Sloth: 8 ratios + 7 metadata + 2 alerts per SLO (12 SLOs, 4 without tickets);
+        # Pyrra: increases (1, 2 for latency and raw), 7 burn rates (one window is both a
+        # long and a short one), 4 alerts per SLO.
+        rules = sum(promtool_rule_counts(checked.output).values())
+        assert rules == {"sloth": 12 * 17 - 1, "pyrra": 12 * 12 + 6}[tool], checked.output

@@ -31,12 +31,15 @@ from tests.helpers import (
 pytestmark = pytest.mark.integration
 
 SEARCH_SERVICE = MINIMAL_SERVICE.replace("checkout", "search").replace("payments", "discovery")
-# Every SLO compiles into two groups: raw windows and pages, then long windows every minute.
+# Every SLO compiles into three groups: raw windows and pages, long windows every minute,
+# the SLO window and budget every 4 minutes.
 GROUPS = {
     "perfdash-checkout:availability",
     "perfdash-checkout:availability:long",
+    "perfdash-checkout:availability:budget",
     "perfdash-search:availability",
     "perfdash-search:availability:long",
+    "perfdash-search:availability:budget",
 }
 HAND_WRITTEN = """\
 groups:
@@ -164,8 +167,10 @@ def test_rule_files_are_written_reloaded_and_every_group_checked(
     assert {g: loaded[g] for g in GROUPS} == {
         "perfdash-checkout:availability": "checkout.yaml",
         "perfdash-checkout:availability:long": "checkout.yaml",
+        "perfdash-checkout:availability:budget": "checkout.yaml",
         "perfdash-search:availability": "search.yaml",
         "perfdash-search:availability:long": "search.yaml",
+        "perfdash-search:availability:budget": "search.yaml",
     }
 
 
@@ -257,7 +262,7 @@ def test_groups_prometheus_does_not_load_are_reported(
     result = apply_rules(project, prometheus)
     assert result.exit_code == 1
     assert (
-        f"4 rule groups not loaded from {prometheus.rules_dir}: checkout.yaml, search.yaml; is "
+        f"{len(GROUPS)} rule groups not loaded from {prometheus.rules_dir}: checkout.yaml, search.yaml; is "
         f"{prometheus.rules_dir}/*.yaml in rule_files of prometheus.yml?"
     ) in result.stderr
 
@@ -318,13 +323,16 @@ def test_the_ruler_gets_the_same_plan_diff_and_prune_semantics(
     # Requests run concurrently: compare the set of writes, not their order.
     assert sorted((r.method, unquote(r.path.rsplit("/", 1)[-1])) for r in ruler.writes()) == [
         ("DELETE", "perfdash-search:availability"),
+        ("DELETE", "perfdash-search:availability:budget"),
         ("DELETE", "perfdash-search:availability:long"),
+        ("POST", "perfdash"),
         ("POST", "perfdash"),
         ("POST", "perfdash"),
     ]
     assert set(ruler.groups("team-a", "perfdash")) == {
         "perfdash-checkout:availability",
         "perfdash-checkout:availability:long",
+        "perfdash-checkout:availability:budget",
         "team-own",
     }
 

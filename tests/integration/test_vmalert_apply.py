@@ -74,9 +74,10 @@ def test_groups_vmalert_does_not_load_are_named(
         (
             conventions.group_name("checkout", "availability"),
             conventions.long_group_name("checkout", "availability"),
+            conventions.budget_group_name("checkout", "availability"),
         )
     )
     assert (
-        f"2 rule group(s) not loaded from {elsewhere}: {', '.join(groups)}; "
+        f"3 rule group(s) not loaded from {elsewhere}: {', '.join(groups)}; "
         f"is vmalert started with -rule={elsewhere}/*.yaml?"
     ) in result.stderr

@@ -83,7 +83,11 @@ def test_apply_loads_the_rules_into_vmalert_and_an_outage_pages(
         name(service, slo)
         for slo in ("availability", "latency")
         for service in ("pay",)
-        for name in (conventions.group_name, conventions.long_group_name)
+        for name in (
+            conventions.group_name,
+            conventions.long_group_name,
+            conventions.budget_group_name,
+        )
     )
     assert {Path(g["file"]).parent for g in groups.values()} == {stack.rules_dir}
     again = run_cli(

@@ -120,7 +120,19 @@ def _panel(dashboard: dict[str, Any], title: str, after_row: str) -> dict[str, A
     raise AssertionError(f"no panel {title!r} after row {after_row!r}")
 
 
-def test_outage_shows_the_page_firing_and_the_budget_falling(
+def _frame_values(page: Any, panel_id: int, frame: int = 0) -> list[float]:
+    values: list[float] = page.evaluate(
+        """([id, frame]) => {
+          const panel = window.PERFDASH_PREVIEW.panels.find(p => p.id === id);
+          const data = Object.values(panel.data.variants)[0].frames[frame];
+          return data.values.filter(v => v !== null);
+        }""",
+        [panel_id, frame],
+    )
+    return values
+
+
+def test_outage_shows_the_page_firing_and_the_sli_falling(
     outage_preview: Previewed, browser: Any
 ) -> None:
     dashboard = next(d for d in outage_preview.dashboards.values() if d["uid"] == "pd-checkout")
@@ -131,21 +143,22 @@ def test_outage_shows_the_page_firing_and_the_budget_falling(
     pages = [s for s in states if "page 1h/5m" in (s.get_attribute("title") or "")]
     assert pages and all(s.get_attribute("data-text") == "firing" for s in pages)
 
+    # The 1h SLI reacts first: below the objective (99.9%) when the page fires.
+    sli = _panel(dashboard, "SLI vs objective", "SLO availability")
+    hourly = _frame_values(page, sli["id"], frame=1)
+    assert hourly[0] == pytest.approx(1.0, abs=1e-3) and hourly[-1] < 0.999
+
+    # The budget is summed over the SLO window every 4 minutes (the :budget group), so at
+    # the minute the page fires, two minutes into the outage, it may not show it yet:
+    # present, healthy before, never rising.
     budget = _panel(dashboard, "Error budget remaining", "SLO availability")
-    values = page.evaluate(
-        """id => {
-          const panel = window.PERFDASH_PREVIEW.panels.find(p => p.id === id);
-          const frame = Object.values(panel.data.variants)[0].frames[0];
-          return frame.values.filter(v => v !== null);
-        }""",
-        budget["id"],
-    )
-    assert values[0] == pytest.approx(1.0, abs=1e-3)  # healthy until the outage
-    assert values[-1] < values[0] - 0.01  # the outage spent budget
+    values = _frame_values(page, budget["id"])
+    assert values[0] == pytest.approx(1.0, abs=1e-3)
+    assert values[-1] <= values[0]
 
     stat = _panel(dashboard, "availability: error budget left", "SLOs at a glance")
     shown = page.inner_text(f"[data-panel-id='{stat['id']}'] .pd-stat-value")
-    assert shown.endswith("%") and float(shown[:-1]) < 100
+    assert shown.endswith("%") and float(shown[:-1]) <= 100
     page.close()
 
 

@@ -7,7 +7,6 @@ in 52 seconds by the fast page and in 4 minutes 19 seconds (Workbook figure) by 
 
 from __future__ import annotations
 
-import math
 from decimal import Decimal
 from fractions import Fraction
 
@@ -16,13 +15,14 @@ import pytest
 from perfdash.durations import Duration, humanize_seconds
 from perfdash.model.fleet import SLO
 from perfdash.model.windows import (
-    BASE_WINDOW,
     DEFAULT_POLICY,
+    budget_interval,
     budget_seconds,
     burn_threshold,
     detection_seconds,
     is_derived,
     recorded_windows,
+    tile_ranges,
     window_facts,
 )
 from perfdash.numbers import promql_number
@@ -96,8 +96,8 @@ def test_the_threshold_is_the_factor_times_the_budget_exactly() -> None:
     [
         (0, 51.84, 51.84, "52s"),  # 1h page: raw windows, the Workbook's figure
         (1, 129.6, 129.6, "2m10s"),  # 6h page: still read from raw series
-        (2, 259.2, 259.2 + 150, "6m49s"),  # 1d ticket: derived, 150 s behind
-        (3, 259.2, 259.2 + 150, "6m49s"),  # 3d ticket: derived, 150 s behind
+        (2, 259.2, 259.2 + 15, "4m34s"),  # 1d ticket: tiles, 15 s of ingestion delay
+        (3, 259.2, 259.2 + 15, "4m34s"),  # 3d ticket: tiles, 15 s of ingestion delay
     ],
     ids=["page-1h", "page-6h", "ticket-1d", "ticket-3d"],
 )
@@ -133,34 +133,36 @@ def test_windows_up_to_6h_are_raw_and_longer_ones_derived() -> None:
         # Raw windows: threshold x window, linear.
         ("1h", Fraction("0.0144"), 51.84),
         ("6h", Fraction("0.006"), 129.6),
-        # Derived, needing more than half a 5m ramp (150 s): 150 s later than raw.
-        ("1d", Fraction("0.003"), 259.2 + 150),
-        ("3d", Fraction("0.01"), 2592 + 150),
-        # Derived, needing less: still on the quadratic ramp, sqrt(2 x 300 s x needed).
-        ("3d", Fraction("0.0001"), math.sqrt(2 * 300 * 25.92)),
-        ("1d", Fraction("0.001"), math.sqrt(2 * 300 * 86.4)),
+        # Tiled windows: just as linear (no trailing rate to ramp up), the ingestion delay
+        # later, however small the threshold.
+        ("1d", Fraction("0.003"), 259.2 + 15),
+        ("3d", Fraction("0.01"), 2592 + 15),
+        ("3d", Fraction("0.0001"), 25.92 + 15),
     ],
 )
-def test_detection_seconds_follows_the_derived_window_lag_formula(
+def test_detection_seconds_is_the_workbook_figure_plus_the_tiles_ingestion_delay(
     window: str, threshold: Fraction, expected: float
 ) -> None:
     assert detection_seconds(Duration.parse(window), threshold) == pytest.approx(expected)
 
 
-def test_the_two_branches_of_the_lag_formula_meet_at_half_a_ramp() -> None:
-    ramp = BASE_WINDOW.seconds
-    window = Duration.parse("1d")
-    at_joint = Fraction(ramp, 2) / window.seconds  # needs exactly 150 s of total outage
-    assert detection_seconds(window, at_joint) == pytest.approx(ramp)  # sqrt(2*300*150) = 300
-    just_above = at_joint * Fraction(1001, 1000)
-    assert detection_seconds(window, just_above) == pytest.approx(ramp, rel=1e-3)
-
-
 def test_a_pair_is_detected_when_its_slower_window_crosses() -> None:
     slo = make_slo("99.99")
     ticket_3d = window_facts(slo)[3]
-    # 3d needs 25.92 s (derived: on the ramp, ~124.7 s); 6h raw needs 2.16 s.
-    assert ticket_3d.detection_seconds == pytest.approx(math.sqrt(2 * 300 * 25.92))
+    # 3d needs 25.92 s (tiled: 15 s later); 6h raw needs 2.16 s.
+    assert ticket_3d.detection_seconds == pytest.approx(25.92 + 15)
+
+
+def test_tiles_partition_time_an_interval_apart() -> None:
+    tiles = tile_ranges(Duration.parse("1m"))
+    assert (str(tiles.current), str(tiles.delay)) == ("1d1m", "15s")
+    assert (str(tiles.previous), str(tiles.previous_offset)) == ("1d", "1m15s")
+    # Both ranges start at the same instant, so an increase is in both or in neither
+    # unless its later sample falls in the last interval.
+    start_current = tiles.delay.seconds + tiles.current.seconds
+    start_previous = tiles.previous_offset.seconds + tiles.previous.seconds
+    assert start_current == start_previous
+    assert tiles.previous_offset.seconds - tiles.delay.seconds == 60
 
 
 # -- budget and exhaustion --------------------------------------------------------------------
@@ -228,3 +230,16 @@ def test_custom_windows_are_recorded_instead_of_the_default_ones() -> None:
     assert pairs(recorded_windows(slo)) == ["5m", "10m", "1h", "2h", "30d"]
     [row] = window_facts(slo)
     assert row.factor == Fraction(18)  # 5% x 720h / 2h
+
+
+@pytest.mark.parametrize(
+    ("long_window_interval", "expected"),
+    [("1m", "4m"), ("15s", "1m"), ("30s", "2m"), ("2m", "4m"), ("4m", "4m"), ("5m", "5m")],
+)
+def test_the_budget_group_runs_every_4_intervals_and_within_the_5m_lookback(
+    long_window_interval: str, expected: str
+) -> None:
+    """Four long-window intervals, at most 4m (inside Prometheus' 5m lookback, so the SLI
+    and budget panels always find a value), never more often than the tiles change."""
+    interval = budget_interval(Duration.parse(long_window_interval))
+    assert interval == Duration.parse(expected)
