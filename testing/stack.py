@@ -134,8 +134,45 @@ def backfill(services: Iterable[SyntheticService], data_dir: Path, promtool: str
 # -- the whole stack -------------------------------------------------------------------
 
 
+class PollingStack:
+    """Waiting on a running stack (Prometheus or vmalert, Alertmanager, a webhook), shared
+    by the stacks: they say how to check their processes and how to report a failure."""
+
+    webhook: Webhook
+
+    def fail(self, message: str) -> StackError:
+        raise NotImplementedError
+
+    def check_alive(self) -> None:
+        raise NotImplementedError
+
+    def wait(self, what: str, probe: Callable[[], T | None], *, deadline: float) -> T:
+        """Poll ``probe`` until it returns a value; StackError past ``deadline`` (unix time)
+        or as soon as one of the stack's processes exits."""
+        while True:
+            self.check_alive()
+            try:
+                found = probe()
+            except httpx.TransportError:
+                found = None
+            if found is not None:
+                return found
+            if time.time() >= deadline:
+                raise self.fail(f"timed out waiting for {what}")
+            time.sleep(POLL_SECONDS)
+
+    def wait_for_notification(
+        self, what: str, predicate: Callable[[Notification], bool], *, deadline: float
+    ) -> Notification:
+        found = self.webhook.wait_for(predicate, deadline=deadline)
+        self.check_alive()
+        if found is None:
+            raise self.fail(f"no notification: {what}")
+        return found
+
+
 @dataclass
-class AlertStack:
+class AlertStack(PollingStack):
     root: Path
     services: dict[str, SyntheticService]
     webhook: Webhook
@@ -165,30 +202,6 @@ class AlertStack:
                 process.check_alive()
             except StackError as exc:
                 raise self.fail(str(exc)) from None
-
-    def wait(self, what: str, probe: Callable[[], T | None], *, deadline: float) -> T:
-        """Poll ``probe`` until it returns a value; StackError past ``deadline`` (unix time)
-        or as soon as Prometheus or Alertmanager exits."""
-        while True:
-            self.check_alive()
-            try:
-                found = probe()
-            except httpx.TransportError:
-                found = None
-            if found is not None:
-                return found
-            if time.time() >= deadline:
-                raise self.fail(f"timed out waiting for {what}")
-            time.sleep(POLL_SECONDS)
-
-    def wait_for_notification(
-        self, what: str, predicate: Callable[[Notification], bool], *, deadline: float
-    ) -> Notification:
-        found = self.webhook.wait_for(predicate, deadline=deadline)
-        self.check_alive()
-        if found is None:
-            raise self.fail(f"no notification: {what}")
-        return found
 
     def query(self, promql: str) -> list[dict[str, Any]]:
         """An instant query on Prometheus: the result vector."""

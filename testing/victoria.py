@@ -15,11 +15,11 @@ from __future__ import annotations
 import re
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import yaml
@@ -35,13 +35,14 @@ from testing.alert_fleet import (
 from testing.processes import free_port
 from testing.service import SyntheticService, serving
 from testing.stack import (
+    PollingStack,
     Process,
     StackError,
     base_alertmanager_config,
     build_with_perfdash,
     running,
 )
-from testing.webhook import Notification, Webhook
+from testing.webhook import Webhook
 
 SCRAPE_INTERVAL = 1.0
 EVALUATION_INTERVAL = 1.0
@@ -49,7 +50,6 @@ FLUSH_INTERVAL = 0.5  # vmalert -remoteWrite.flushInterval
 LATENCY_OFFSET = 1.0  # victoria-metrics -search.latencyOffset
 STARTUP_SECONDS = 60.0
 POLL_SECONDS = 0.1
-T = TypeVar("T")
 _OPENMETRICS_SAMPLE = re.compile(r"^(?P<series>\S+) (?P<value>\S+) (?P<at>[0-9.]+)$")
 
 DECLARATIONS = {
@@ -79,7 +79,7 @@ def environment_binaries() -> VMBinaries | None:
 
 
 @dataclass
-class VMStack:
+class VMStack(PollingStack):
     root: Path
     services: dict[str, SyntheticService]
     webhook: Webhook
@@ -109,28 +109,6 @@ class VMStack:
                 process.check_alive()
             except StackError as exc:
                 raise self.fail(str(exc)) from None
-
-    def wait(self, what: str, probe: Callable[[], T | None], *, deadline: float) -> T:
-        while True:
-            self.check_alive()
-            try:
-                found = probe()
-            except httpx.TransportError:
-                found = None
-            if found is not None:
-                return found
-            if time.time() >= deadline:
-                raise self.fail(f"timed out waiting for {what}")
-            time.sleep(POLL_SECONDS)
-
-    def wait_for_notification(
-        self, what: str, predicate: Callable[[Notification], bool], *, deadline: float
-    ) -> Notification:
-        found = self.webhook.wait_for(predicate, deadline=deadline)
-        self.check_alive()
-        if found is None:
-            raise self.fail(f"no notification: {what}")
-        return found
 
     def query(self, promql: str) -> list[dict[str, Any]]:
         """An instant query on VictoriaMetrics (its Prometheus-compatible API)."""
