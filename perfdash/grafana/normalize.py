@@ -76,9 +76,12 @@ BUILT_IN_ANNOTATION = {
 }
 
 
-def normalize_dashboard(dashboard_in: Any) -> dict[str, Any]:
+def normalize_dashboard(
+    dashboard_in: Any, *, panels: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """A grafanalib Dashboard (or its JSON) -> a dashboard valid against Grafana's
-    schema, deterministic.
+    schema, deterministic. ``panels``: the dashboard's panels, already as Grafana stores
+    them (``perfdash.grafana.panels.Layout``), instead of the Dashboard's own.
 
     grafanalib objects are converted level by level as the keys kept here are read, so
     what Grafana does not store is never converted, and each level is copied once.
@@ -95,7 +98,9 @@ def normalize_dashboard(dashboard_in: Any) -> dict[str, Any]:
     dashboard["links"] = [_link(link) for link in raw.get("links") or []]
     templating = _shallow(raw.get("templating")) or {}
     dashboard["templating"] = {"list": [_variable(v) for v in templating.get("list") or []]}
-    dashboard["panels"] = [_panel(panel) for panel in raw.get("panels") or []]
+    if panels is None:
+        panels = [normalize_panel(panel) for panel in raw.get("panels") or []]
+    dashboard["panels"] = panels
     dashboard["timepicker"] = {}  # Grafana's defaults; grafanalib's time_options are legacy
     if not dashboard.get("description"):
         dashboard.pop("description", None)
@@ -152,7 +157,8 @@ def _datasource(value: Any) -> Any:
     return {"uid": str(value)}
 
 
-def _panel(panel_in: Any) -> dict[str, Any]:
+def normalize_panel(panel_in: Any) -> dict[str, Any]:
+    """One grafanalib panel (or its JSON) as Grafana stores it (see normalize_dashboard)."""
     raw = _shallow(panel_in)
     if raw.get("type") == "row":
         return _row(raw)
@@ -191,7 +197,7 @@ def _row(raw: dict[str, Any]) -> dict[str, Any]:
         "title": raw.get("title", ""),
         "collapsed": bool(raw.get("collapsed", False)),
         "gridPos": plain_data(raw["gridPos"]),
-        "panels": [_panel(p) for p in raw.get("panels") or []],
+        "panels": [normalize_panel(p) for p in raw.get("panels") or []],
     }
     if raw.get("repeat"):
         row["repeat"] = plain_data(raw["repeat"])

@@ -118,9 +118,8 @@ def overview_dashboard(fleet: Fleet) -> dict[str, Any]:
                 keepTime=True,
             )
         ],
-        panels=layout.panels,
-    ).auto_panel_ids()
-    return normalize_dashboard(dashboard)
+    )
+    return normalize_dashboard(dashboard, panels=layout.panels)
 
 
 def _headline_stats(layout: p.Layout, queries: _Queries) -> None:

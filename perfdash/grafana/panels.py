@@ -12,7 +12,7 @@ from typing import Any
 
 import grafanalib.core as g
 
-from perfdash.grafana.normalize import DATASOURCE_VARIABLE
+from perfdash.grafana.normalize import DATASOURCE_VARIABLE, normalize_panel
 
 OK = "#0072B2"  # blue
 WARN = "#E69F00"  # orange
@@ -22,31 +22,42 @@ DATASOURCE = "${" + DATASOURCE_VARIABLE + "}"
 GRID_WIDTH = 24
 
 
+Panel = dict[str, Any]
+
+
 @dataclass
 class Layout:
-    """Places panels left to right, wrapping at Grafana's 24-column grid, and numbers them."""
+    """Places panels left to right, wrapping at Grafana's 24-column grid, and numbers them.
+
+    Panels are kept as the JSON Grafana stores: the helpers below build it directly, and
+    a grafanalib panel (the overview's bar gauge and table) is normalised as it is added."""
 
     x: int = 0
     y: int = 0
     line_height: int = 0
-    panels: list[Any] = field(default_factory=list)
+    panels: list[Panel] = field(default_factory=list)
 
     def row(self, title: str) -> None:
         self.newline()
         self.panels.append(
-            g.RowPanel(
-                title=title,
-                gridPos=g.GridPos(h=1, w=GRID_WIDTH, x=0, y=self.y),
-                id=len(self.panels) + 1,
-            )
+            {
+                "type": "row",
+                "id": len(self.panels) + 1,
+                "title": title,
+                "collapsed": False,
+                "gridPos": _grid(h=1, w=GRID_WIDTH, x=0, y=self.y),
+                "panels": [],
+            }
         )
         self.y += 1
 
-    def add(self, panel: Any, *, width: int, height: int) -> None:
+    def add(self, panel: Panel | g.Panel, *, width: int, height: int) -> None:
         if self.x + width > GRID_WIDTH:
             self.newline()
-        panel.gridPos = g.GridPos(h=height, w=width, x=self.x, y=self.y)
-        panel.id = len(self.panels) + 1  # ids in layout order, as grafanalib would number them
+        if not isinstance(panel, dict):
+            panel = normalize_panel(panel)
+        panel["gridPos"] = _grid(h=height, w=width, x=self.x, y=self.y)
+        panel["id"] = len(self.panels) + 1  # ids in layout order, as grafanalib would number them
         self.panels.append(panel)
         self.x += width
         self.line_height = max(self.line_height, height)
@@ -58,25 +69,66 @@ class Layout:
         self.line_height = 0
 
 
+def _grid(*, h: int, w: int, x: int, y: int) -> dict[str, int]:
+    return {"h": h, "w": w, "x": x, "y": y}
+
+
+# The panels below are built as ``normalize_panel`` would write grafanalib's panels of
+# the same arguments (tests/grafana/test_panels.py holds them to that): a service
+# dashboard has dozens, and building them through grafanalib's objects and normalising
+# those was most of the time a large fleet's build spent on dashboards.
+
+
+def _datasource() -> dict[str, str]:
+    return {"type": "prometheus", "uid": DATASOURCE}
+
+
 def target(
     expr: str, *, legend: str = "", ref: str = "A", instant: bool = False, table: bool = False
-) -> g.Target:
-    return g.Target(
-        expr=expr,
-        legendFormat=legend,
-        refId=ref,
-        instant=instant,
-        format="table" if table else "time_series",
-        datasource={"type": "prometheus", "uid": DATASOURCE},
-    )
+) -> dict[str, Any]:
+    made: dict[str, Any] = {"refId": ref, "datasource": _datasource(), "expr": expr}
+    if legend:
+        made["legendFormat"] = legend
+    if instant:
+        made["instant"] = True
+        made["range"] = False
+    if table:
+        made["format"] = "table"
+    return made
 
 
-def steps(*pairs: tuple[str, float | None]) -> list[g.Threshold]:
-    """``steps((BAD, None), (OK, 0.999))``: the first is the base colour."""
+def steps(*pairs: tuple[str, float | None]) -> list[dict[str, Any]]:
+    """``steps((BAD, None), (OK, 0.999))``: the first is the base colour (value null)."""
     return [
-        g.Threshold(color, index, value if value is not None else 0.0)
+        {"color": color, "value": None if index == 0 else value}
         for index, (color, value) in enumerate(pairs)
     ]
+
+
+def _panel(
+    kind: str,
+    title: str,
+    description: str,
+    targets: list[dict[str, Any]],
+    defaults: dict[str, Any],
+    options: dict[str, Any],
+) -> Panel:
+    panel: Panel = {"type": kind, "title": title}
+    if description:
+        panel["description"] = description
+    panel["datasource"] = _datasource()
+    panel["targets"] = targets
+    panel["fieldConfig"] = {"defaults": defaults, "overrides": []}
+    panel["options"] = options
+    return panel
+
+
+def _thresholds(thresholds: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"mode": "absolute", "steps": thresholds}
+
+
+def _legend() -> dict[str, Any]:
+    return {"calcs": [], "displayMode": "list", "placement": "bottom", "showLegend": True}
 
 
 def stat(
@@ -85,79 +137,107 @@ def stat(
     expr: str,
     *,
     unit: str,
-    thresholds: list[g.Threshold],
+    thresholds: list[dict[str, Any]],
     decimals: int | None = None,
     mappings: Sequence[dict[str, Any]] = (),
     links: Sequence[dict[str, Any]] = (),
     no_value: str = "no data",
-) -> g.Stat:
-    panel = g.Stat(
-        title=title,
-        description=description,
-        dataSource=DATASOURCE,
-        targets=[target(expr, instant=True)],
-        format=unit,
-        decimals=decimals,
-        thresholds=thresholds,
-        reduceCalc="lastNotNull",
-        graphMode="none",
-        colorMode="background",
-        noValue=no_value,
-        mappings=list(mappings),
-        links=list(links),
-    )
+) -> Panel:
+    defaults: dict[str, Any] = {"unit": unit}
+    if decimals is not None:
+        defaults["decimals"] = decimals
+    if mappings:
+        defaults["mappings"] = [dict(mapping) for mapping in mappings]
+    if thresholds:
+        defaults["thresholds"] = _thresholds(thresholds)
+    if no_value:
+        defaults["noValue"] = no_value
+    options = {
+        "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+        "orientation": "auto",
+        "textMode": "auto",
+        "wideLayout": True,
+        "colorMode": "background",
+        "graphMode": "none",
+        "justifyMode": "auto",
+        "showPercentChange": False,
+        "percentChangeColorMode": "standard",
+    }
+    panel = _panel("stat", title, description, [target(expr, instant=True)], defaults, options)
+    if links:
+        panel["links"] = [_panel_link(link) for link in links]
     return panel
 
 
 def timeseries(
     title: str,
     description: str,
-    targets: Sequence[g.Target],
+    targets: Sequence[dict[str, Any]],
     *,
     unit: str,
-    thresholds: list[g.Threshold] | None = None,
+    thresholds: list[dict[str, Any]] | None = None,
     threshold_style: str = "line",
     minimum: float | None = None,
     maximum: float | None = None,
     decimals: int | None = None,
-) -> g.TimeSeries:
-    return g.TimeSeries(
-        title=title,
-        description=description,
-        dataSource=DATASOURCE,
-        targets=list(targets),
-        unit=unit,
-        thresholds=thresholds or [],
-        thresholdsStyleMode=threshold_style if thresholds else "off",
-        valueMin=minimum,
-        valueMax=maximum,
-        valueDecimals=decimals,
-        fillOpacity=10,
-        lineWidth=2,
-        showPoints="never",
-        spanNulls=True,
-        tooltipMode="multi",
-        legendDisplayMode="list",
-        legendPlacement="bottom",
-    )
+) -> Panel:
+    custom: dict[str, Any] = {
+        "fillOpacity": 10,
+        "lineWidth": 2,
+        "showPoints": "never",
+        "spanNulls": True,
+    }
+    defaults: dict[str, Any] = {"unit": unit, "color": {"mode": "palette-classic"}}
+    if thresholds:
+        if threshold_style != "off":  # Grafana's default, left out
+            custom["thresholdsStyle"] = {"mode": threshold_style}
+        defaults["thresholds"] = _thresholds(thresholds)
+    defaults["custom"] = custom
+    for key, value in (("min", minimum), ("max", maximum), ("decimals", decimals)):
+        if value is not None:
+            defaults[key] = value
+    options = {"legend": _legend(), "tooltip": {"mode": "multi", "sort": "none"}}
+    return _panel("timeseries", title, description, list(targets), defaults, options)
 
 
-def alert_timeline(title: str, description: str, expr: str, legend: str) -> g.StateTimeline:
-    return g.StateTimeline(
-        title=title,
-        description=description,
-        dataSource=DATASOURCE,
-        targets=[target(expr, legend=legend)],
-        showValue="never",
-        mergeValues=True,
-        rowHeight=0.8,
-        fillOpacity=80,
-        lineWidth=0,
-        mappings=[
+def alert_timeline(title: str, description: str, expr: str, legend: str) -> Panel:
+    defaults = {
+        "color": {"mode": "thresholds"},
+        "custom": {"fillOpacity": 80, "lineWidth": 0},
+        "mappings": [
             {"type": "value", "options": {"1": {"text": "firing", "color": BAD, "index": 0}}},
         ],
-        thresholds=steps((BAD, None)),
+        "thresholds": _thresholds(steps((BAD, None))),
+    }
+    options = {
+        "showValue": "never",
+        "rowHeight": 0.8,
+        "mergeValues": True,
+        "alignValue": "left",
+        "legend": _legend(),
+        "tooltip": {"mode": "single", "sort": "desc"},
+    }
+    return _panel(
+        "state-timeline", title, description, [target(expr, legend=legend)], defaults, options
     )
+
+
+def _panel_link(link: dict[str, Any]) -> dict[str, Any]:
+    """A ``panel_link`` as Grafana stores a panel's link."""
+    made = {
+        "title": link.get("title", ""),
+        "type": "link",
+        "icon": "external link",
+        "tooltip": "",
+        "tags": [],
+        "asDropdown": False,
+        "targetBlank": bool(link.get("targetBlank", False)),
+        "includeVars": False,
+        "keepTime": False,
+    }
+    if link.get("url"):
+        made["url"] = link["url"]
+    return made
 
 
 def link(

@@ -58,9 +58,8 @@ def service_dashboard(service: Service) -> dict[str, Any]:
         refresh="1m",
         templating=g.Templating(list=_variables(service)),
         links=_links(service),
-        panels=layout.panels,  # numbered by Layout: grafanalib's auto_panel_ids copies each
     )
-    return with_baseline_rows(normalize_dashboard(dashboard), service)
+    return with_baseline_rows(normalize_dashboard(dashboard, panels=layout.panels), service)
 
 
 def _links(service: Service) -> list[g.DashboardLink]:
@@ -270,7 +269,7 @@ def _red(layout: p.Layout, service: Service) -> None:
         )
 
 
-def _latency_thresholds(service: Service, histogram: str) -> list[g.Threshold] | None:
+def _latency_thresholds(service: Service, histogram: str) -> list[dict[str, Any]] | None:
     limits = sorted(
         {
             float(slo.sli.threshold)
