@@ -81,6 +81,9 @@ class Case:
     def seconds(self) -> list[float]:
         return [r.seconds for r in self.timed]
 
+    def cpu_seconds(self) -> list[float]:
+        return [r.cpu_seconds for r in self.timed]
+
     def tree_mb(self) -> list[float]:
         return [r.tree_peak_bytes / MB for r in self.sampled if r.tree_peak_bytes is not None]
 
@@ -180,7 +183,10 @@ def bench_size(
                 result = action(by_mode[mode], sampled)
                 (by_mode[mode].sampled if sampled else by_mode[mode].timed).append(result)
                 kind = "memory run" if sampled else "run"
-                progress(f"  N={services} {mode}: {operation} {kind}: {result.seconds:.2f} s")
+                progress(
+                    f"  N={services} {mode}: {operation} {kind}: {result.seconds:.2f} s "
+                    f"(CPU {result.cpu_seconds:.2f} s, load {os.getloadavg()[0]:.1f})"
+                )
         cases += by_mode.values()
     return sorted(cases, key=lambda c: names.index(c.mode))
 
@@ -192,6 +198,7 @@ def progress(message: str) -> None:
 def markdown_table(cases: Sequence[Case]) -> str:
     header = (
         "| services (SLOs) | mode (processes at once) | operation | median s | max s "
+        "| tree CPU median s "
         "| tree peak RSS median MB | tree peak RSS max MB | largest process max MB "
         "| files written | output bytes |"
     )
@@ -205,7 +212,8 @@ def markdown_table(cases: Sequence[Case]) -> str:
         lines.append(
             f"| {case.services} ({case.services * 4}) | {case.mode} ({case.processes()}) "
             f"| {case.operation} | {statistics.median(seconds):.2f} | {max(seconds):.2f} "
-            f"| {tree_cells} | {case.largest_mb():.0f} | {written} | {size} |"
+            f"| {statistics.median(case.cpu_seconds()):.2f} | {tree_cells} "
+            f"| {case.largest_mb():.0f} | {written} | {size} |"
         )
     return "\n".join(lines)
 

@@ -32,6 +32,7 @@ class Run:
     tree_peak_bytes: int | None  # peak of the sum of RSS over the tree (sampled), if sampled
     processes: int | None  # most processes alive at once (sampled), if sampled
     stdout: str
+    cpu_seconds: float = 0.0  # user + system CPU of the process and its reaped descendants
 
 
 def perfdash_command() -> list[str]:
@@ -83,9 +84,10 @@ def measure(command: Sequence[str], *, cwd: Path, env: dict[str, str], poll: flo
             f"{' '.join(command)} exited {process.returncode}:\n{stdout}\n{stderr}".strip()
         )
     largest = rusage.ru_maxrss * 1024  # Linux reports KiB
+    cpu = rusage.ru_utime + rusage.ru_stime
     if poll is None:
-        return Run(seconds, largest, None, None, stdout)
-    return Run(seconds, largest, peak, most, stdout)
+        return Run(seconds, largest, None, None, stdout, cpu)
+    return Run(seconds, largest, peak, most, stdout, cpu)
 
 
 def machine() -> str:
