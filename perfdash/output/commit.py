@@ -145,10 +145,12 @@ def recover(root: Path) -> bool:
 
 def _finish(root: Path, renames: list[tuple[str, str]], deletions: list[tuple[str, str]]) -> None:
     """Step 3; safe to repeat (a rename already done, a file already gone, are skipped)."""
+    base = str(root)
     try:
         for staged, target in renames:
             with contextlib.suppress(FileNotFoundError):
-                os.replace(root / staged, root / target)
+                # Plain strings: Path objects for 20,000 paths were most of a large commit.
+                os.replace(os.path.join(base, staged), os.path.join(base, target))
         for path, sha in deletions:
             old = root / path
             with contextlib.suppress(FileNotFoundError):
