@@ -54,16 +54,21 @@ def map_chunks(
 
 
 def imap_chunks(
-    function: Callable[[Sequence[T]], R], items: Sequence[T], *, jobs: int | None = None
+    function: Callable[[Sequence[T]], R],
+    items: Sequence[T],
+    *,
+    jobs: int | None = None,
+    chunks_per_worker: int = 4,
 ) -> Iterator[R]:
     """``function`` over consecutive chunks of ``items``, each chunk's result yielded in
     input order as soon as it (and those before it) are done, so the caller can consume
-    them while the workers go on."""
+    them while the workers go on. More chunks per worker: less time with a worker idle
+    at the end, waiting for the last chunk of another, for more round trips."""
     workers = jobs or default_jobs()
     if not forks(len(items), jobs=workers):
         yield function(items)
         return
-    size = -(-len(items) // (workers * 4))
+    size = -(-len(items) // (workers * chunks_per_worker))
     token = next(_tokens)
     tasks = [(token, i, i + size) for i in range(0, len(items), size)]
     # The workers are forked after this: they inherit the function and the items, and

@@ -261,6 +261,8 @@ class _Scenarios:
         self.facts = window_facts(slo)
         self.budget = Fraction(slo.error_budget)
         self.own = {"service": service.name, "slo": slo.name}
+        # Every scenario feeds the same series: their names are made once.
+        self._names: dict[tuple[str, int, int, str], str] = {}
 
     # -- input series ---------------------------------------------------------------
 
@@ -292,10 +294,15 @@ class _Scenarios:
         values: str,
         threshold_form: str,
     ) -> dict[str, str]:
-        final = {**labels, **group}
-        if final.get("le") == "__threshold__":
-            final["le"] = self._le(threshold_form)
-        return {"series": series_name(metric, final), "values": values}
+        # By identity: the labels and groups are the model's own dicts, alive as long as it.
+        key = (metric, id(labels), id(group), threshold_form)
+        name = self._names.get(key)
+        if name is None:
+            final = {**labels, **group}
+            if final.get("le") == "__threshold__":
+                final["le"] = self._le(threshold_form)
+            name = self._names[key] = series_name(metric, final)
+        return {"series": name, "values": values}
 
     def _le(self, form: str) -> str:
         """The bucket boundary as a Go client writes it (``1``) or Prometheus 3 (``1.0``)."""
