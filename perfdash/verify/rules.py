@@ -182,9 +182,10 @@ def _generate(service: Service, out_dir: Path) -> tuple[_Rules, str]:
             continue
         stale += [p for p, t in unit.tests if not _holds(out_dir / p, t)]
         files = tuple(p for p, _ in unit.tests)
-        slos.append(_Seen(service.name, slo.name, files, unit.digest()))
+        unit_digest = unit.digest()
+        slos.append(_Seen(service.name, slo.name, files, unit_digest))
         digests = [[p, _digest(t.encode("utf-8"))] for p, t in unit.tests]
-        described.append([slo.name, digests, unit.digest(), ""])
+        described.append([slo.name, digests, unit_digest, ""])
     check_digest = hashlib.sha256(f"check\0{text}".encode()).hexdigest()
     rules = _Rules(path, check_digest, tuple(stale), tuple(slos))
     payload = {"rules": [path, _digest(text.encode("utf-8")), check_digest], "slos": described}
