@@ -11,7 +11,8 @@ Beside the passes, what each service model generates (``generated``): its model
 fingerprint (``verify.fingerprint``: the model, perfdash's source, the rendering
 libraries) to its files' digests and its tests' content digests, signed the same way.
 A service whose fingerprint and files on disk match an entry needs no regenerating to
-be known fresh and to find its tests' keys; anything else is regenerated.
+be known fresh and to find its tests' keys; anything else is regenerated. Only the
+entries of one perfdash (its code fingerprint) are kept: a new perfdash starts afresh.
 
 The record lives in ``$XDG_CACHE_HOME/perfdash/tests`` (or
 ``~/.cache/...``, or ``--record DIR``); CI can cache that folder between runs.
@@ -34,7 +35,7 @@ V = TypeVar("V")
 RECORD_FILE = "passed.json"
 KEY_FILE = "key"
 MAX_ENTRIES = 200_000  # the oldest are dropped beyond this
-MAX_GENERATED = 20_000  # service models remembered
+MAX_GENERATED = 20_000  # service models remembered (of one perfdash)
 
 
 def default_record_dir() -> Path:
@@ -53,11 +54,12 @@ class TestRecord:
         self._key = b""
         self._entries: dict[str, str] = {}
         self._added: dict[str, str] = {}
+        self._code = ""  # the code fingerprint of the generated entries
         self._generated: dict[str, tuple[str, str]] = {}  # fingerprint -> (payload, signature)
         self._generated_added: dict[str, tuple[str, str]] = {}
         if directory is not None:
             self._key = _read_or_make_key(directory)
-            self._entries, self._generated = self._read()
+            self._entries, self._code, self._generated = self._read()
 
     def passed(self, key: str) -> bool:
         signature = self._entries.get(key) or self._added.get(key)
@@ -67,19 +69,23 @@ class TestRecord:
         if self.directory is not None:
             self._added.update((key, self._sign(key)) for key in keys)
 
-    def generated(self, fingerprint: str) -> str | None:
-        """The payload remembered for a model ``fingerprint``, if its signature verifies."""
+    def generated(self, code: str, fingerprint: str) -> str | None:
+        """The payload remembered for a model ``fingerprint`` under the perfdash whose
+        code fingerprint is ``code``, if its signature verifies."""
         found = self._generated.get(fingerprint) or self._generated_added.get(fingerprint)
-        if found is None:
+        if found is None or code != self._code:
             return None
         payload, signature = found
-        expected = self._sign_generated(fingerprint, payload)
+        expected = self._sign_generated(code, fingerprint, payload)
         return payload if hmac.compare_digest(signature, expected) else None
 
-    def remember(self, fingerprint: str, payload: str) -> None:
-        if self.directory is not None:
-            signature = self._sign_generated(fingerprint, payload)
-            self._generated_added[fingerprint] = (payload, signature)
+    def remember(self, code: str, fingerprint: str, payload: str) -> None:
+        if self.directory is None:
+            return
+        if code != self._code:  # another perfdash: its entries can never match again
+            self._code, self._generated, self._generated_added = code, {}, {}
+        signature = self._sign_generated(code, fingerprint, payload)
+        self._generated_added[fingerprint] = (payload, signature)
 
     def save(self) -> None:
         if self.directory is None or not (self._added or self._generated_added):
@@ -89,7 +95,10 @@ class TestRecord:
         document = {
             "version": 1,
             "passed": entries,
-            "generated": {k: list(v) for k, v in generated.items()},
+            "generated": {
+                "code": self._code,
+                "models": {k: list(v) for k, v in generated.items()},
+            },
         }
         target = self.directory / RECORD_FILE
         temporary = target.with_name(f".{RECORD_FILE}.{os.getpid()}.tmp")
@@ -105,28 +114,29 @@ class TestRecord:
     def _sign(self, key: str) -> str:
         return hmac.new(self._key, f"passed:{key}".encode(), hashlib.sha256).hexdigest()
 
-    def _sign_generated(self, fingerprint: str, payload: str) -> str:
-        message = f"generated:{fingerprint}\0{payload}".encode()
+    def _sign_generated(self, code: str, fingerprint: str, payload: str) -> str:
+        message = f"generated:{code}\0{fingerprint}\0{payload}".encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 
-    def _read(self) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    def _read(self) -> tuple[dict[str, str], str, dict[str, tuple[str, str]]]:
         assert self.directory is not None
         path = self.directory / RECORD_FILE
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
             entries = document["passed"]
-            generated = document.get("generated", {})
+            generated = document.get("generated") or {"code": "", "models": {}}
             if document.get("version") != 1 or not isinstance(entries, dict):
                 raise ValueError("not a perfdash test record")
             return (
                 {str(k): str(v) for k, v in entries.items()},
-                {str(k): (str(p), str(s)) for k, (p, s) in generated.items()},
+                str(generated["code"]),
+                {str(k): (str(p), str(s)) for k, (p, s) in generated["models"].items()},
             )
         except FileNotFoundError:
-            return {}, {}
+            return {}, "", {}
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             self.problem = f"ignored the test record {path} ({exc}): every test runs"
-            return {}, {}
+            return {}, "", {}
 
 
 def _newest(entries: dict[str, V], added: dict[str, V], limit: int) -> dict[str, V]:

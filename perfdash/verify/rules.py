@@ -78,7 +78,7 @@ class _Rules:
     key: str
     stale: tuple[str, ...] = ()
     slos: tuple[_Seen, ...] = field(default_factory=tuple)
-    remember: tuple[str, str] | None = None  # (model fingerprint, payload) for the record
+    remember: tuple[str, str, str] | None = None  # (code, model fingerprint, payload) to record
 
 
 def run_rule_checks(
@@ -153,15 +153,14 @@ def _see(
     seen = []
     for service in services:
         fingerprint = model_fingerprint(service, code)
-        payload = record.generated(fingerprint) if fingerprint else None
+        payload = record.generated(code, fingerprint) if fingerprint else None
         known = _from_payload(service.name, payload, out_dir) if payload else None
         if known is not None:
             seen.append(known)
             continue
         rules, payload = _generate(service, out_dir)
-        seen.append(
-            dataclasses.replace(rules, remember=(fingerprint, payload) if fingerprint else None)
-        )
+        remember = (code, fingerprint, payload) if fingerprint else None
+        seen.append(dataclasses.replace(rules, remember=remember))
     return seen
 
 

@@ -36,23 +36,41 @@ def test_entries_are_signed_and_only_passes_are_kept(tmp_path: Path) -> None:
     assert not TestRecord(tmp_path).passed("k1")
 
 
-def test_generated_entries_are_signed_over_fingerprint_and_payload(tmp_path: Path) -> None:
+def test_generated_entries_are_signed_over_code_fingerprint_and_payload(
+    tmp_path: Path,
+) -> None:
     record = TestRecord(tmp_path)
-    record.remember("model-a", '{"files": "a"}')
-    record.remember("model-b", '{"files": "b"}')
-    assert record.generated("model-a") == '{"files": "a"}'  # before saving, too
+    record.remember("code-1", "model-a", '{"files": "a"}')
+    record.remember("code-1", "model-b", '{"files": "b"}')
+    assert record.generated("code-1", "model-a") == '{"files": "a"}'  # before saving, too
     record.save()
-    assert TestRecord(tmp_path).generated("model-a") == '{"files": "a"}'
-    assert TestRecord(tmp_path).generated("model-c") is None
+    assert TestRecord(tmp_path).generated("code-1", "model-a") == '{"files": "a"}'
+    assert TestRecord(tmp_path).generated("code-1", "model-c") is None
+    assert TestRecord(tmp_path).generated("code-2", "model-a") is None
     document = json.loads((tmp_path / RECORD_FILE).read_text())
-    payload, signature = document["generated"]["model-a"]
-    edited = [[payload.replace('"a"', '"b"'), signature], ["model-b", signature]]
-    document["generated"]["model-a"] = edited[0]  # the payload edited
-    document["generated"]["model-c"] = [payload, signature]  # moved to another model
+    models = document["generated"]["models"]
+    payload, signature = models["model-a"]
+    models["model-a"] = [payload.replace('"a"', '"b"'), signature]  # the payload edited
+    models["model-c"] = [payload, signature]  # moved to another model
     (tmp_path / RECORD_FILE).write_text(json.dumps(document))
-    assert TestRecord(tmp_path).generated("model-a") is None
-    assert TestRecord(tmp_path).generated("model-c") is None
-    assert TestRecord(tmp_path).generated("model-b") == '{"files": "b"}'
+    assert TestRecord(tmp_path).generated("code-1", "model-a") is None
+    assert TestRecord(tmp_path).generated("code-1", "model-c") is None
+    assert TestRecord(tmp_path).generated("code-1", "model-b") == '{"files": "b"}'
+    document["generated"]["code"] = "code-2"  # moved to another perfdash
+    (tmp_path / RECORD_FILE).write_text(json.dumps(document))
+    assert TestRecord(tmp_path).generated("code-2", "model-b") is None
+
+
+def test_only_one_perfdash_s_generated_entries_are_kept(tmp_path: Path) -> None:
+    record = TestRecord(tmp_path)
+    record.remember("code-1", "model-a", "a")
+    record.save()
+    record = TestRecord(tmp_path)
+    record.remember("code-2", "model-b", "b")
+    record.save()
+    document = json.loads((tmp_path / RECORD_FILE).read_text())
+    assert document["generated"]["code"] == "code-2"
+    assert list(document["generated"]["models"]) == ["model-b"]
 
 
 def test_a_damaged_record_is_ignored_with_a_warning(tmp_path: Path) -> None:
