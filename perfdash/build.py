@@ -9,6 +9,7 @@ here; ``perfdash.output`` writes or checks the result.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -75,9 +76,16 @@ def build_parts(
     )
     # 16 chunks a worker: a worker is left idle at the end for about half a chunk's
     # time, and a chunk of a 1000-service fleet (32 services) takes ~0.2 s to generate.
-    yield from imap_chunks(partial(_then, generate, then), chosen, jobs=jobs, chunks_per_worker=16)
-    if services is None and "files" in kinds:
-        yield then(Output(fleet_files(fleet, extra), {}))
+    parts = imap_chunks(partial(_then, generate, then), chosen, jobs=jobs, chunks_per_worker=16)
+    with contextlib.closing(parts):  # an error here stops the workers at once
+        first = next(parts)
+        # The fleet-wide files are made while the workers go on (importing grafanalib
+        # for the overview is most of their time), then handed over last.
+        whole = fleet_files(fleet, extra) if services is None and "files" in kinds else None
+        yield first
+        yield from parts
+    if whole is not None:
+        yield then(Output(whole, {}))
 
 
 def build_output(

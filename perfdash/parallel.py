@@ -17,7 +17,7 @@ import multiprocessing.pool
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -59,7 +59,7 @@ def imap_chunks(
     *,
     jobs: int | None = None,
     chunks_per_worker: int = 4,
-) -> Iterator[R]:
+) -> Generator[R, None, None]:
     """``function`` over consecutive chunks of ``items``, each chunk's result yielded in
     input order as soon as it (and those before it) are done, so the caller can consume
     them while the workers go on. More chunks per worker: less time with a worker idle

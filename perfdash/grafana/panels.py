@@ -10,9 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import grafanalib.core as g
-
-from perfdash.grafana.normalize import DATASOURCE_VARIABLE, normalize_panel
+from perfdash.grafana.normalize import (
+    BUILT_IN_ANNOTATION,
+    DATASOURCE_VARIABLE,
+    SCHEMA_VERSION,
+    normalize_panel,
+)
 
 OK = "#0072B2"  # blue
 WARN = "#E69F00"  # orange
@@ -51,7 +54,8 @@ class Layout:
         )
         self.y += 1
 
-    def add(self, panel: Panel | g.Panel, *, width: int, height: int) -> None:
+    def add(self, panel: Any, *, width: int, height: int) -> None:
+        """Place ``panel``: a Panel, or a grafanalib panel (normalised here)."""
         if self.x + width > GRID_WIDTH:
             self.newline()
         if not isinstance(panel, dict):
@@ -241,44 +245,100 @@ def _panel_link(link: dict[str, Any]) -> dict[str, Any]:
 
 
 def link(
-    title: str, url: str, *, tooltip: str = "", icon: str = "external link", new_tab: bool = True
-) -> g.DashboardLink:
-    return g.DashboardLink(
-        title=title,
-        uri=url,
-        type="link",
-        icon=icon,
-        tooltip=tooltip,
-        targetBlank=new_tab,
-        keepTime=True,
-    )
+    title: str,
+    url: str = "",
+    *,
+    tooltip: str = "",
+    icon: str = "external link",
+    new_tab: bool = True,
+    kind: str = "link",
+    tags: Sequence[str] = (),
+    dropdown: bool = False,
+) -> dict[str, Any]:
+    """A dashboard link: to ``url``, or (``kind="dashboards"``) to the dashboards tagged
+    ``tags``."""
+    made: dict[str, Any] = {
+        "title": title,
+        "type": kind,
+        "icon": icon,
+        "tooltip": tooltip,
+        "tags": list(tags),
+        "asDropdown": dropdown,
+        "targetBlank": new_tab,
+        "includeVars": False,
+        "keepTime": True,
+    }
+    if url:
+        made["url"] = url
+    return made
 
 
 def panel_link(title: str, url: str) -> dict[str, Any]:
     return {"title": title, "url": url, "targetBlank": True}
 
 
-def datasource_variable() -> g.Template:
+def datasource_variable() -> dict[str, Any]:
     """The Prometheus datasource picker every dashboard's queries go through."""
-    return g.Template(
-        name=DATASOURCE_VARIABLE,
-        label="Prometheus",
-        type="datasource",
-        query="prometheus",
-        default="",
-    )
+    return {
+        "type": "datasource",
+        "name": DATASOURCE_VARIABLE,
+        "label": "Prometheus",
+        "hide": 0,
+        "query": "prometheus",
+        "multi": False,
+        "includeAll": False,
+        "refresh": 1,
+        "sort": 1,
+    }
 
 
-def label_variable(label: str, query: str) -> g.Template:
+def label_variable(label: str, query: str) -> dict[str, Any]:
     """A multi-value variable over a label's values, with "All" matching everything."""
-    return g.Template(
-        name=label,
-        label=label,
-        query=query,
-        dataSource=DATASOURCE,
-        includeAll=True,
-        multi=True,
-        allValue=".*",
-        refresh=2,
-        sort=1,
-    )
+    return {
+        "type": "query",
+        "name": label,
+        "label": label,
+        "hide": 0,
+        "query": query,
+        "datasource": _datasource(),
+        "multi": True,
+        "includeAll": True,
+        "allValue": ".*",
+        "options": [],
+        "refresh": 2,
+        "sort": 1,
+    }
+
+
+def dashboard(
+    *,
+    uid: str,
+    title: str,
+    description: str,
+    tags: Sequence[str],
+    links: Sequence[dict[str, Any]],
+    variables: Sequence[dict[str, Any]],
+    panels: list[Panel],
+    graph_tooltip: int = 0,
+) -> dict[str, Any]:
+    """A dashboard as Grafana stores it (``normalize_dashboard`` of grafanalib's
+    Dashboard of these arguments, last six hours, refreshed every minute)."""
+    made: dict[str, Any] = {
+        "uid": uid,
+        "title": title,
+        "tags": list(tags),
+        "timezone": "browser",
+        "editable": True,
+        "graphTooltip": graph_tooltip,
+        "time": {"from": "now-6h", "to": "now"},
+        "refresh": "1m",
+        "schemaVersion": SCHEMA_VERSION,
+        "annotations": {"list": [dict(BUILT_IN_ANNOTATION)]},
+        "links": list(links),
+        "templating": {"list": list(variables)},
+        "panels": panels,
+        "timepicker": {},
+    }
+    if description:
+        made["description"] = description
+    return made
