@@ -18,7 +18,7 @@ import xxhash
 
 from perfdash.baseline.compare import Report, RunSet, compare_runs
 from perfdash.baseline.formats import FORMATS, detect_format, parse_file
-from perfdash.baseline.records import Record, Sample, SampleBatch, Value
+from perfdash.baseline.records import MinuteBatch, Record, Sample, SampleBatch, Value
 from perfdash.baseline.store import (
     HASH_ALGORITHM,
     LEGACY_HASH_ALGORITHM,
@@ -153,7 +153,7 @@ def _records(paths: Sequence[Path], fmt: str) -> Iterator[Record]:
     measured = False
     for path in paths:
         for record in parse_file(path, fmt):
-            if not measured and isinstance(record, Sample | SampleBatch | Value):
+            if not measured and isinstance(record, Sample | SampleBatch | MinuteBatch | Value):
                 measured = True
             yield record
     if not measured:
