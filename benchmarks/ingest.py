@@ -83,11 +83,12 @@ def grep_seconds(path: Path) -> tuple[float, float]:
     return time.perf_counter() - began, _children_cpu() - before
 
 
-def floor_seconds(path: Path) -> tuple[float, float]:
+def floor_seconds(path: Path, *options: str) -> tuple[float, float]:
     """Wall and CPU seconds of ``benchmarks.json_floor`` (msgspec checks every line, on the
-    same workers and parts as the ingest, and does nothing else)."""
+    same workers and parts as the ingest, and does nothing else; ``--lines``: and proves
+    one object a line as the ingest does)."""
     before, began = _children_cpu(), time.perf_counter()
-    subprocess.run([sys.executable, "-m", "benchmarks.json_floor", str(path)],
+    subprocess.run([sys.executable, "-m", "benchmarks.json_floor", str(path), *options],
                    capture_output=True, check=True, cwd=Path(__file__).parent.parent)  # fmt: skip
     return time.perf_counter() - began, _children_cpu() - before
 
@@ -147,6 +148,7 @@ def bench_ingest(
         grep_seconds(path)  # into the page cache
         greps = [grep_seconds(path) for _ in range(3)]
         floors = [floor_seconds(path) for _ in range(3)]
+        proofs = [floor_seconds(path, "--lines") for _ in range(3)]
         hashes = [hash_seconds(path, HASH_ALGORITHM) for _ in range(3)]
         sha256s = [hash_seconds(path, "sha256") for _ in range(3)]
         runs, before = [], []
@@ -182,7 +184,13 @@ def bench_ingest(
 
     floor_wall = statistics.median(f[0] for f in floors)
     floor_cpu = statistics.median(f[1] for f in floors)
+    proof_wall = statistics.median(f[0] for f in proofs)
+    proof_cpu = statistics.median(f[1] for f in proofs)
     rows = [
+        f"| floor + proof of one object a line (`json_floor --lines`: the newline and "
+        f"`}}\\n{{` counts too); median of 3 | {proof_wall:.1f} s = "
+        f"{proof_wall / grep_wall:.1f}x `grep -c`; CPU {proof_cpu:.1f} s = "
+        f"{proof_cpu / grep_cpu:.1f}x grep's | | |",
         f"| floor: msgspec checks every line of the same file (`benchmarks.json_floor`, 2 "
         f"workers, nothing kept); median of 3 | {floor_wall:.1f} s = {floor_wall / grep_wall:.1f}x "
         f"`grep -c`; CPU {floor_cpu:.1f} s = {floor_cpu / grep_cpu:.1f}x grep's; the file's "

@@ -28,7 +28,7 @@ from psycopg.rows import dict_row
 
 from perfdash.baseline.blocks import Block, float8_array, int4_array
 from perfdash.baseline.collect import Collected
-from perfdash.baseline.records import Record
+from perfdash.baseline.records import FAILED, Record
 from perfdash.baseline.schema import (
     LATEST_VERSION,
     InitReport,
@@ -304,12 +304,17 @@ class Store:
         self, cur: psycopg.Cursor[Any], run_id: int, collected: Collected
     ) -> list[SeriesAggregate]:
         quantiles = "ARRAY[" + ", ".join(repr(q) for q in QUANTILES) + "]::float8[]"
+        # The percentiles sort each series: in memory up to ~2.5M samples a series (PostgreSQL's
+        # default 4 MB sorts a big run on disk), and not for ``failed`` (its 0s and 1s give
+        # an error rate: their mean).
+        cur.execute("SET LOCAL work_mem = '64MB'")
         cur.execute(
             f"SELECT b.series, count(*), avg(s.value), min(s.value), max(s.value), "
             f"stddev_samp(s.value), percentile_cont({quantiles}) WITHIN GROUP (ORDER BY s.value) "
+            f"FILTER (WHERE b.series <> %s) "
             f"FROM {SCHEMA}.sample_blocks AS b, unnest(b.sample_values) AS s (value) "
             "WHERE b.run_id = %s GROUP BY b.series ORDER BY b.series",
-            (run_id,),
+            (FAILED, run_id),
         )
         aggregates = []
         for series, count, mean, low, high, stddev, quantile_values in cur.fetchall():
@@ -317,7 +322,7 @@ class Store:
             aggregates.append(
                 SeriesAggregate(
                     series, int(count), float(mean), float(low), float(high),
-                    None if stddev is None else float(stddev), tuple(quantile_values),
+                    None if stddev is None else float(stddev), tuple(quantile_values or ()),
                     first, last,
                 )
             )  # fmt: skip
