@@ -84,11 +84,12 @@ class _Point(msgspec.Struct):
     data: _PointData | None = None
 
 
-class _Line(msgspec.Struct, gc=False):
-    """What the fast reader takes from every line (the rest of it is checked, not kept)."""
+class _Line(msgspec.Struct, gc=False, kw_only=True):
+    """What the fast reader takes from every line (the rest of it is checked, not kept).
+    Fields in the order k6 writes a Point's keys: msgspec finds each a little faster."""
 
-    type: Literal["Point", "Metric"]
     metric: str = ""
+    type: Literal["Point", "Metric"]
     data: msgspec.Raw = _NO_DATA  # checked JSON, read only for the kept metrics' points
 
 
