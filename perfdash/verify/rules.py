@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -28,6 +29,7 @@ from perfdash.process import ToolRun, stop_children
 from perfdash.prometheus import promtool
 from perfdash.prometheus.rule_tests import untestable_reason
 from perfdash.prometheus.rules import rule_file, service_groups
+from perfdash.verify.fingerprint import code_fingerprint, model_fingerprint
 from perfdash.verify.record import TestRecord
 from perfdash.verify.shapes import shape_of
 from perfdash.verify.units import slo_unit, test_key, write_runnable
@@ -76,6 +78,7 @@ class _Rules:
     key: str
     stale: tuple[str, ...] = ()
     slos: tuple[_Seen, ...] = field(default_factory=tuple)
+    remember: tuple[str, str, str] | None = None  # (code, model fingerprint, payload) to record
 
 
 def run_rule_checks(
@@ -95,10 +98,17 @@ def run_rule_checks(
     chosen = [s for s in fleet.services if s.slos and (services is None or s.name in services)]
     found = [
         part
-        for chunk in map_chunks(partial(_see, out_dir=out_dir), chosen, jobs=jobs)
+        for chunk in map_chunks(
+            partial(_see, out_dir=out_dir, record=record, code=code_fingerprint()),
+            chosen,
+            jobs=jobs,
+        )
         for part in chunk
     ]
     _refuse_stale(out_dir, [path for rules in found for path in rules.stale])
+    for rules in found:
+        if rules.remember is not None:
+            record.remember(*rules.remember)
     version = promtool.version_text()
     seen = [_keyed(rules, version) for rules in found]
     checked, check_output = _check_rules(out_dir, seen, record, jobs=jobs)
@@ -134,27 +144,78 @@ def _keyed(rules: _Rules, version: str) -> _Rules:
     return dataclasses.replace(rules, key=test_key(rules.key, version), slos=slos)
 
 
-def _see(services: Sequence[Service], *, out_dir: Path) -> list[_Rules]:
+def _see(
+    services: Sequence[Service], *, out_dir: Path, record: TestRecord, code: str
+) -> list[_Rules]:
     """In a worker: each service's rule file and test files compared with the disk, and
-    the content digest of the rule file and of each SLO's test."""
+    the content digest of the rule file and of each SLO's test. A service the record
+    has seen generated, with every file on disk as it was then, is not generated again."""
     seen = []
     for service in services:
-        path = conventions.rule_file_path(service.name)
-        text = rule_file(service, service_groups(service))
-        stale = [] if _holds(out_dir / path, text) else [path]
-        slos = []
-        for slo in service.slos:
-            unit = slo_unit(service, slo)
-            if unit is None:
-                reason = untestable_reason(service, slo) or "no test generated"
-                slos.append(_Seen(service.name, slo.name, (), None, reason))
-                continue
-            stale += [p for p, t in unit.tests if not _holds(out_dir / p, t)]
-            files = tuple(p for p, _ in unit.tests)
-            slos.append(_Seen(service.name, slo.name, files, unit.digest()))
-        check_digest = hashlib.sha256(f"check\0{text}".encode()).hexdigest()
-        seen.append(_Rules(path, check_digest, tuple(stale), tuple(slos)))
+        fingerprint = model_fingerprint(service, code)
+        payload = record.generated(code, fingerprint) if fingerprint else None
+        known = _from_payload(service.name, payload, out_dir) if payload else None
+        if known is not None:
+            seen.append(known)
+            continue
+        rules, payload = _generate(service, out_dir)
+        remember = (code, fingerprint, payload) if fingerprint else None
+        seen.append(dataclasses.replace(rules, remember=remember))
     return seen
+
+
+def _generate(service: Service, out_dir: Path) -> tuple[_Rules, str]:
+    """The service's files generated and compared with the disk; and the payload that
+    lets the record answer the same without generating (``_from_payload``)."""
+    path = conventions.rule_file_path(service.name)
+    text = rule_file(service, service_groups(service))
+    stale = [] if _holds(out_dir / path, text) else [path]
+    slos = []
+    described: list[list[object]] = []
+    for slo in service.slos:
+        unit = slo_unit(service, slo)
+        if unit is None:
+            reason = untestable_reason(service, slo) or "no test generated"
+            slos.append(_Seen(service.name, slo.name, (), None, reason))
+            described.append([slo.name, [], None, reason])
+            continue
+        stale += [p for p, t in unit.tests if not _holds(out_dir / p, t)]
+        files = tuple(p for p, _ in unit.tests)
+        unit_digest = unit.digest()
+        slos.append(_Seen(service.name, slo.name, files, unit_digest))
+        digests = [[p, _digest(t.encode("utf-8"))] for p, t in unit.tests]
+        described.append([slo.name, digests, unit_digest, ""])
+    check_digest = hashlib.sha256(f"check\0{text}".encode()).hexdigest()
+    rules = _Rules(path, check_digest, tuple(stale), tuple(slos))
+    payload = {"rules": [path, _digest(text.encode("utf-8")), check_digest], "slos": described}
+    return rules, json.dumps(payload, separators=(",", ":"))
+
+
+def _from_payload(service: str, payload: str, out_dir: Path) -> _Rules | None:
+    """What ``_generate`` found for this model, when every file on disk still has the
+    digest it had then; else None (generate again)."""
+    described = json.loads(payload)
+    path, rules_digest, check_digest = described["rules"]
+    if _disk_digest(out_dir / path) != rules_digest:
+        return None
+    slos = []
+    for name, digests, unit_digest, reason in described["slos"]:
+        if any(_disk_digest(out_dir / p) != d for p, d in digests):
+            return None
+        files = tuple(p for p, _ in digests)
+        slos.append(_Seen(service, name, files, unit_digest, reason))
+    return _Rules(path, check_digest, (), tuple(slos))
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _disk_digest(path: Path) -> str | None:
+    try:
+        return _digest(path.read_bytes())
+    except OSError:
+        return None
 
 
 def _holds(path: Path, text: str) -> bool:

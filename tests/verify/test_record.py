@@ -4,7 +4,11 @@ failing test into a pass (real promtool, real generated tests, a broken generato
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +17,7 @@ from click.testing import Result
 
 from perfdash.prometheus import rule_tests
 from perfdash.verify.record import KEY_FILE, RECORD_FILE, TestRecord
+from tests.conftest import REPO
 from tests.helpers import MINIMAL_SERVICE, run_cli, write_declaration
 
 
@@ -29,6 +34,43 @@ def test_entries_are_signed_and_only_passes_are_kept(tmp_path: Path) -> None:
     assert not TestRecord(tmp_path).passed("k2")
     (tmp_path / KEY_FILE).write_bytes(b"x" * 32)  # another key: nothing verifies
     assert not TestRecord(tmp_path).passed("k1")
+
+
+def test_generated_entries_are_signed_over_code_fingerprint_and_payload(
+    tmp_path: Path,
+) -> None:
+    record = TestRecord(tmp_path)
+    record.remember("code-1", "model-a", '{"files": "a"}')
+    record.remember("code-1", "model-b", '{"files": "b"}')
+    assert record.generated("code-1", "model-a") == '{"files": "a"}'  # before saving, too
+    record.save()
+    assert TestRecord(tmp_path).generated("code-1", "model-a") == '{"files": "a"}'
+    assert TestRecord(tmp_path).generated("code-1", "model-c") is None
+    assert TestRecord(tmp_path).generated("code-2", "model-a") is None
+    document = json.loads((tmp_path / RECORD_FILE).read_text())
+    models = document["generated"]["models"]
+    payload, signature = models["model-a"]
+    models["model-a"] = [payload.replace('"a"', '"b"'), signature]  # the payload edited
+    models["model-c"] = [payload, signature]  # moved to another model
+    (tmp_path / RECORD_FILE).write_text(json.dumps(document))
+    assert TestRecord(tmp_path).generated("code-1", "model-a") is None
+    assert TestRecord(tmp_path).generated("code-1", "model-c") is None
+    assert TestRecord(tmp_path).generated("code-1", "model-b") == '{"files": "b"}'
+    document["generated"]["code"] = "code-2"  # moved to another perfdash
+    (tmp_path / RECORD_FILE).write_text(json.dumps(document))
+    assert TestRecord(tmp_path).generated("code-2", "model-b") is None
+
+
+def test_only_one_perfdash_s_generated_entries_are_kept(tmp_path: Path) -> None:
+    record = TestRecord(tmp_path)
+    record.remember("code-1", "model-a", "a")
+    record.save()
+    record = TestRecord(tmp_path)
+    record.remember("code-2", "model-b", "b")
+    record.save()
+    document = json.loads((tmp_path / RECORD_FILE).read_text())
+    assert document["generated"]["code"] == "code-2"
+    assert list(document["generated"]["models"]) == ["model-b"]
 
 
 def test_a_damaged_record_is_ignored_with_a_warning(tmp_path: Path) -> None:
@@ -135,3 +177,59 @@ def test_another_promtool_version_runs_everything_again(
     assert result.exit_code == 0, result.output
     assert "promtool ran 1 tests" in result.stdout
     assert "promtool check rules: 1 files ok\n" in result.stdout
+
+
+def run_perfdash_from(
+    source: Path, args: list[str], project: Path
+) -> subprocess.CompletedProcess[str]:
+    """The real CLI in a subprocess, from a copy of perfdash's source at ``source``."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "perfdash",
+            *args,
+            *(["--record", str(project / "record")] if args[0] == "test" else []),
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(source)},
+        check=False,
+    )
+
+
+@pytest.mark.integration
+def test_a_remembered_model_never_covers_changed_perfdash_code(
+    promtool_bin: str, project: Path, tmp_path: Path
+) -> None:
+    """The record remembers what each service model generates, so an unchanged service
+    is not generated again; perfdash's own source is part of that key. A perfdash whose
+    generator now writes failing tests (its source edited, nothing rebuilt yet, with
+    every file on disk as the remembered entry says) must not pass on the record."""
+    source = tmp_path / "source"
+    shutil.copytree(
+        REPO / "perfdash", source / "perfdash", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    where = run_perfdash_from(source, ["--version"], project)
+    assert where.returncode == 0, where.stderr
+    assert run_perfdash_from(source, ["build"], project).returncode == 0
+    passed = run_perfdash_from(source, ["test"], project)
+    assert passed.returncode == 0, passed.stderr
+    again = run_perfdash_from(source, ["test"], project)
+    assert "promtool ran 0 tests" in again.stdout and "1 were unchanged" in again.stdout
+
+    generator = source / "perfdash" / "prometheus" / "rule_tests.py"
+    text = generator.read_text()
+    assert text.count("fire_at = HEALTHY_MINUTES + bound\n") == 1
+    generator.write_text(text.replace("fire_at = HEALTHY_MINUTES + bound\n", "fire_at = 1\n"))
+    not_rebuilt = run_perfdash_from(source, ["test"], project)
+    assert not_rebuilt.returncode == 1
+    assert (
+        "are not up to date" in not_rebuilt.stderr and "run `perfdash build`" in not_rebuilt.stderr
+    )
+
+    assert run_perfdash_from(source, ["build"], project).returncode == 0
+    failed = run_perfdash_from(source, ["test"], project)
+    assert failed.returncode == 1
+    assert "FAIL  checkout/availability" in failed.stdout
