@@ -1,6 +1,6 @@
 """A run's records on their way into the store: samples into blocks, the rest into context.
 
-``Collected.blocks`` streams the records once: samples (one by one, or a ``SampleBatch``)
+``Collected.blocks`` streams the records once: samples (one by one, or in batches)
 become ``Block``s for COPY; tool values, metadata and series units are kept for the run's
 row and summary. The span of the request series (first and last time) is tracked here,
 since the store's aggregate query does not read times.
@@ -16,6 +16,7 @@ from perfdash.baseline.records import (
     FAILED,
     LATENCY,
     Meta,
+    MinuteBatch,
     Record,
     Sample,
     SampleBatch,
@@ -45,7 +46,15 @@ class Collected:
         """The samples of ``records`` in blocks; everything else is kept on ``self``."""
         builder = BlockBuilder(self.now.timestamp())
         for record in records:
-            if type(record) is SampleBatch:
+            if type(record) is MinuteBatch:
+                self.samples += len(record.values)
+                if record.series in _TIMED and record.offsets:
+                    first = (record.minute + min(record.offsets)) / 1e6
+                    self._widen(record.series, first, (record.minute + max(record.offsets)) / 1e6)
+                yield from builder.add_minute(
+                    record.series, record.minute, record.values, record.offsets
+                )
+            elif type(record) is SampleBatch:
                 self.samples += len(record.values)
                 if record.times is not None and record.series in _TIMED and record.times:
                     self._widen(record.series, min(record.times), max(record.times))

@@ -7,6 +7,9 @@ A parser streams these in file order; nothing downstream knows which tool wrote 
   custom measurement (``BenchmarkEncode.ns/op``, a hyperfine command's seconds...).
 - ``SampleBatch``: many observations of one series at once, as arrays (what a parser of
   big raw files yields, so that nothing downstream handles a Python object a sample).
+- ``MinuteBatch``: a batch whose times all fall in one UTC minute, as the store's blocks
+  keep them (the minute, and each sample's microseconds after it): what the k6 reader's
+  worker processes yield, so that the process writing to the store only joins arrays.
 - ``Value``: a per-run statistic the tool computed itself (k6's summary export, Locust's
   stats CSV), used where the file has no raw samples.
 - ``Meta``: run context found in the file (tool version, start time, git sha, branch...).
@@ -24,6 +27,7 @@ from typing import Literal
 
 LATENCY = "latency"
 FAILED = "failed"
+MINUTE_US = 60_000_000
 
 # Metric names match the declaration schema's pattern for ``baselines[].metrics``.
 _UNSAFE = re.compile(r"[^a-zA-Z0-9_./%-]+")
@@ -41,6 +45,17 @@ class SampleBatch:
     series: str
     values: array[float]  # "d", each checked as a Sample's value is
     times: array[float] | None = None  # "d", seconds since the epoch, one a value
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+@dataclass(frozen=True, slots=True)
+class MinuteBatch:
+    series: str
+    minute: int  # microseconds since the epoch of a UTC minute
+    values: array[float]  # "d", each checked as a Sample's value is
+    offsets: array[int]  # "i": each value's microseconds after ``minute`` (0 to MINUTE_US - 1)
 
     def __len__(self) -> int:
         return len(self.values)
@@ -68,7 +83,7 @@ class Meta:
     value: str | float
 
 
-Record = Sample | SampleBatch | Value | Meta | SeriesInfo
+Record = Sample | SampleBatch | MinuteBatch | Value | Meta | SeriesInfo
 
 
 def each_sample(records: Iterable[Record]) -> Iterator[Sample]:
@@ -80,6 +95,9 @@ def each_sample(records: Iterable[Record]) -> Iterator[Sample]:
             times = record.times if record.times is not None else [None] * len(record.values)
             for value, ts in zip(record.values, times, strict=True):
                 yield Sample(record.series, value, ts)
+        elif isinstance(record, MinuteBatch):
+            for value, offset in zip(record.values, record.offsets, strict=True):
+                yield Sample(record.series, value, (record.minute + offset) / 1e6)
 
 
 def metric_name(text: str) -> str:

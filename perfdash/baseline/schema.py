@@ -167,6 +167,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             f"DELETE FROM {SCHEMA}.settings WHERE key = 'storage_mode'",
         ),
     ),
+    Migration(
+        3,
+        "the content hash's algorithm beside it (runs.content_hash_algorithm)",
+        (
+            # The runs stored so far carry a sha256; new runs an XXH3-128 (the store says so).
+            f"ALTER TABLE {SCHEMA}.runs ADD COLUMN content_hash_algorithm text NOT NULL "
+            "DEFAULT 'sha256'",
+            f"CREATE INDEX runs_benchmark_legacy_hash ON {SCHEMA}.runs (benchmark, samples) "
+            "WHERE content_hash_algorithm = 'sha256'",
+        ),
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

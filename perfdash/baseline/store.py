@@ -28,7 +28,7 @@ from psycopg.rows import dict_row
 
 from perfdash.baseline.blocks import Block, float8_array, int4_array
 from perfdash.baseline.collect import Collected
-from perfdash.baseline.records import Record
+from perfdash.baseline.records import FAILED, Record
 from perfdash.baseline.schema import (
     LATEST_VERSION,
     InitReport,
@@ -44,7 +44,11 @@ from perfdash.errors import StoreError, StoreUnavailable, redact
 
 DSN_ENV = "PERFDASH_DSN"
 FLOAT8_ARRAY_OID, INT4_ARRAY_OID = 1022, 1007
-__all__ = ["DSN_ENV", "IngestResult", "InitReport", "NewRun", "Store"]
+# A run's identity: XXH3-128 since schema 3; the runs stored before are sha256 (the column
+# ``runs.content_hash_algorithm`` says which), and a new run is checked against them too.
+HASH_ALGORITHM = "xxh3-128"
+LEGACY_HASH_ALGORITHM = "sha256"
+__all__ = ["DSN_ENV", "HASH_ALGORITHM", "IngestResult", "InitReport", "NewRun", "Store"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,9 @@ class NewRun:
     # The run's identity; a callable is asked once the samples are copied (the hash of a big
     # file is computed while it is parsed), and the run is undone if it was stored before.
     content_hash: str | Callable[[], str]
+    # The same content's sha256 identity, asked only when a run stored before schema 3 may
+    # be this one (same benchmark, format and sample count): such a run makes this a duplicate.
+    legacy_content_hash: Callable[[], str] | None = None
     branch: str | None = None
     git_sha: str | None = None
     env: dict[str, str] = field(default_factory=dict)
@@ -122,6 +129,14 @@ def _copy_blocks(cur: psycopg.Cursor[Any], run_id: int, blocks: Iterable[Block])
             minute = datetime.fromtimestamp(block.minute // 1_000_000, UTC)
             copy.write_row((run_id, block.series, minute, len(values), block.total,
                             min(values), max(values), values, block.offsets))  # fmt: skip
+
+
+class _LegacyDuplicate(Exception):
+    """The run was stored before, under its sha256 (undoes the transaction)."""
+
+    def __init__(self, run_id: int) -> None:
+        super().__init__(run_id)
+        self.run_id = run_id
 
 
 class Store:
@@ -225,6 +240,9 @@ class Store:
                         f"UPDATE {SCHEMA}.runs SET content_hash = %s WHERE id = %s",
                         (digest, run_id),
                     )
+                self._check_legacy_duplicate(cur, run, collected.samples)
+        except _LegacyDuplicate as found:
+            return IngestResult(found.run_id, True, 0, 0, None)  # all undone
         except psycopg.errors.UniqueViolation as exc:
             existing = self.find_run(run.benchmark, digest or "") if digest else None
             if existing is None:
@@ -234,6 +252,28 @@ class Store:
             raise _translate(exc, f"cannot store the run of {run.benchmark!r}") from exc
         notes = (*collected.notes, *self._expire_raw_samples())
         return IngestResult(run_id, False, collected.samples, len(rows), started, notes)
+
+    def _check_legacy_duplicate(self, cur: psycopg.Cursor[Any], run: NewRun, samples: int) -> None:
+        """Raise ``_LegacyDuplicate`` when a run stored under its sha256 (before schema 3)
+        has this content. The sha256 is computed only when such a run has the same
+        benchmark, format and sample count (the same content gives the same samples)."""
+        if run.legacy_content_hash is None:
+            return
+        cur.execute(
+            f"SELECT 1 FROM {SCHEMA}.runs WHERE benchmark = %s AND format = %s AND samples = %s "
+            "AND content_hash_algorithm = %s LIMIT 1",
+            (run.benchmark, run.format, samples, LEGACY_HASH_ALGORITHM),
+        )
+        if cur.fetchone() is None:
+            return
+        cur.execute(
+            f"SELECT id FROM {SCHEMA}.runs WHERE benchmark = %s AND content_hash = %s "
+            "AND content_hash_algorithm = %s",
+            (run.benchmark, run.legacy_content_hash(), LEGACY_HASH_ALGORITHM),
+        )
+        row = cur.fetchone()
+        if row is not None:
+            raise _LegacyDuplicate(int(row[0]))
 
     def _expire_raw_samples(self) -> tuple[str, ...]:
         """Drop raw samples past retention where no background policy does (Apache edition).
@@ -249,11 +289,12 @@ class Store:
     def _insert_run(self, cur: psycopg.Cursor[Any], run: NewRun, digest: str) -> int | None:
         cur.execute(
             f"INSERT INTO {SCHEMA}.runs (benchmark, started_at, branch, git_sha, env, format, "
-            "files, config_hash, content_hash) VALUES (%s, now(), %s, %s, %s, %s, %s, %s, %s) "
+            "files, config_hash, content_hash, content_hash_algorithm) "
+            "VALUES (%s, now(), %s, %s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (benchmark, content_hash) DO NOTHING RETURNING id",
             (
                 run.benchmark, run.branch, run.git_sha, json.dumps(run.env, sort_keys=True),
-                run.format, list(run.files), run.config_hash, digest,
+                run.format, list(run.files), run.config_hash, digest, HASH_ALGORITHM,
             ),
         )  # fmt: skip
         row = cur.fetchone()
@@ -263,12 +304,17 @@ class Store:
         self, cur: psycopg.Cursor[Any], run_id: int, collected: Collected
     ) -> list[SeriesAggregate]:
         quantiles = "ARRAY[" + ", ".join(repr(q) for q in QUANTILES) + "]::float8[]"
+        # The percentiles sort each series: in memory up to ~2.5M samples a series (PostgreSQL's
+        # default 4 MB sorts a big run on disk), and not for ``failed`` (its 0s and 1s give
+        # an error rate: their mean).
+        cur.execute("SET LOCAL work_mem = '64MB'")
         cur.execute(
             f"SELECT b.series, count(*), avg(s.value), min(s.value), max(s.value), "
             f"stddev_samp(s.value), percentile_cont({quantiles}) WITHIN GROUP (ORDER BY s.value) "
+            f"FILTER (WHERE b.series <> %s) "
             f"FROM {SCHEMA}.sample_blocks AS b, unnest(b.sample_values) AS s (value) "
             "WHERE b.run_id = %s GROUP BY b.series ORDER BY b.series",
-            (run_id,),
+            (FAILED, run_id),
         )
         aggregates = []
         for series, count, mean, low, high, stddev, quantile_values in cur.fetchall():
@@ -276,7 +322,7 @@ class Store:
             aggregates.append(
                 SeriesAggregate(
                     series, int(count), float(mean), float(low), float(high),
-                    None if stddev is None else float(stddev), tuple(quantile_values),
+                    None if stddev is None else float(stddev), tuple(quantile_values or ()),
                     first, last,
                 )
             )  # fmt: skip

@@ -12,41 +12,65 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
+
+import xxhash
 
 from perfdash.baseline.compare import Report, RunSet, compare_runs
 from perfdash.baseline.formats import FORMATS, detect_format, parse_file
-from perfdash.baseline.records import Record, Sample, SampleBatch, Value
-from perfdash.baseline.store import IngestResult, NewRun, Store
+from perfdash.baseline.records import MinuteBatch, Record, Sample, SampleBatch, Value
+from perfdash.baseline.store import (
+    HASH_ALGORITHM,
+    LEGACY_HASH_ALGORITHM,
+    IngestResult,
+    NewRun,
+    Store,
+)
 from perfdash.errors import NoBaselineError, ResultFileError
 
 _HASH_CHUNK = 1 << 20
 
 
+def _hasher(algorithm: str) -> Any:
+    """A new hash object: XXH3-128 (the identity since schema 3: 0.1 s of CPU a GB, where
+    sha256 took 0.7 s, the sixth of a big ingest) or sha256 (earlier runs' identity)."""
+    if algorithm == HASH_ALGORITHM:
+        return xxhash.xxh3_128()
+    if algorithm == LEGACY_HASH_ALGORITHM:
+        return hashlib.sha256()
+    raise ValueError(f"unknown content hash algorithm {algorithm!r}")
+
+
 def content_hash(
-    format_name: str, paths: Sequence[Path], stop: threading.Event | None = None
+    format_name: str,
+    paths: Sequence[Path],
+    stop: threading.Event | None = None,
+    *,
+    algorithm: str = HASH_ALGORITHM,
 ) -> str:
-    """sha256 over the format and every file's sha256, in order: the run's identity.
-    ``stop`` set: give up (returns "")."""
-    digest = hashlib.sha256(format_name.encode() + b"\0")
+    """The hash (``algorithm``) over the format and every file's hash, in order: the run's
+    identity. ``stop`` set: give up (returns "")."""
+    digest = _hasher(algorithm)
+    digest.update(format_name.encode() + b"\0")
     buffer = bytearray(_HASH_CHUNK)
     view = memoryview(buffer)
     for path in paths:
-        inner = hashlib.sha256()
+        inner = _hasher(algorithm)
         try:
             with path.open("rb") as handle:
                 while read := handle.readinto(buffer):
-                    inner.update(view[:read])  # hashlib lets other threads run meanwhile
+                    inner.update(view[:read])
                     if stop is not None and stop.is_set():
                         return ""
         except OSError as exc:
             raise ResultFileError(str(path), 0, f"cannot read: {exc.strerror}") from exc
         digest.update(inner.digest())
-    return digest.hexdigest()
+    return str(digest.hexdigest())
 
 
 class BackgroundHash:
-    """``content_hash`` computed in a thread while the files are parsed (sha256 of a big
-    file costs about a quarter of its parse; hashlib releases the GIL as it hashes)."""
+    """``content_hash`` computed in a thread while the files are parsed (it reads the
+    files a second time, from the page cache)."""
 
     def __init__(self, format_name: str, paths: Sequence[Path]) -> None:
         self._stop = threading.Event()
@@ -108,10 +132,15 @@ def ingest_files(
             format=fmt,
             files=tuple(path.name for path in paths),
             content_hash=digest,
+            legacy_content_hash=lambda: content_hash(fmt, paths, algorithm=LEGACY_HASH_ALGORITHM),
             branch=branch,
             git_sha=git_sha,
             env=dict(env or {}),
-            config_hash=content_hash("config", [config]) if config else None,
+            config_hash=(
+                content_hash("config", [config], algorithm=LEGACY_HASH_ALGORITHM)
+                if config
+                else None
+            ),
         )
         return store.ingest(run, _records(paths, fmt))
     finally:
@@ -124,7 +153,7 @@ def _records(paths: Sequence[Path], fmt: str) -> Iterator[Record]:
     measured = False
     for path in paths:
         for record in parse_file(path, fmt):
-            if not measured and isinstance(record, Sample | SampleBatch | Value):
+            if not measured and isinstance(record, Sample | SampleBatch | MinuteBatch | Value):
                 measured = True
             yield record
     if not measured:

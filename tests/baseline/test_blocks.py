@@ -57,6 +57,27 @@ def test_blocks_are_capped_and_samples_without_a_time_take_the_default() -> None
     assert [v for b in blocks for v in b.values] == list(range(count))
 
 
+def test_minute_batches_join_the_open_block_of_their_minute_and_are_capped() -> None:
+    # What the k6 reader's workers hand over: a series' samples of one UTC minute.
+    minute = round(MINUTE * 1e6)
+    builder = BlockBuilder(default_time=MINUTE)
+    full = builder.add_minute("latency", minute, array("d", [1.0, 2.0]), array("i", [5, 6]))
+    full += builder.add_minute("latency", minute, array("d", [3.0]), array("i", [7]))
+    assert full == []  # one open block for the minute
+    count = MAX_BLOCK + 3
+    values, offsets = array("d", range(count)), array("i", range(count))
+    full = builder.add_minute("latency", minute + MINUTE_US, values, offsets)
+    blocks = full + builder.flush()
+    assert [(b.minute - minute, len(b.values)) for b in blocks] == [
+        (0, 3),
+        (MINUTE_US, MAX_BLOCK),
+        (MINUTE_US, 3),
+    ]
+    assert list(blocks[0].values) == [1.0, 2.0, 3.0] and list(blocks[0].offsets) == [5, 6, 7]
+    assert [v for b in blocks[1:] for v in b.values] == list(values)
+    assert [o for b in blocks[1:] for o in b.offsets] == list(offsets)
+
+
 def test_late_samples_of_an_earlier_minute_go_into_another_block() -> None:
     builder = BlockBuilder(default_time=MINUTE)
     blocks = [
@@ -141,7 +162,7 @@ def test_migrating_a_store_of_one_row_a_sample_keeps_every_sample(pg_dsn: str) -
             )
     with Store.open(pg_dsn) as store:
         report = store.init()
-    assert report.applied == (2,)
+    assert report.applied == (2, 3)
     with psycopg.connect(pg_dsn) as conn:
         back = conn.execute(
             "SELECT run_id, series, ts, value FROM perfdash.samples ORDER BY 1, 3, 2"

@@ -36,13 +36,13 @@ def test_init_reports_the_schema_and_storage_mode(
     again = run_cli(["baseline", "init"])
     assert first.exit_code == 0, first.output
     lines = first.stdout.splitlines()
-    assert lines[0] == "schema version 2: applied 1, 2"
+    assert lines[0] == "schema version 3: applied 1, 2, 3"
     assert lines[1].startswith(  # and why: see tests/baseline/test_timescale.py
         "storage: PostgreSQL (no TimescaleDB): plain tables, BRIN on time, b-tree on (benchmark, "
         "run); raw samples are kept until deleted ("
     )
     assert len(lines) == 2
-    assert again.stdout.splitlines()[0] == "schema version 2: up to date"
+    assert again.stdout.splitlines()[0] == "schema version 3: up to date"
     no_secret(first.output, again.output)
 
 

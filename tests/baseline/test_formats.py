@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,9 @@ from perfdash.baseline.records import (
     FAILED,
     LATENCY,
     Meta,
+    MinuteBatch,
     Record,
     Sample,
-    SampleBatch,
     each_sample,
 )
 from perfdash.errors import ResultFileError
@@ -132,7 +133,7 @@ def test_the_fast_reader_leaves_anything_unusual_to_the_line_reader() -> None:
     start = text.index(b"\n", text.rfind(b'{"type":"Metric"'))
     points = text[start:]
 
-    def fast(data: bytes) -> list[SampleBatch] | None:
+    def fast(data: bytes) -> list[MinuteBatch] | None:
         return k6_format._fast(k6_format._Piece(data, 0, len(data)), data.count(b"\n") - 1)
 
     assert fast(points) is not None
@@ -145,8 +146,27 @@ def test_the_fast_reader_leaves_anything_unusual_to_the_line_reader() -> None:
         (b'"value":', b'"val":'),  # no value
         (b'"type":"Point",', b'"type":"Point" ,\n'),  # an object across two lines
         (b'"}}}', b'"}}} {}'),  # two objects on one line
+        (b'"}}}\n', b'"}}}\n\n'),  # an empty line
+        (b'"}}}\n', b'"}}}\n \n'),  # a blank line
+        (b'"}}}', b'"}}}x'),  # trailing garbage
+        (b'"}}}', b'"}}'),  # a line cut short
+        (b',"tags":{', b',"tags":{"a":tru,'),  # bad JSON inside a kept point's data
+        (b'"data":{', b'"data":{"x":[1,}],'),
+        (b'"value":', b'"value":1e999,"v":'),  # out of range
+        (b'"value":', b'"value":"1",'),  # not a number
+        (b'"data":{', b'"data":[{'),  # data not an object
     ]:
         changed = points[:duration] + points[duration:].replace(old, new, 1)
+        assert fast(changed) is None, new
+    # The data of lines perfdash does not keep is checked as well (left as bytes, not read).
+    blocked = points.index(b'{"metric":"http_req_blocked"')
+    for old, new in [
+        (b',"tags":{', b',"tags":{"a":tru,'),
+        (b'"data":{', b'"data":{"x":[1,}],'),
+        (b'"}}}', b'"}}'),
+        (b'"}}}', b'"}}}x'),
+    ]:
+        changed = points[:blocked] + points[blocked:].replace(old, new, 1)
         assert fast(changed) is None, new
     # A name written with an escape is still that name: read, not missed.
     escaped = points.replace(b'"metric":"http_req_duration"', b'"metric":"http_req_d\\u0075ration"')
@@ -154,6 +174,47 @@ def test_the_fast_reader_leaves_anything_unusual_to_the_line_reader() -> None:
     assert found is not None and len(list(each_sample(found))) == len(
         list(each_sample(fast(points) or []))
     )
+
+
+@pytest.mark.parametrize(
+    ("moments", "minutes"),
+    [
+        # one UTC minute, written in two offsets: a time's second and microsecond are UTC's
+        (["2026-11-01T04:00:01.25Z", "2026-11-01T09:30:02.000001+05:30"], [4 * 60]),
+        # across a minute's end, out of order
+        (
+            [
+                "2026-11-01T09:29:59.999999+05:30",
+                "2026-11-01T09:30:00.000001+05:30",
+                "2026-11-01T04:00:00.5Z",
+                "2026-11-01T09:29:59.25+05:30",
+            ],
+            [3 * 60 + 59, 4 * 60],
+        ),
+    ],
+)
+def test_the_fast_reader_puts_points_in_utc_minutes_as_the_line_reader_times_them(
+    moments: list[str], minutes: list[int]
+) -> None:
+    lines = [
+        f'{{"metric":"http_req_duration","type":"Point","data":{{"time":"{moment}",'
+        f'"value":{index}}}}}'
+        for index, moment in enumerate(moments)
+    ]
+    data = ("\n" + "\n".join(lines) + "\n").encode()
+    piece = k6_format._Piece(data, 0, len(data))
+    fast = k6_format._fast(piece, len(lines))
+    assert fast is not None
+    day = datetime(2026, 11, 1, tzinfo=UTC).timestamp()
+    assert [(b.minute / 1e6 - day) / 60 for b in fast] == minutes
+    assert all(0 <= offset < 60_000_000 for b in fast for offset in b.offsets)
+    mine = sorted((s.value, s.ts) for s in each_sample(fast))
+    theirs = sorted(
+        (s.value, s.ts) for s in each_sample(k6_format._slow(Path("k6.json"), 1, piece))
+    )
+    assert [v for v, _ in mine] == [v for v, _ in theirs] == list(range(len(moments)))
+    for (_, a), (_, b) in zip(mine, theirs, strict=True):
+        assert a == pytest.approx(b, abs=1e-6)
 
 
 def test_k6_lines_in_another_key_order_are_read_too(tmp_path: Path) -> None:

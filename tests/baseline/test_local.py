@@ -70,7 +70,7 @@ def test_without_a_dsn_every_command_uses_the_local_store_and_stops_it(
         f" in {home} (no PERFDASH_DSN; started for each command, stopped after)"
     )
     assert lines[1:] == [
-        "schema version 2: applied 1, 2",
+        "schema version 3: applied 1, 2, 3",
         "storage: PostgreSQL (no TimescaleDB): plain tables, BRIN on time, b-tree on (benchmark, "
         "run); raw samples are kept until deleted (the timescaledb extension is not installed "
         "on the server)",

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import xxhash
 
 from perfdash.baseline.formats import parse_file
 from perfdash.baseline.records import FAILED, LATENCY, each_sample
+from perfdash.baseline.schema import MIGRATIONS
 from perfdash.baseline.store import Store
 from perfdash.baseline.workflow import content_hash, ingest_files
 from perfdash.errors import ResultFileError, StoreSchemaError, StoreUnavailable
@@ -46,7 +48,7 @@ def test_init_creates_the_schema_once_and_reports_the_storage_mode(
     with Store.open(edition_dsn) as store:
         first = store.init()
         again = store.init()
-    assert first.applied == (1, 2) and first.version == 2
+    assert first.applied == (1, 2, 3) and first.version == 3
     assert again.applied == ()
     assert first.mode == again.mode == edition
     assert first.mode_note == again.mode_note
@@ -143,15 +145,76 @@ def test_ingesting_the_same_file_again_is_a_no_op(store_dsn: str, tmp_path: Path
     assert counts(store_dsn)[:2] == (2, 480)  # the duplicate's samples were undone
 
 
-def test_a_run_is_identified_by_the_hash_earlier_versions_stored(store_dsn: str) -> None:
-    # The hash is computed while the file is parsed and set at the end; it must stay the
-    # sha256 that earlier versions stored, so that their runs are still found as duplicates.
-    expected = hashlib.sha256(b"k6\0" + hashlib.sha256(K6_RUN.read_bytes()).digest())
+def test_a_run_is_identified_by_the_xxh3_of_its_content(store_dsn: str) -> None:
+    # The hash is computed while the file is parsed and set at the end, with its algorithm.
+    expected = xxhash.xxh3_128(b"k6\0" + xxhash.xxh3_128(K6_RUN.read_bytes()).digest())
     with Store.open(store_dsn) as store:
         ingest_files(store, benchmark="api", paths=[K6_RUN])
     with psycopg.connect(store_dsn) as conn:
-        stored = conn.execute("SELECT content_hash FROM perfdash.runs").fetchall()
-    assert stored == [(expected.hexdigest(),)]
+        stored = conn.execute(
+            "SELECT content_hash, content_hash_algorithm FROM perfdash.runs"
+        ).fetchall()
+    assert stored == [(expected.hexdigest(), "xxh3-128")]
+
+
+def legacy_identity(path: Path) -> str:
+    """The sha256 identity perfdash stored before schema 3."""
+    return hashlib.sha256(b"k6\0" + hashlib.sha256(path.read_bytes()).digest()).hexdigest()
+
+
+def test_a_run_stored_before_schema_3_under_its_sha256_is_still_a_duplicate(
+    pg_dsn: str, tmp_path: Path
+) -> None:
+    # A store of schema 2 holding the run as earlier versions wrote it (sha256, no
+    # algorithm column); init upgrades it, and ingesting the same content again is a no-op.
+    with psycopg.connect(pg_dsn, autocommit=True) as conn, conn.transaction():
+        for migration in MIGRATIONS[:2]:
+            for statement in migration.statements:
+                conn.execute(statement.encode())
+        conn.execute(
+            "CREATE TABLE perfdash.schema_migrations (version integer PRIMARY KEY, "
+            "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        conn.execute("INSERT INTO perfdash.schema_migrations (version, name) VALUES (1, 'v1')")
+        conn.execute("INSERT INTO perfdash.schema_migrations (version, name) VALUES (2, 'v2')")
+        conn.execute(
+            "INSERT INTO perfdash.runs (id, benchmark, started_at, format, files, content_hash, "
+            "samples) VALUES (7, 'api', now(), 'k6', '{run.json}', %s, 240)",
+            (legacy_identity(K6_RUN),),
+        )
+    copy = tmp_path / "renamed.json"
+    shutil.copy(K6_RUN, copy)
+    with Store.open(pg_dsn) as store:
+        assert store.init().applied == (3,)
+        again = ingest_files(store, benchmark="api", paths=[copy])
+        other = ingest_files(store, benchmark="other-api", paths=[copy])
+    assert again.duplicate and again.run_id == 7
+    assert not other.duplicate
+    with psycopg.connect(pg_dsn) as conn:
+        rows = conn.execute(
+            "SELECT id, benchmark, content_hash_algorithm FROM perfdash.runs ORDER BY benchmark"
+        ).fetchall()
+        samples = conn.execute("SELECT count(*) FROM perfdash.samples").fetchone()
+    assert rows == [(7, "api", "sha256"), (other.run_id, "other-api", "xxh3-128")]
+    assert samples == (240,)  # the duplicate's samples were undone
+
+
+def test_a_sha256_run_of_other_content_is_no_duplicate(store_dsn: str, tmp_path: Path) -> None:
+    # Same benchmark, format and sample count (so the sha256 is computed and compared),
+    # other content: stored.
+    edited = tmp_path / "edited.json"
+    edited.write_bytes(K6_RUN.read_bytes().replace(b'"thresholds":[]', b'"thresholds": []', 1))
+    with psycopg.connect(store_dsn, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO perfdash.runs (benchmark, started_at, format, files, content_hash, "
+            "content_hash_algorithm, samples) VALUES ('api', now(), 'k6', '{}', %s, 'sha256', "
+            "240)",
+            (legacy_identity(K6_RUN),),
+        )
+    assert legacy_identity(edited) != legacy_identity(K6_RUN)
+    with Store.open(store_dsn) as store:
+        result = ingest_files(store, benchmark="api", paths=[edited])
+    assert not result.duplicate and result.samples == 240
 
 
 def test_a_malformed_file_stores_nothing(edition_store_dsn: str, tmp_path: Path) -> None:
@@ -202,7 +265,8 @@ def test_the_content_hash_stops_when_asked() -> None:
     stop = threading.Event()
     assert (
         content_hash("k6", [K6_RUN], stop)
-        == hashlib.sha256(b"k6\0" + hashlib.sha256(K6_RUN.read_bytes()).digest()).hexdigest()
+        == xxhash.xxh3_128(b"k6\0" + xxhash.xxh3_128(K6_RUN.read_bytes()).digest()).hexdigest()
     )
+    assert content_hash("k6", [K6_RUN], stop, algorithm="sha256") == legacy_identity(K6_RUN)
     stop.set()
     assert content_hash("k6", [K6_RUN], stop) == ""

@@ -9,9 +9,11 @@ last line has no newline was cut short and is refused.
 
 The file is read in blocks of 256 KiB (small enough to stay in the CPU's cache while each
 check passes over it), in pieces of whole lines. A piece is first read in one go: byte
-counts prove one JSON object a line, msgspec checks every line and reads the metric, time
-and value of each, and the kept points go into arrays (``SampleBatch``). Anything unusual
-in a piece (a bad line, a point perfdash would refuse) sends it through the line-by-line
+counts prove one JSON object a line, msgspec checks every line and reads its type and
+metric (its ``data`` is checked and left as bytes), then the data of the kept lines only
+is read (time and value) and goes into arrays, a UTC minute each (``MinuteBatch``: the
+store's blocks, so the process writing them does no work a sample). Anything unusual in
+a piece (a bad line, a point perfdash would refuse) sends it through the line-by-line
 reader, which names the first bad line and what is wrong with it.
 """
 
@@ -41,7 +43,15 @@ from perfdash.baseline.formats._common import (
     open_binary,
     read_head,
 )
-from perfdash.baseline.records import FAILED, LATENCY, Meta, Record, SampleBatch
+from perfdash.baseline.records import (
+    FAILED,
+    LATENCY,
+    MINUTE_US,
+    Meta,
+    MinuteBatch,
+    Record,
+    SampleBatch,
+)
 from perfdash.errors import ResultFileError
 from perfdash.parallel import default_jobs, fork_pool
 
@@ -52,6 +62,8 @@ PARALLEL_FROM = 64 << 20  # plain files this big are read by worker processes...
 PART = 16 << 20  # ...each reading the lines that start in 16 MiB of the file at a time
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+_EARLIEST_US, _LATEST_US = round(EARLIEST * 1e6), round(LATEST * 1e6)
+_NO_DATA = msgspec.Raw(b"null")
 
 
 class _Any(msgspec.Struct):
@@ -72,23 +84,25 @@ class _Point(msgspec.Struct):
     data: _PointData | None = None
 
 
-class _LineData(msgspec.Struct, gc=False):
-    time: datetime | None = None  # msgspec reads RFC 3339 in C (to the microsecond)
-    value: float | None = None
+class _Line(msgspec.Struct, gc=False, kw_only=True):
+    """What the fast reader takes from every line (the rest of it is checked, not kept).
+    Fields in the order k6 writes a Point's keys: msgspec finds each a little faster."""
 
-
-class _Line(msgspec.Struct, gc=False):
-    """What the fast reader takes from every line (the rest of it is checked, not kept)."""
-
-    type: Literal["Point", "Metric"]
     metric: str = ""
-    data: _LineData | None = None
+    type: Literal["Point", "Metric"]
+    data: msgspec.Raw = _NO_DATA  # checked JSON, read only for the kept metrics' points
+
+
+class _KeptData(msgspec.Struct, gc=False):
+    time: datetime  # msgspec reads RFC 3339 in C (to the microsecond)
+    value: float
 
 
 _CHECK = msgspec.json.Decoder(_Any)
 _HEAD = msgspec.json.Decoder(_Head)
 _POINT = msgspec.json.Decoder(_Point)
 _LINES = msgspec.json.Decoder(_Line)
+_KEPT_DATA = msgspec.json.Decoder(_KeptData)
 
 
 class _Piece(NamedTuple):
@@ -114,7 +128,7 @@ def parse(path: Path) -> Iterator[Record]:
         fail(path, 1, "no http_req_duration points: is this the output of `k6 run --out json`?")
 
 
-def _batches(path: Path) -> Iterator[SampleBatch]:
+def _batches(path: Path) -> Iterator[SampleBatch | MinuteBatch]:
     """The kept points, in file order: read here, or by worker processes a part each when
     the file is big and plain (a gzip stream can only be read from its start)."""
     size = path.stat().st_size
@@ -140,7 +154,7 @@ class _Part:
     """What a worker read of the lines that start in its bytes of the file."""
 
     lines: int
-    batches: list[SampleBatch]
+    batches: list[SampleBatch | MinuteBatch]
     error: tuple[int, str] | None = None  # the first bad line (counted within the part)
 
 
@@ -159,7 +173,7 @@ def _parts(path: Path, size: int, jobs: int) -> Iterator[_Part]:
 
 def _read_part(path: Path, start: int, stop: int) -> _Part:
     """In a worker: the lines that start in bytes ``[start, stop)``."""
-    lines, batches = 0, []
+    lines, batches = 0, list[SampleBatch | MinuteBatch]()
     try:
         for count, found in _read(path, start, stop):
             lines += count
@@ -169,16 +183,19 @@ def _read_part(path: Path, start: int, stop: int) -> _Part:
     return _Part(lines, batches)
 
 
-def _read(path: Path, start: int, stop: int | None) -> Iterator[tuple[int, list[SampleBatch]]]:
+def _read(
+    path: Path, start: int, stop: int | None
+) -> Iterator[tuple[int, list[SampleBatch | MinuteBatch]]]:
     """(lines, kept points) of each piece of the lines that start in bytes ``[start,
     stop)`` (``stop`` None: to the end). Errors count lines from the first of these."""
     line = 1
     try:
         for piece in _pieces(path, start, stop):
             lines = piece.data.count(b"\n", piece.start + 1, piece.end)
-            batches = _fast(piece, lines)
-            if batches is None:
-                batches = _slow(path, line, piece)
+            fast = _fast(piece, lines)
+            batches: list[SampleBatch | MinuteBatch] = (
+                [*_slow(path, line, piece)] if fast is None else [*fast]
+            )
             yield lines, batches
             line += lines
     except _Unfinished as exc:
@@ -235,7 +252,7 @@ def _line_start(handle: IO[bytes], offset: int) -> int | None:
     return None
 
 
-def _fast(piece: _Piece, lines: int) -> list[SampleBatch] | None:
+def _fast(piece: _Piece, lines: int) -> list[MinuteBatch] | None:
     """The piece's samples when every line is one JSON object and every kept point is
     plainly valid; ``None`` when anything is unusual (the line-by-line reader decides)."""
     data, start, end = piece
@@ -266,35 +283,54 @@ def _fast(piece: _Piece, lines: int) -> list[SampleBatch] | None:
     kept = [line for line in read if line.metric in KEPT]  # 2 of k6's 13 lines a request
     batches = []
     for metric, series in KEPT.items():
-        points = [line.data for line in kept if line.metric == metric and line.type == "Point"]
-        if not points:
+        raw = [line.data for line in kept if line.metric == metric and line.type == "Point"]
+        if not raw:
             continue
-        try:
-            read_values = [point.value for point in points]  # type: ignore[union-attr]
-            values: array[float] = array("d", read_values)  # type: ignore[arg-type]
-            stamps = _epoch_seconds([point.time for point in points])  # type: ignore[union-attr,misc]
-        except (AttributeError, TypeError):  # no data, value or time; naive and aware times
+        try:  # the kept points' data, one JSON value a line: read in one call
+            points = _KEPT_DATA.decode_lines(b"\n".join(raw))
+        except msgspec.DecodeError:  # no data, time or value; a value out of range
             return None
+        values = array("d", [point.value for point in points])
         # sum() is NaN or infinite when any value is, and then min() is not to be trusted.
-        if not (sum(values) < math.inf and min(values) >= 0):
+        if len(points) != len(raw) or not (sum(values) < math.inf and min(values) >= 0):
             return None  # the line reader names the line and what is wrong
-        if stamps is None or not (min(stamps) >= EARLIEST and max(stamps) < LATEST):
+        found = _by_minute(series, values, [point.time for point in points])
+        if found is None:
             return None
-        batches.append(SampleBatch(series, values, stamps))
+        batches += found
     return batches
 
 
-def _epoch_seconds(moments: list[datetime]) -> array[float] | None:
-    """Times as epoch seconds, from whole microseconds since the epoch (the same float for
-    a time wherever the file is cut into pieces): the first time's, plus each one's
-    distance from it (between times of one offset, a plain subtraction: several times
-    faster than ``timestamp()``). None for times without an offset (the line reader takes
-    them as UTC)."""
-    first = moments[0]
-    if first.tzinfo is None:
+def _by_minute(
+    series: str, values: array[float], moments: list[datetime]
+) -> list[MinuteBatch] | None:
+    """The points by UTC minute, each time as microseconds after its minute (the same
+    whole microseconds wherever the file is cut into pieces). None for times without an
+    offset (the line reader takes them as UTC) or outside 2000-2100."""
+    try:
+        low, high = _micros(min(moments)), _micros(max(moments))
+    except TypeError:  # naive and aware times, or naive ones (no subtraction from the epoch)
         return None
-    first_us = (first - _EPOCH) // _MICROSECOND
-    return array("d", [(first_us + (m - first) // _MICROSECOND) / 1e6 for m in moments])
+    if not (low >= _EARLIEST_US and high < _LATEST_US):
+        return None
+    minute = low - low % MINUTE_US
+    if high < minute + MINUTE_US:
+        # RFC 3339 offsets are whole minutes: a time's second and microsecond are UTC's.
+        offsets = array("i", [m.second * 1_000_000 + m.microsecond for m in moments])
+        return [MinuteBatch(series, minute, values, offsets)]
+    # Across a minute's end (once a minute): each time in full.
+    grouped: dict[int, tuple[array[float], array[int]]] = {}
+    for value, moment in zip(values, moments, strict=True):
+        us = _micros(moment)
+        minute = us - us % MINUTE_US
+        kept, offsets = grouped.setdefault(minute, (array("d"), array("i")))
+        kept.append(value)
+        offsets.append(us - minute)
+    return [MinuteBatch(series, m, kept, offsets) for m, (kept, offsets) in grouped.items()]
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // _MICROSECOND
 
 
 def _slow(path: Path, first_line: int, piece: _Piece) -> list[SampleBatch]:
