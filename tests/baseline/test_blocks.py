@@ -16,10 +16,10 @@ from perfdash.baseline import store as store_module
 from perfdash.baseline.blocks import MAX_BLOCK, MINUTE_US, Block, BlockBuilder, float8_array
 from perfdash.baseline.formats import parse_file
 from perfdash.baseline.records import each_sample
-from perfdash.baseline.schema import MIGRATIONS
 from perfdash.baseline.store import Store
 from perfdash.baseline.workflow import ingest_files
 from tests.baseline.conftest import FIXTURES
+from tests.baseline.older_schema import create_store_at
 
 K6_RUN = FIXTURES / "k6" / "run.json"
 MINUTE = datetime(2026, 11, 1, 9, 30, tzinfo=UTC).timestamp()
@@ -142,13 +142,7 @@ def test_migrating_a_store_of_one_row_a_sample_keeps_every_sample(pg_dsn: str) -
         for i, v in enumerate([0.5, 7.25, 1e-9, 3.0, 0.0, 12.5] * 40)
     ]
     with psycopg.connect(pg_dsn, autocommit=True) as conn, conn.transaction():
-        for statement in MIGRATIONS[0].statements:
-            conn.execute(statement.encode())
-        conn.execute(
-            "CREATE TABLE perfdash.schema_migrations (version integer PRIMARY KEY, "
-            "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
-        )
-        conn.execute("INSERT INTO perfdash.schema_migrations (version, name) VALUES (1, 'v1')")
+        create_store_at(conn, 1)
         for run in (1, 2):
             conn.execute(
                 "INSERT INTO perfdash.runs (id, benchmark, started_at, format, files, "

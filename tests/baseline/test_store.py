@@ -14,12 +14,12 @@ import xxhash
 
 from perfdash.baseline.formats import parse_file
 from perfdash.baseline.records import FAILED, LATENCY, each_sample
-from perfdash.baseline.schema import MIGRATIONS
 from perfdash.baseline.store import Store
 from perfdash.baseline.workflow import content_hash, ingest_files
 from perfdash.errors import ResultFileError, StoreSchemaError, StoreUnavailable
 from testing.postgres import Server
 from tests.baseline.conftest import FIXTURES, PG_PASSWORD, dsn_for
+from tests.baseline.older_schema import create_store_at
 
 pytestmark = pytest.mark.integration
 K6_RUN = FIXTURES / "k6" / "run.json"  # a real k6 1.1.0 run (testing/baseline_fixtures.py)
@@ -168,15 +168,7 @@ def test_a_run_stored_before_schema_3_under_its_sha256_is_still_a_duplicate(
     # A store of schema 2 holding the run as earlier versions wrote it (sha256, no
     # algorithm column); init upgrades it, and ingesting the same content again is a no-op.
     with psycopg.connect(pg_dsn, autocommit=True) as conn, conn.transaction():
-        for migration in MIGRATIONS[:2]:
-            for statement in migration.statements:
-                conn.execute(statement.encode())
-        conn.execute(
-            "CREATE TABLE perfdash.schema_migrations (version integer PRIMARY KEY, "
-            "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
-        )
-        conn.execute("INSERT INTO perfdash.schema_migrations (version, name) VALUES (1, 'v1')")
-        conn.execute("INSERT INTO perfdash.schema_migrations (version, name) VALUES (2, 'v2')")
+        create_store_at(conn, 2)
         conn.execute(
             "INSERT INTO perfdash.runs (id, benchmark, started_at, format, files, content_hash, "
             "samples) VALUES (7, 'api', now(), 'k6', '{run.json}', %s, 240)",

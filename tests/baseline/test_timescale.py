@@ -16,7 +16,6 @@ from typing import Any
 import psycopg
 import pytest
 
-from perfdash.baseline.schema import MIGRATIONS
 from perfdash.baseline.store import Store
 from perfdash.baseline.timescale import (
     Extension,
@@ -29,6 +28,7 @@ from perfdash.baseline.workflow import Selection, compare_benchmark, ingest_file
 from perfdash.errors import StoreSchemaError
 from testing.postgres import TIMESCALEDB, PostgresMissing, Server, restart, throwaway_postgres
 from tests.baseline.conftest import FIXTURES, NO_JOBS, PG_PASSWORD, fresh_database, missing
+from tests.baseline.older_schema import create_store_at
 from tests.baseline.synthetic import k6_runs
 from tests.helpers import run_cli
 
@@ -387,13 +387,7 @@ def test_a_schema_1_store_on_timescaledb_moves_its_samples_into_blocks(
     ]
     with psycopg.connect(dsn, autocommit=True) as conn:
         with conn.transaction():
-            for statement in MIGRATIONS[0].statements:
-                conn.execute(statement.encode())
-            conn.execute(
-                "CREATE TABLE perfdash.schema_migrations (version integer PRIMARY KEY, "
-                "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
-            )
-            conn.execute("INSERT INTO perfdash.schema_migrations VALUES (1, 'schema 1')")
+            create_store_at(conn, 1)
         for statement in SCHEMA_1_TIMESCALEDB:
             conn.execute(statement.encode())
         for run in (1, 2):
