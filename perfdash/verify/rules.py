@@ -169,7 +169,8 @@ def _generate(service: Service, out_dir: Path) -> tuple[_Rules, str]:
     lets the record answer the same without generating (``_from_payload``)."""
     path = conventions.rule_file_path(service.name)
     text = rule_file(service, service_groups(service))
-    stale = [] if _holds(out_dir / path, text) else [path]
+    rules_digest = _digest(text.encode("utf-8"))
+    stale = [] if _disk_digest(out_dir / path) == rules_digest else [path]
     slos = []
     described: list[list[object]] = []
     for slo in service.slos:
@@ -179,15 +180,15 @@ def _generate(service: Service, out_dir: Path) -> tuple[_Rules, str]:
             slos.append(_Seen(service.name, slo.name, (), None, reason))
             described.append([slo.name, [], None, reason])
             continue
-        stale += [p for p, t in unit.tests if not _holds(out_dir / p, t)]
+        digests = [[p, _digest(t.encode("utf-8"))] for p, t in unit.tests]
+        stale += [p for p, d in digests if _disk_digest(out_dir / p) != d]
         files = tuple(p for p, _ in unit.tests)
         unit_digest = unit.digest()
         slos.append(_Seen(service.name, slo.name, files, unit_digest))
-        digests = [[p, _digest(t.encode("utf-8"))] for p, t in unit.tests]
         described.append([slo.name, digests, unit_digest, ""])
     check_digest = hashlib.sha256(f"check\0{text}".encode()).hexdigest()
     rules = _Rules(path, check_digest, tuple(stale), tuple(slos))
-    payload = {"rules": [path, _digest(text.encode("utf-8")), check_digest], "slos": described}
+    payload = {"rules": [path, rules_digest, check_digest], "slos": described}
     return rules, json.dumps(payload, separators=(",", ":"))
 
 
@@ -216,13 +217,6 @@ def _disk_digest(path: Path) -> str | None:
         return _digest(path.read_bytes())
     except OSError:
         return None
-
-
-def _holds(path: Path, text: str) -> bool:
-    try:
-        return path.read_bytes() == text.encode("utf-8")
-    except OSError:
-        return False
 
 
 def _refuse_stale(out_dir: Path, stale: list[str]) -> None:
