@@ -79,9 +79,11 @@ def compare_no_op(root: Path, revision: str) -> str:
     source = root / "at-revision"
     source.mkdir()
     archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", revision, "perfdash"], capture_output=True, check=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
+        ["git", "-C", str(REPO), "archive", revision, "perfdash"], capture_output=True
+    )
+    if archive.returncode != 0:
+        raise SystemExit(f"--compare {revision}: {archive.stderr.decode().strip()}")
+    subprocess.run(["tar", "-x", "-C", str(source)], input=archive.stdout, check=True)
     ours, theirs = [], []
     for _ in range(3):
         ours.append(perfdash(["test"], root, root / "cache")[0])
